@@ -1,0 +1,30 @@
+# The verbs of the billing platform. `make run` and `make test` are the two a newcomer needs.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := -e shared -e gateway -e services/customers
+
+.PHONY: run test lint bench venv infra clean-var
+
+$(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(PACKAGES) -r requirements-dev.txt
+	@touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	$(BIN)/python -m billing_shared.localstack
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared/src gateway/src services/customers/src
+
+bench: venv
+	$(BIN)/python bench/gateway_ratio.py

@@ -1,0 +1,73 @@
+"""One Database object per process, and a unit of work per change.
+
+A unit of work is one transaction: the state change and the events it raises (outbox rows)
+commit together or not at all. On PostgreSQL the commit also NOTIFYs the outbox relay so it
+publishes within milliseconds instead of waiting for a poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, MetaData, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing_shared.db.engine import WRITE_OPTION, is_sqlite, make_engine
+from billing_shared.db.tables import KitTables
+from billing_shared.events.domain import DomainEvent
+from billing_shared.events.envelope import Envelope
+from billing_shared.outbox import store
+
+
+class UnitOfWork:
+    def __init__(self, session: Session, db: Database) -> None:
+        self.session = session
+        self._db = db
+        self.events: list[Envelope] = []
+
+    def emit(self, event: DomainEvent) -> Envelope:
+        env = store.append(self.session, self._db.kit.outbox, self._db.source, event)
+        self.events.append(env)
+        return env
+
+    def commit(self) -> None:
+        if self.events and not self._db.sqlite:
+            self.session.execute(select(func.pg_notify(store.NOTIFY_CHANNEL, "")))
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self.events.clear()
+
+
+class Database:
+    def __init__(self, url: str, metadata: MetaData, kit: KitTables, service: str) -> None:
+        self.url = url
+        self.metadata = metadata
+        self.kit = kit
+        self.service = service
+        self.source = f"/{service}"
+        self.engine: Engine = make_engine(url)
+        self.sqlite = is_sqlite(self.engine)
+        self._write = sessionmaker(bind=self.engine.execution_options(**{WRITE_OPTION: True}))
+        self._read = sessionmaker(bind=self.engine)
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool = True) -> Iterator[UnitOfWork]:
+        """Commit is explicit (`uow.commit()`); leaving the block without it rolls back."""
+        session = (self._write if write else self._read)(expire_on_commit=False)
+        uow = UnitOfWork(session, self)
+        try:
+            yield uow
+        finally:
+            if session.in_transaction():
+                session.rollback()
+            session.close()
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,66 @@
+"""The event catalogue: each event's topic (one per aggregate) and its CloudEvents type.
+
+A published event never changes shape: a change is a new version with its own schema in
+`billing_shared/contracts/events/<Name>.v<N>.json`.
+"""
+
+from __future__ import annotations
+
+TOPIC_CUSTOMERS = "billing.customers"
+TOPIC_ORDERS = "billing.orders"
+TOPIC_PAYMENTS = "billing.payments"
+TOPIC_INVOICES = "billing.invoices"
+TOPIC_SUBSCRIPTIONS = "billing.subscriptions"
+
+AGGREGATE_TOPICS = (TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_INVOICES, TOPIC_SUBSCRIPTIONS)
+DLQ_SUFFIX = ".dlq"
+
+EVENT_TOPICS: dict[str, str] = {
+    "CustomerCreated": TOPIC_CUSTOMERS,
+    "CustomerUpdated": TOPIC_CUSTOMERS,
+    "OrderCreated": TOPIC_ORDERS,
+    "OrderCancelled": TOPIC_ORDERS,
+    "OrderPaid": TOPIC_ORDERS,
+    "PaymentIntentCreated": TOPIC_PAYMENTS,
+    "PaymentSucceeded": TOPIC_PAYMENTS,
+    "PaymentFailed": TOPIC_PAYMENTS,
+    "PaymentRefunded": TOPIC_PAYMENTS,
+    "InvoiceCreated": TOPIC_INVOICES,
+    "InvoiceFinalized": TOPIC_INVOICES,
+    "InvoiceSent": TOPIC_INVOICES,
+    "InvoicePaid": TOPIC_INVOICES,
+    "InvoiceVoided": TOPIC_INVOICES,
+    "SubscriptionCreated": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionRenewed": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionCancelled": TOPIC_SUBSCRIPTIONS,
+}
+
+TYPE_PREFIX = "billing."
+SCHEMA_BASE = "https://billing.dev/schemas/events/"
+
+
+def ce_type(name: str, version: int) -> str:
+    """`CustomerCreated`, 1 → `billing.CustomerCreated.v1`."""
+    return f"{TYPE_PREFIX}{name}.v{version}"
+
+
+def parse_ce_type(value: str) -> tuple[str, int] | None:
+    if not value.startswith(TYPE_PREFIX):
+        return None
+    name, _, ver = value[len(TYPE_PREFIX) :].rpartition(".v")
+    return (name, int(ver)) if name and ver.isdigit() else None
+
+
+def dataschema(name: str, version: int) -> str:
+    return f"{SCHEMA_BASE}{name}.v{version}.json"
+
+
+def topic_of(name: str) -> str:
+    try:
+        return EVENT_TOPICS[name]
+    except KeyError:
+        raise ValueError(f"event '{name}' is not in the catalogue") from None
+
+
+def all_topics() -> list[str]:
+    return [*AGGREGATE_TOPICS, *(t + DLQ_SUFFIX for t in AGGREGATE_TOPICS)]

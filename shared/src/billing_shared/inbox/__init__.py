@@ -1,0 +1,1 @@
+"""The inbox: idempotent consumption of other services' events."""

@@ -1,0 +1,208 @@
+"""The outbox relay: publishes committed outbox rows to Kafka in commit order, then marks them sent.
+
+- One active relay per service database (a PostgreSQL advisory lock, or a file lock for SQLite),
+  so per-aggregate order is kept; other replicas wait as hot standbys.
+- It wakes on the commit itself: PostgreSQL LISTEN/NOTIFY, or SQLite's `data_version`
+  polled every few milliseconds. No one-second sleep loop.
+- A crash after publishing but before marking re-publishes on restart: consumers dedupe by
+  event id (the inbox), so at-least-once here is exactly-once in effect.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+import time
+import zlib
+from datetime import datetime
+from typing import Any, Protocol
+
+import psycopg
+from kafka import KafkaProducer
+from prometheus_client import Counter, Histogram
+from sqlalchemy.engine import make_url
+
+from billing_shared import faults
+from billing_shared.db.engine import WRITE_OPTION
+from billing_shared.db.uow import Database
+from billing_shared.outbox import store
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("outbox_published_total", "Outbox events published to Kafka", ["service"])
+LAG = Histogram(
+    "outbox_commit_to_publish_seconds",
+    "Time from the event's commit to Kafka's acknowledgement",
+    ["service"],
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1, 5),
+)
+
+
+class Waker(Protocol):
+    def acquire_leadership(self) -> bool: ...
+    def wait(self, timeout: float) -> None: ...
+    def close(self) -> None: ...
+
+
+class PostgresWaker:
+    def __init__(self, url: str, service: str) -> None:
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.conn = psycopg.connect(dsn, autocommit=True)
+        self.lock_key = zlib.crc32(f"outbox-relay:{service}".encode())
+        self.conn.execute(f"LISTEN {store.NOTIFY_CHANNEL}")
+
+    def acquire_leadership(self) -> bool:
+        row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", [self.lock_key]).fetchone()
+        return bool(row and row[0])
+
+    def wait(self, timeout: float) -> None:
+        for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class SqliteWaker:
+    """SQLite has no NOTIFY: `PRAGMA data_version` changes when another connection commits."""
+
+    def __init__(self, path: str, interval: float = 0.003) -> None:
+        self.path = path
+        self.interval = interval
+        self.lock_file = open(path + ".relay.lock", "a+")  # noqa: SIM115 (held for the process's life)
+        self.conn = sqlite3.connect(path, check_same_thread=False)
+        self.version = self._version()
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def acquire_leadership(self) -> bool:
+        try:
+            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = self._version()
+            if v != self.version:
+                self.version = v
+                return
+            time.sleep(self.interval)
+
+    def close(self) -> None:
+        self.conn.close()
+        self.lock_file.close()
+
+
+def make_waker(db: Database) -> Waker:
+    if db.sqlite:
+        path = make_url(db.url).database
+        assert path, "the relay needs a file-backed SQLite database"
+        return SqliteWaker(path)
+    return PostgresWaker(db.url, db.service)
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, producer: KafkaProducer, *, batch: int = 500) -> None:
+        self.db = db
+        self.producer = producer
+        self.batch = batch
+
+    def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published and marked."""
+        with self.db.engine.connect() as conn:
+            rows = store.unsent(conn, self.db.kit.outbox, self.batch)
+            conn.rollback()
+        if not rows:
+            return 0
+        faults.point("relay.before_publish")
+        sent = [
+            (row_id, env, self.producer.send(topic, key=k, value=v, headers=h))
+            for row_id, topic, env in rows
+            for k, h, v in [env.to_kafka()]
+        ]
+        self.producer.flush(timeout=30)
+        done: list[int] = []
+        for row_id, env, future in sent:
+            try:
+                future.get(timeout=0)
+            except Exception:
+                # Stop at the first failure: the rest are retried in order on the next pass.
+                log.exception("publish failed", extra={"event_id": env.id})
+                break
+            done.append(row_id)
+        faults.point("relay.after_publish")
+        with self.db.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+            store.mark_sent(conn, self.db.kit.outbox, done)
+            conn.commit()
+        now = time.time()
+        for _row_id, env, _f in sent[: len(done)]:
+            LAG.labels(self.db.service).observe(max(0.0, now - _commit_time(env.time)))
+        PUBLISHED.labels(self.db.service).inc(len(done))
+        return len(done)
+
+    def run(self, stop: threading.Event, idle_wait: float = 1.0) -> None:
+        waker = make_waker(self.db)
+        try:
+            while not stop.is_set() and not waker.acquire_leadership():
+                log.info("another relay is active for this database; standing by")
+                stop.wait(2.0)
+            log.info("outbox relay active", extra={"service": self.db.service})
+            while not stop.is_set():
+                try:
+                    if self.publish_pending():
+                        continue
+                except Exception:
+                    log.exception("outbox relay pass failed; retrying")
+                    stop.wait(0.5)
+                    continue
+                waker.wait(idle_wait)
+        finally:
+            waker.close()
+
+
+def _commit_time(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+def run_forever(db: Database, bootstrap: str, stop: threading.Event, **kw: Any) -> None:
+    from billing_shared.kafka.clients import producer
+
+    prod = producer(bootstrap, client_id=f"{db.service}-relay-{os.getpid()}")
+    try:
+        OutboxRelay(db, prod, **kw).run(stop)
+    finally:
+        prod.close(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a relay alone for one service database: `python -m billing_shared.outbox.relay URL SERVICE`."""
+    import argparse
+    import signal
+
+    from sqlalchemy import MetaData
+
+    from billing_shared.db.tables import add_kit_tables
+    from billing_shared.logs import configure_logging
+    from billing_shared.settings import CommonSettings
+
+    parser = argparse.ArgumentParser(prog="outbox-relay")
+    parser.add_argument("database_url")
+    parser.add_argument("service")
+    args = parser.parse_args(argv)
+    configure_logging(f"{args.service}-relay")
+    metadata = MetaData()
+    db = Database(args.database_url, metadata, add_kit_tables(metadata), args.service)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    run_forever(db, CommonSettings().kafka_bootstrap, stop)
+
+
+if __name__ == "__main__":
+    main()

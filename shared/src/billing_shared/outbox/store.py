@@ -1,0 +1,80 @@
+"""Reading and writing outbox rows. Rows are appended inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.orm import Session
+
+from billing_shared import correlation
+from billing_shared.events import catalog, contracts
+from billing_shared.events.domain import DomainEvent
+from billing_shared.events.envelope import Envelope, utc_now_iso
+
+NOTIFY_CHANNEL = "billing_outbox"
+
+
+def append(session: Session, outbox: Table, source: str, event: DomainEvent) -> Envelope:
+    """Check the event against its contract and add it to the outbox in the session's transaction."""
+    contracts.check(event.name, event.version, event.data)
+    env = Envelope(
+        id=str(uuid.uuid4()),
+        type=catalog.ce_type(event.name, event.version),
+        source=source,
+        subject=event.aggregate_id,
+        time=utc_now_iso(),
+        dataschema=catalog.dataschema(event.name, event.version),
+        key=event.aggregate_id,
+        data=event.data,
+        correlation_id=correlation.current(),
+    )
+    session.execute(
+        insert(outbox).values(
+            event_id=env.id,
+            topic=catalog.topic_of(event.name),
+            key=env.key,
+            type=env.type,
+            source=env.source,
+            subject=env.subject,
+            time=env.time,
+            dataschema=env.dataschema,
+            data=json.dumps(env.data, separators=(",", ":"), sort_keys=True),
+            correlation_id=env.correlation_id,
+            created_at=datetime.now(UTC),
+        )
+    )
+    return env
+
+
+def unsent(conn: Connection, outbox: Table, limit: int) -> list[tuple[int, str, Envelope]]:
+    """The oldest unsent rows in commit order: (row id, topic, envelope)."""
+    rows = conn.execute(
+        select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)
+    ).all()
+    return [
+        (
+            r.id,
+            r.topic,
+            Envelope(
+                id=r.event_id,
+                type=r.type,
+                source=r.source,
+                subject=r.subject,
+                time=r.time,
+                dataschema=r.dataschema,
+                key=r.key,
+                data=json.loads(r.data),
+                correlation_id=r.correlation_id,
+            ),
+        )
+        for r in rows
+    ]
+
+
+def mark_sent(conn: Connection, outbox: Table, ids: Sequence[int]) -> None:
+    if ids:
+        conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=datetime.now(UTC)))

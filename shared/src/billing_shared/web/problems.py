@@ -1,0 +1,65 @@
+"""Every error leaves as RFC 9457 `application/problem+json`, validation errors with the field named."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from billing_shared.errors import PROBLEM_CONTENT_TYPE, FieldError, Problem, flatten_marshmallow
+
+log = logging.getLogger(__name__)
+
+
+def problem_response(problem: Problem) -> Response:
+    body = json.dumps(problem.to_dict(instance=request.path if request else None))
+    resp = Response(body, status=problem.status, content_type=PROBLEM_CONTENT_TYPE)
+    for k, v in problem.headers.items():
+        resp.headers[k] = v
+    return resp
+
+
+def _from_http_exception(error: HTTPException) -> Problem:
+    code = error.code or 500
+    data: dict[str, Any] = getattr(error, "data", None) or {}
+    field_errors: list[FieldError] = []
+    messages = data.get("messages") or data.get("errors")
+    if isinstance(messages, dict):
+        # webargs nests by location ({"json": {...}, "query": {...}}); the field path is what a client fixes
+        for location, msgs in messages.items():
+            prefix = "" if location in ("json", "form", "json_or_form") else f"{location}:"
+            for fe in flatten_marshmallow(msgs):
+                field_errors.append(FieldError(prefix + fe.field if prefix else fe.field, fe.message))
+    if code == 422 and field_errors:
+        names = ", ".join(sorted({fe.field for fe in field_errors}))
+        detail = f"The request has invalid fields: {names}."
+    elif code == 413:
+        detail = "The request body is too large."
+    elif code == 400 and any("JSON" in fe.message for fe in field_errors):
+        detail = "The request body is not valid JSON."
+    elif code == 404:
+        detail = f"No resource at {request.path}."
+    elif code == 405:
+        detail = f"{request.method} is not allowed on {request.path}."
+    elif code >= 500:
+        detail = "The server failed to handle this request; it has been logged."
+    else:
+        detail = data.get("message") or error.description or error.name
+    return Problem(code, detail, errors=field_errors, headers=dict(data.get("headers") or {}))
+
+
+class ProblemApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, answering errors as problem+json instead of its own JSON shape."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        if (error.code or 500) >= 500:
+            log.error("unhandled error", exc_info=getattr(error, "original_exception", None) or error)
+        return problem_response(_from_http_exception(error))
+
+
+def install(app: Flask) -> None:
+    app.register_error_handler(Problem, problem_response)

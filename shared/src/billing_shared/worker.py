@@ -1,0 +1,128 @@
+"""The long-running worker every service runs: the outbox relay, the event consumer (inbox),
+housekeeping, and `/healthz` `/readyz` `/metrics` on a small HTTP port of its own.
+
+If any loop dies the process exits non-zero, so its supervisor (make run, Kubernetes) restarts it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from billing_shared.db.uow import Database
+from billing_shared.inbox.consumer import EventConsumer, Handler
+from billing_shared.kafka import clients
+from billing_shared.outbox import relay
+from billing_shared.settings import CommonSettings
+from billing_shared.web.health import ReadinessCache, standard_checks
+from billing_shared.web.transaction import purge_expired
+
+log = logging.getLogger(__name__)
+
+Periodic = tuple[float, Callable[[], object]]
+
+
+def _health_server(host: str, port: int, readiness: ReadinessCache, loops: dict[str, threading.Thread]) -> ThreadingHTTPServer:
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/healthz":
+                dead = [n for n, t in loops.items() if not t.is_alive()]
+                self._send(500 if dead else 200, {"status": "dead" if dead else "ok", "dead": dead})
+            elif self.path == "/readyz":
+                failed = readiness.failed()
+                self._send(503 if failed else 200, {"status": "not ready" if failed else "ready", "failed": failed})
+            elif self.path == "/metrics":
+                body = generate_latest()
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self._send(404, {"status": 404})
+
+        def _send(self, status: int, body: dict[str, object]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Health)
+    server.daemon_threads = True
+    return server
+
+
+def run_worker(
+    *,
+    settings: CommonSettings,
+    db: Database,
+    handlers: dict[str, Handler],
+    topics: list[str],
+    health_port: int,
+    health_host: str = "127.0.0.1",
+    periodic: list[Periodic] | None = None,
+) -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    service = settings.service_name
+    loops: dict[str, threading.Thread] = {}
+    crashed: list[str] = []
+
+    def loop(name: str, target: Callable[[], None]) -> None:
+        def guarded() -> None:
+            try:
+                target()
+            except Exception:
+                log.exception("worker loop died", extra={"loop": name})
+                crashed.append(name)
+                stop.set()
+
+        loops[name] = threading.Thread(target=guarded, name=name, daemon=True)
+
+    loop("relay", lambda: relay.run_forever(db, settings.kafka_bootstrap, stop))
+    if topics:
+        def consume() -> None:
+            consumer = clients.consumer(settings.kafka_bootstrap, service, topics, client_id=f"{service}-worker")
+            dlq = clients.producer(settings.kafka_bootstrap, client_id=f"{service}-dlq")
+            try:
+                EventConsumer(db, consumer, dlq, name=service, handlers=handlers).run(stop)
+            finally:
+                consumer.close()
+                dlq.close(timeout=5)
+
+        loop("consumer", consume)
+    tasks: list[Periodic] = [(3600.0, lambda: purge_expired(db)), *(periodic or [])]
+    for i, (every, fn) in enumerate(tasks):
+        def tick(every: float = every, fn: Callable[[], object] = fn) -> None:
+            while not stop.wait(every):
+                try:
+                    fn()
+                except Exception:
+                    log.exception("periodic task failed")
+
+        loop(f"periodic-{i}", tick)
+
+    server = _health_server(health_host, health_port, ReadinessCache(standard_checks(db, settings.kafka_bootstrap)), loops)
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    for t in loops.values():
+        t.start()
+    log.info("worker started", extra={"loops": list(loops), "health_port": health_port})
+    stop.wait()
+    server.shutdown()
+    for t in loops.values():
+        t.join(timeout=10)
+    db.dispose()
+    sys.exit(1 if crashed else 0)
