@@ -1,0 +1,412 @@
+#!/usr/bin/env bash
+# Local Apache Kafka 4.1.1 (KRaft combined mode: one JVM is broker + controller)
+# for `make run`, the pytest fixtures and CI. Jars come from Maven Central
+# (deploy/local/kafka/pom.xml); all state lives under var/ (gitignored).
+#
+# usage: deploy/local/kafka.sh install|start|run|stop|status|topics [ARGS...]
+#
+#   install   fetch the jars into var/cache/kafka-4.1.1/libs (skipped when cached)
+#   start     install if needed, format storage once, start in the background and
+#             wait until the broker really serves requests; no-op if running
+#   run       same preparation, then exec java in the foreground (for a supervisor)
+#   stop      SIGTERM, wait, then SIGKILL
+#   status    exit 0 if the broker serves requests (1: running but not serving,
+#             3: not running)
+#   topics    list topics (extra args go to kafka-topics, e.g. `topics --describe`)
+#
+# environment (defaults in brackets; relative paths are relative to the repo root):
+#   KAFKA_PORT [9092]              client listener, 127.0.0.1 only
+#   KAFKA_CONTROLLER_PORT [9093]   controller listener, 127.0.0.1 only
+#   KAFKA_DATA_DIR [var/kafka]     config, data, pid file and log of this instance
+#   KAFKA_HEAP [-Xmx512m -Xms512m] heap options of the broker JVM
+#   KAFKA_JVM_OPTS []              more JVM options for the broker
+#   KAFKA_START_TIMEOUT [60]       seconds `start` waits for readiness
+#   KAFKA_STOP_TIMEOUT [30]        seconds `stop` waits after SIGTERM before SIGKILL
+#   JAVA [java]                    java binary (17 or newer)
+# Several instances can run at once with different ports and data dirs.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+
+KAFKA_VERSION=4.1.1
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-var/kafka}
+[[ $KAFKA_DATA_DIR == /* ]] || KAFKA_DATA_DIR=$ROOT/$KAFKA_DATA_DIR
+KAFKA_HEAP=${KAFKA_HEAP:--Xmx512m -Xms512m}
+KAFKA_JVM_OPTS=${KAFKA_JVM_OPTS:-}
+KAFKA_START_TIMEOUT=${KAFKA_START_TIMEOUT:-60}
+KAFKA_STOP_TIMEOUT=${KAFKA_STOP_TIMEOUT:-30}
+JAVA=${JAVA:-java}
+
+CONF_DIR=$SCRIPT_DIR/kafka
+CACHE_DIR=$ROOT/var/cache/kafka-$KAFKA_VERSION
+LIBS_DIR=$CACHE_DIR/libs
+MARKER=$CACHE_DIR/.install-complete
+LOG_DIRS=$KAFKA_DATA_DIR/logs
+CONFIG=$KAFKA_DATA_DIR/server.properties
+CLI_CONFIG=$KAFKA_DATA_DIR/cli.properties
+PID_FILE=$KAFKA_DATA_DIR/kafka.pid
+LOG_FILE=$KAFKA_DATA_DIR/kafka.log
+LOCK_FILE=$KAFKA_DATA_DIR/.lock
+
+NAME="kafka[127.0.0.1:$KAFKA_PORT]"
+
+say() { echo "$NAME: $*"; }
+die() {
+    echo "$NAME: ERROR: $*" >&2
+    exit 1
+}
+
+usage() {
+    sed -n '6,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+check_settings() {
+    local p
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+        if ! [[ $p =~ ^[0-9]+$ ]] || ((p < 1 || p > 65535)); then
+            die "invalid port '$p' (KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
+        fi
+    done
+    [[ $KAFKA_PORT != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT are both $KAFKA_PORT"
+    [[ $KAFKA_START_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT must be whole seconds, got '$KAFKA_START_TIMEOUT'"
+    [[ $KAFKA_STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT must be whole seconds, got '$KAFKA_STOP_TIMEOUT'"
+}
+
+# microseconds since the epoch, for timings
+now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
+elapsed() { # START_US -> "12.3"
+    local d=$(($(now_us) - $1))
+    printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
+}
+
+apt_install() {
+    [[ $(id -u) == 0 ]] || die "missing $*; install it (apt-get install $*) or run this as root"
+    command -v apt-get >/dev/null || die "missing $* and no apt-get to install it with"
+    local log
+    log=$(mktemp)
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        die "apt-get install $* failed (output above)"
+    fi
+    rm -f "$log"
+}
+
+java_major() {
+    local v
+    v=$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n1)
+    v=${v#1.}
+    echo "${v%%[!0-9]*}"
+}
+
+ensure_toolchain() {
+    local pkgs=()
+    command -v "$JAVA" >/dev/null || pkgs+=(openjdk-17-jre-headless)
+    command -v mvn >/dev/null || pkgs+=(maven)
+    ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
+    command -v "$JAVA" >/dev/null || die "java ($JAVA) not found"
+    local major
+    major=$(java_major)
+    if [[ -z $major ]] || ((major < 17)); then
+        die "Kafka $KAFKA_VERSION needs Java 17+, $JAVA is '${major:-unknown}' (set JAVA=...)"
+    fi
+}
+
+installed() {
+    [[ -f $MARKER && $(cat "$MARKER") == "$(pom_sum)" ]] &&
+        compgen -G "$LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null
+}
+
+pom_sum() { sha256sum "$CONF_DIR/pom.xml" | cut -d' ' -f1; }
+
+cmd_install() {
+    ensure_toolchain
+    installed && return 0
+    mkdir -p "$CACHE_DIR"
+    # another instance may be installing into the same cache right now
+    exec 8>"$CACHE_DIR.lock"
+    flock -w 600 8 || die "timed out waiting for another install (lock $CACHE_DIR.lock)"
+    if ! installed; then
+        local tmp=$CACHE_DIR/libs.tmp.$$ log=$CACHE_DIR/mvn.log
+        rm -rf "$tmp"
+        if ! mvn -q -B -Dstyle.color=never -f "$CONF_DIR/pom.xml" \
+            dependency:copy-dependencies -DoutputDirectory="$tmp" >"$log" 2>&1; then
+            cat "$log" >&2
+            rm -rf "$tmp"
+            die "maven could not fetch the Kafka $KAFKA_VERSION jars (output above, also in $log)"
+        fi
+        [[ -f $tmp/kafka_2.13-$KAFKA_VERSION.jar && -f $tmp/kafka-tools-$KAFKA_VERSION.jar ]] ||
+            die "maven ran but $tmp has no kafka_2.13/kafka-tools $KAFKA_VERSION jar"
+        rm -rf "$LIBS_DIR"
+        mv "$tmp" "$LIBS_DIR"
+        rm -f "$log"
+        pom_sum >"$MARKER"
+    fi
+    exec 8>&-
+}
+
+# --- process helpers -------------------------------------------------------
+
+# is PID our broker (kafka.Kafka with this data dir's config)?
+is_our_pid() {
+    local pid=$1 cmd
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ $cmd == *" kafka.Kafka $CONFIG"* ]]
+}
+
+# prints the pid of this instance's broker, if it runs
+find_pid() {
+    local pid f
+    if [[ -f $PID_FILE ]]; then
+        pid=$(<"$PID_FILE")
+        if is_our_pid "$pid"; then
+            echo "$pid"
+            return 0
+        fi
+    fi
+    # pid file lost or stale: look for the process itself
+    for f in /proc/[0-9]*/cmdline; do
+        pid=${f#/proc/}
+        pid=${pid%/cmdline}
+        if is_our_pid "$pid"; then
+            echo "$pid"
+            return 0
+        fi
+    done
+    return 1
+}
+
+port_open() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+classpath() { echo "$LIBS_DIR/*"; }
+
+# run a Kafka CLI class on the broker's classpath, quietly (WARN logging)
+CLI_TIMEOUT=300
+kafka_cli() {
+    timeout "$CLI_TIMEOUT" "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$CONF_DIR/log4j2.properties" -Dkafka.root.level=WARN \
+        -cp "$(classpath)" "$@"
+}
+
+write_cli_config() {
+    # short client timeouts so that one readiness probe gives up quickly
+    cat >"$CLI_CONFIG" <<EOF
+request.timeout.ms=5000
+default.api.timeout.ms=8000
+EOF
+}
+
+# does the broker answer a metadata request (list topics)?
+serving() {
+    port_open "$KAFKA_PORT" || return 1
+    [[ -f $CLI_CONFIG ]] || write_cli_config
+    local CLI_TIMEOUT=20
+    kafka_cli org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+        --command-config "$CLI_CONFIG" --list >/dev/null 2>&1
+}
+
+# wait until PID's broker serves; dies (after stopping it) on timeout or crash
+wait_ready() {
+    local pid=$1 start_us=$2 deadline=$((SECONDS + KAFKA_START_TIMEOUT))
+    while :; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "---- last lines of $LOG_FILE ----" >&2
+            tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
+            rm -f "$PID_FILE"
+            die "broker process $pid exited during startup (log: $LOG_FILE)"
+        fi
+        if serving; then
+            say "ready in $(elapsed "$start_us")s (pid $pid, data $KAFKA_DATA_DIR, log $LOG_FILE)"
+            return 0
+        fi
+        if ((SECONDS >= deadline)); then
+            echo "---- last lines of $LOG_FILE ----" >&2
+            tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
+            stop_pid "$pid" >/dev/null 2>&1 || true
+            die "broker not serving on 127.0.0.1:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
+        fi
+        sleep 0.5
+    done
+}
+
+lock_instance() {
+    mkdir -p "$KAFKA_DATA_DIR"
+    exec 9>"$LOCK_FILE"
+    flock -w $((KAFKA_START_TIMEOUT + KAFKA_STOP_TIMEOUT + 30)) 9 ||
+        die "timed out waiting for another kafka.sh on $KAFKA_DATA_DIR (lock $LOCK_FILE)"
+}
+
+# render the config and format the storage once; called with the lock held
+prepare() {
+    local p
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+        ! port_open "$p" || die "port 127.0.0.1:$p is already in use by another process (not this instance, data $KAFKA_DATA_DIR); pick another KAFKA_PORT / KAFKA_CONTROLLER_PORT"
+    done
+    local tpl
+    tpl=$(<"$CONF_DIR/server.properties")
+    tpl=${tpl//@KAFKA_PORT@/"$KAFKA_PORT"}
+    tpl=${tpl//@KAFKA_CONTROLLER_PORT@/"$KAFKA_CONTROLLER_PORT"}
+    tpl=${tpl//@KAFKA_LOG_DIR@/"$LOG_DIRS"}
+    printf '%s\n' "$tpl" >"$CONFIG"
+    write_cli_config
+
+    if [[ ! -f $LOG_DIRS/meta.properties ]]; then
+        local cluster_id out
+        cluster_id=$(kafka_cli kafka.tools.StorageTool random-uuid 2>&1) ||
+            die "kafka-storage random-uuid failed: $cluster_id"
+        if ! out=$(kafka_cli kafka.tools.StorageTool format --cluster-id "$cluster_id" --config "$CONFIG" 2>&1); then
+            echo "$out" >&2
+            die "formatting the storage in $LOG_DIRS failed (output above)"
+        fi
+        say "formatted storage in $LOG_DIRS (cluster id $cluster_id)"
+    fi
+}
+
+java_server_args() {
+    local heap extra
+    read -r -a heap <<<"$KAFKA_HEAP"
+    read -r -a extra <<<"$KAFKA_JVM_OPTS"
+    SERVER_CMD=("$JAVA" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+        -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+        -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+        -Dlog4j2.configurationFile="$CONF_DIR/log4j2.properties" -Dkafka.root.level=INFO
+        -Dkafka.logs.dir="$KAFKA_DATA_DIR" "${extra[@]}"
+        -cp "$(classpath)" kafka.Kafka "$CONFIG")
+}
+
+# --- commands ----------------------------------------------------------------
+
+cmd_start() {
+    cmd_install
+    lock_instance
+    local pid start_us
+    start_us=$(now_us)
+    if pid=$(find_pid); then
+        wait_ready "$pid" "$start_us" >/dev/null
+        say "already running (pid $pid)"
+        return 0
+    fi
+    prepare
+    java_server_args
+    cd "$KAFKA_DATA_DIR" # the JVM's working dir (crash files land here)
+    # own session so that the broker outlives the shell that started it; the
+    # wrapper writes its pid (kept by exec) atomically and drops the lock fd
+    rm -f "$PID_FILE"
+    # keep one previous log when it grows past 50 MB
+    if [[ -f $LOG_FILE ]] && (($(stat -c %s "$LOG_FILE") > 50 * 1024 * 1024)); then
+        mv -f "$LOG_FILE" "$LOG_FILE.1"
+    fi
+    echo "==== kafka.sh start $(date '+%F %T') ====" >>"$LOG_FILE"
+    # shellcheck disable=SC2016 # $$ and $@ are for the inner bash
+    setsid bash -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift && exec "$@"' _ "$PID_FILE" \
+        "${SERVER_CMD[@]}" </dev/null >>"$LOG_FILE" 2>&1 9>&- &
+    local tries=50
+    while [[ ! -s $PID_FILE ]] && ((tries-- > 0)); do
+        sleep 0.1
+    done
+    pid=$(<"$PID_FILE") || die "the broker did not write its pid file $PID_FILE (log: $LOG_FILE)"
+    say "starting (pid $pid) ..."
+    wait_ready "$pid" "$start_us"
+}
+
+cmd_run() {
+    cmd_install
+    lock_instance
+    local pid
+    if pid=$(find_pid); then
+        die "already running (pid $pid); stop it first (deploy/local/kafka.sh stop)"
+    fi
+    prepare
+    java_server_args
+    cd "$KAFKA_DATA_DIR"
+    echo $$ >"$PID_FILE"
+    exec 9>&-
+    exec "${SERVER_CMD[@]}"
+}
+
+stop_pid() {
+    local pid=$1 start_us deadline
+    start_us=$(now_us)
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+        sleep 0.2
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "still running ${KAFKA_STOP_TIMEOUT}s after SIGTERM; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        deadline=$((SECONDS + 10))
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+            sleep 0.2
+        done
+        ! kill -0 "$pid" 2>/dev/null || die "could not kill pid $pid"
+    fi
+    rm -f "$PID_FILE"
+    say "stopped (pid $pid, $(elapsed "$start_us")s)"
+}
+
+cmd_stop() {
+    lock_instance
+    local pid
+    if ! pid=$(find_pid); then
+        rm -f "$PID_FILE"
+        say "not running"
+        return 0
+    fi
+    stop_pid "$pid"
+}
+
+cmd_status() {
+    local pid
+    if ! pid=$(find_pid); then
+        say "not running (data $KAFKA_DATA_DIR)"
+        return 3
+    fi
+    if [[ -f "$LIBS_DIR/kafka_2.13-$KAFKA_VERSION.jar" ]] && serving; then
+        say "serving (pid $pid, data $KAFKA_DATA_DIR, log $LOG_FILE)"
+        return 0
+    fi
+    say "running (pid $pid) but not serving on 127.0.0.1:$KAFKA_PORT (log $LOG_FILE)"
+    return 1
+}
+
+cmd_topics() {
+    cmd_install
+    (($# > 0)) || set -- --list
+    [[ -f $CLI_CONFIG ]] || {
+        mkdir -p "$KAFKA_DATA_DIR"
+        write_cli_config
+    }
+    kafka_cli org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" \
+        --command-config "$CLI_CONFIG" "$@" ||
+        die "kafka-topics $* failed against 127.0.0.1:$KAFKA_PORT (is it running? deploy/local/kafka.sh status)"
+}
+
+main() {
+    (($# > 0)) || usage
+    local cmd=$1
+    shift
+    check_settings
+    case $cmd in
+    install) cmd_install ;;
+    start) cmd_start ;;
+    run) cmd_run ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    topics) cmd_topics "$@" ;;
+    -h | --help | help) usage ;;
+    *)
+        echo "$NAME: unknown command '$cmd'" >&2
+        usage
+        ;;
+    esac
+}
+
+main "$@"
