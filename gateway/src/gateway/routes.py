@@ -1,0 +1,57 @@
+"""The one declarative routing table: first path segment after /api/v1 -> owning service + scopes.
+
+GET/HEAD need `<family>:read`, every other method `<family>:write`. Adding a resource is one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+API_PREFIX = "/api/v1/"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    resource: str
+    service: str
+    family: str
+    read_scope: str
+    write_scope: str
+
+    def scope_for(self, method: str) -> str:
+        return self.read_scope if method in ("GET", "HEAD") else self.write_scope
+
+
+def _table(rows: list[tuple[str, str, str]]) -> dict[str, Route]:
+    return {r: Route(r, service, family, f"{family}:read", f"{family}:write") for r, service, family in rows}
+
+
+ROUTES: dict[str, Route] = _table(
+    [
+        ("Customers", "customers", "customers"),
+        ("Products", "orders", "catalog"),
+        ("Currencies", "orders", "catalog"),
+        ("BillingCycles", "orders", "catalog"),
+        ("TaxRules", "orders", "catalog"),
+        ("Coupons", "orders", "catalog"),
+        ("Orders", "orders", "orders"),
+        ("PaymentGateways", "payments", "payments"),
+        ("PaymentIntents", "payments", "payments"),
+        ("Refunds", "payments", "payments"),
+        ("Invoices", "invoicing", "invoices"),
+        ("CreditNotes", "invoicing", "invoices"),
+        ("Subscriptions", "invoicing", "subscriptions"),
+        ("SubscriptionBillingHistories", "invoicing", "subscriptions"),
+    ]
+)
+
+
+def is_public(method: str, resource: str, rest: str) -> bool:
+    """Routes that carry no token: the service verifies them itself (gateway webhook signatures).
+
+    `rest` is the path after `/api/v1/<resource>/`; a webhook is exactly `{id}/webhooks`.
+    """
+    if method != "POST" or resource != "PaymentGateways":
+        return False
+    gateway_id, sep, tail = rest.partition("/")
+    return bool(gateway_id) and sep == "/" and tail == "webhooks"
