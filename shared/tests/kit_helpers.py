@@ -1,19 +1,18 @@
-"""Helpers for the kit's integration tests: a database holding only the kit's tables, events, and
-a Kafka reader positioned at the end of a topic."""
+"""Helpers for the kit's integration tests: a database holding only the kit's tables, and events."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
-from kafka import KafkaConsumer, TopicPartition
-from kafka.consumer.fetcher import ConsumerRecord
 from sqlalchemy import MetaData
 
 from billing_shared.db.tables import add_kit_tables
 from billing_shared.db.uow import Database
 from billing_shared.events.domain import DomainEvent
 from billing_shared.ids import new_id
+from billing_shared.testing.kafka import TopicTail
+
+__all__ = ["TopicTail", "commit_events", "customer_event", "kit_database", "new_customer_id"]
 
 
 def kit_database(url: str, service: str = "kittest") -> Database:
@@ -43,27 +42,3 @@ def commit_events(db: Database, events: list[DomainEvent]) -> None:
         for e in events:
             uow.emit(e)
         uow.commit()
-
-
-class TopicTail:
-    """Reads a topic from the current end; no consumer group, so nothing is committed."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-        parts = self.consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in parts]
-        self.consumer.assign(tps)
-        self.consumer.seek_to_end(*tps)
-        for tp in tps:
-            self.consumer.position(tp)
-
-    def collect(self, keys: set[str], count: int, timeout: float = 10.0) -> list[ConsumerRecord]:
-        got: list[ConsumerRecord] = []
-        deadline = time.monotonic() + timeout
-        while len(got) < count and time.monotonic() < deadline:
-            for records in self.consumer.poll(timeout_ms=100).values():
-                got.extend(r for r in records if (r.key or b"").decode() in keys)
-        return got
-
-    def close(self) -> None:
-        self.consumer.close()

@@ -1,6 +1,6 @@
 """The real PostgreSQL and Kafka for tests, started through deploy/local/ unless the environment
 names them (`TEST_POSTGRES_URL`, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres, and
-`TEST_KAFKA_BOOTSTRAP`). The test broker (19092) and database (55432) are separate from `make run`'s.
+`TEST_KAFKA_BOOTSTRAP`). The test broker (19092) and database (55433) are separate from `make run`'s.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from billing_shared.localstack import ROOT
 
 TEST_KAFKA_PORT = os.environ.get("TEST_KAFKA_PORT", "19092")
-TEST_PG_PORT = os.environ.get("TEST_PG_PORT", "55432")
+TEST_PG_PORT = os.environ.get("TEST_PG_PORT", "55433")
 
 
 def _script(name: str, *args: str, env: dict[str, str]) -> str:

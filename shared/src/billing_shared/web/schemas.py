@@ -26,5 +26,6 @@ class ListArgs(CamelSchema):
 
 
 def page(items: list[Any], limit: int) -> dict[str, Any]:
-    """`items` was fetched with limit + 1 rows: the extra row only says there is more."""
-    return {"data": items[:limit], "hasMore": len(items) > limit}
+    """`items` was fetched with limit + 1 rows: the extra row only says there is more.
+    Dumped by a list schema with `data` and `has_more` (→ `hasMore`)."""
+    return {"data": items[:limit], "has_more": len(items) > limit}

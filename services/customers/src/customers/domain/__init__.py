@@ -1,0 +1,1 @@
+"""Pure rules about customers: no Flask, no SQLAlchemy, no Kafka."""

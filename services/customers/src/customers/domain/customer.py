@@ -1,0 +1,85 @@
+"""What a customer is, what may change, and the events a change raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from billing_shared.events.domain import DomainEvent
+from billing_shared.naming import camel
+
+MUTABLE_FIELDS = ("name", "email", "billing_address", "tax_id", "preferred_currency", "metadata")
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    email: str
+    billing_address: dict[str, str] | None
+    tax_id: str | None
+    preferred_currency: str | None
+    metadata: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    references: dict[str, list[str]] = field(default_factory=dict)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The customer as its events carry it (camelCase, as on the API)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "billingAddress": _camel_keys(self.billing_address),
+            "taxId": self.tax_id,
+            "preferredCurrency": self.preferred_currency,
+            "metadata": dict(self.metadata),
+            "createdAt": self.created_at.isoformat(),
+            "updatedAt": self.updated_at.isoformat(),
+            "version": self.version,
+        }
+
+
+def normalize_email(email: str) -> str:
+    """The filter key: e-mail addresses compare case-insensitively in practice."""
+    return email.strip().lower()
+
+
+def create(
+    *, customer_id: str, now: datetime, name: str, email: str, billing_address: dict[str, str] | None = None,
+    tax_id: str | None = None, preferred_currency: str | None = None, metadata: dict[str, str] | None = None,
+) -> tuple[Customer, DomainEvent]:
+    customer = Customer(
+        id=customer_id, name=name, email=email, billing_address=billing_address, tax_id=tax_id,
+        preferred_currency=preferred_currency, metadata=dict(metadata or {}), created_at=now, updated_at=now,
+    )
+    return customer, DomainEvent("CustomerCreated", customer.id, customer.snapshot())
+
+
+def update(customer: Customer, changes: dict[str, Any], now: datetime) -> tuple[Customer, DomainEvent | None]:
+    """Apply a partial update. `metadata` merges key by key (a null value deletes the key), like
+    the address replaces as a whole. No effective change → no new version and no event."""
+    unknown = set(changes) - set(MUTABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    values = dict(changes)
+    if "metadata" in values:
+        merged = dict(customer.metadata)
+        for k, v in (values["metadata"] or {}).items():
+            if v is None:
+                merged.pop(k, None)
+            else:
+                merged[k] = v
+        values["metadata"] = merged
+    changed = sorted(k for k, v in values.items() if getattr(customer, k) != v)
+    if not changed:
+        return customer, None
+    updated = replace(customer, **{k: values[k] for k in changed}, updated_at=now, version=customer.version + 1)
+    data = updated.snapshot() | {"changed": [camel(k) for k in changed]}
+    return updated, DomainEvent("CustomerUpdated", updated.id, data)
+
+
+def _camel_keys(d: dict[str, str] | None) -> dict[str, str] | None:
+    return None if d is None else {camel(k): v for k, v in d.items()}

@@ -1,0 +1,1 @@
+"""Persistence of customers: tables, the repository, the database object."""

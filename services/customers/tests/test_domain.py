@@ -1,0 +1,56 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from customers.domain import customer as rules
+from customers.domain.references import Reference, reference_from
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def make() -> rules.Customer:
+    c, _ = rules.create(customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", now=NOW, name="Ann", email="Ann@Example.com",
+                        billing_address={"postal_code": "1", "country": "US"}, metadata={"a": "1", "b": "2"})
+    return c
+
+
+def test_create_raises_customer_created_with_the_wire_shape() -> None:
+    c, event = rules.create(customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", now=NOW, name="Ann", email="a@b.co",
+                            billing_address={"postal_code": "1", "country": "US"})
+    assert event.name == "CustomerCreated" and event.aggregate_id == c.id
+    assert event.data["billingAddress"] == {"postalCode": "1", "country": "US"}
+    assert event.data["version"] == 1
+
+
+def test_update_bumps_version_and_names_what_changed() -> None:
+    later = NOW + timedelta(minutes=1)
+    updated, event = rules.update(make(), {"name": "Bea", "email": "Ann@Example.com"}, later)
+    assert updated.version == 2 and updated.updated_at == later
+    assert event is not None and event.data["changed"] == ["name"]
+
+
+def test_update_without_an_effective_change_raises_no_event() -> None:
+    c = make()
+    same, event = rules.update(c, {"name": "Ann", "metadata": {"a": "1"}}, NOW + timedelta(minutes=1))
+    assert event is None and same == c
+
+
+def test_metadata_merges_and_null_deletes() -> None:
+    updated, _ = rules.update(make(), {"metadata": {"b": None, "c": "3"}}, NOW)
+    assert updated.metadata == {"a": "1", "c": "3"}
+
+
+def test_unknown_fields_cannot_be_updated() -> None:
+    with pytest.raises(ValueError):
+        rules.update(make(), {"id": "cus_other"}, NOW)
+
+
+def test_email_filter_key_is_case_insensitive() -> None:
+    assert rules.normalize_email("  Ann@Example.COM ") == "ann@example.com"
+
+
+def test_references_come_from_events_that_name_a_customer() -> None:
+    assert reference_from("OrderCreated", {"id": "ord_1", "customerId": "cus_1"}) == Reference("cus_1", "orders", "ord_1")
+    assert reference_from("PaymentIntentCreated", {"id": "pi_1", "customerId": "cus_1"}).kind == "payment_intents"  # type: ignore[union-attr]
+    assert reference_from("OrderCreated", {"id": "ord_1"}) is None
+    assert reference_from("OrderPaid", {"id": "ord_1", "customerId": "cus_1"}) is None

@@ -1,0 +1,80 @@
+"""The inbox consumer against the real PostgreSQL and Kafka: dedup, dead letters, offsets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Column, String, Table, func, insert, select
+
+from billing_shared.db.uow import Database, UnitOfWork
+from billing_shared.events import catalog
+from billing_shared.events.envelope import Envelope, utc_now_iso
+from billing_shared.inbox.consumer import EventConsumer
+from billing_shared.kafka import clients
+from kit_helpers import TopicTail, kit_database
+
+pytestmark = pytest.mark.integration
+TOPIC = catalog.TOPIC_ORDERS
+
+
+@pytest.fixture()
+def db(pg_database: str) -> Iterator[Database]:
+    database = kit_database(pg_database)
+    yield database
+    database.dispose()
+
+
+def publish(bootstrap: str, key: str, data: dict[str, object], raw: bytes | None = None) -> str:
+    env = Envelope(id=str(uuid.uuid4()), type=catalog.ce_type("OrderCreated", 1), source="/orders", subject=key,
+                   time=utc_now_iso(), dataschema=catalog.dataschema("OrderCreated", 1), key=key, data=data)
+    p = clients.producer(bootstrap, "test-publisher")
+    k, h, v = env.to_kafka()
+    p.send(TOPIC, key=k, headers=h, value=raw if raw is not None else v).get(timeout=10)
+    p.close()
+    return env.id
+
+
+def test_poison_event_goes_to_the_dlq_and_the_consumer_moves_on(db: Database, kafka_bootstrap: str) -> None:
+    effects = Table("effects", db.metadata, Column("key", String(64)))
+    db.metadata.create_all(db.engine, tables=[effects])
+
+    def handler(uow: UnitOfWork, e: Envelope) -> None:
+        if e.data.get("poison"):
+            raise ValueError("cannot apply this order")
+        uow.session.execute(insert(effects).values(key=e.key))
+
+    group = f"test-{uuid.uuid4().hex[:8]}"
+    dlq_tail = TopicTail(kafka_bootstrap, TOPIC + catalog.DLQ_SUFFIX)
+    bad_key, good_key, junk_key = (f"ord_{uuid.uuid4().hex}" for _ in range(3))
+    bad_id = publish(kafka_bootstrap, bad_key, {"poison": True})
+    publish(kafka_bootstrap, junk_key, {}, raw=b"\xff not json")
+    publish(kafka_bootstrap, good_key, {"ok": True})
+
+    consumer = clients.consumer(kafka_bootstrap, group, [TOPIC], client_id=group)
+    dlq = clients.producer(kafka_bootstrap, "test-dlq")
+    ec = EventConsumer(db, consumer, dlq, name=group, handlers={"OrderCreated": handler}, backoff=0.01)
+    seen = 0
+    for _ in range(100):
+        seen += ec.poll_once(timeout_ms=300)
+        with db.engine.connect() as conn:
+            if conn.execute(select(func.count()).select_from(effects).where(effects.c.key == good_key)).scalar_one():
+                break
+    consumer.close()
+    dlq.close()
+    parked = dlq_tail.collect({bad_key, junk_key}, 2)
+    dlq_tail.close()
+    errors = {r.key.decode(): dict(r.headers)["dlq_error"].decode() for r in parked}
+    assert "cannot apply this order" in errors[bad_key]
+    assert "undecodable" in errors[junk_key]
+    assert dict(next(r for r in parked if r.key.decode() == bad_key).headers)["ce_id"].decode() == bad_id
+
+    # Offsets were committed past everything handled: the group's next consumer starts after them.
+    again = clients.consumer(kafka_bootstrap, group, [TOPIC], client_id=group + "-2")
+    replayed = []
+    for _ in range(10):
+        for records in again.poll(timeout_ms=300).values():
+            replayed += [r for r in records if r.key and r.key.decode() in (bad_key, good_key, junk_key)]
+    again.close()
+    assert replayed == []
