@@ -1,0 +1,25 @@
+"""What the whole-flow tests share: a client application that talks to the gateway only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from billing_shared.localstack import Platform
+
+
+class Client:
+    """A client application: talks to the gateway only."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.base = platform.gateway_url
+        self.http = requests.Session()
+        self.token = platform.admin_token()
+
+    def call(self, method: str, path: str, json_body: Any = None, *, token: str | None = None,
+             headers: dict[str, str] | None = None, **kw: Any) -> requests.Response:
+        h = {"Authorization": f"Bearer {token or self.token}"} | (headers or {})
+        url = path if path.startswith("http") else self.base + "/api/v1" + path
+        return self.http.request(method, url, json=json_body, headers=h, timeout=30, **kw)
