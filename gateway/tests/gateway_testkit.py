@@ -19,11 +19,11 @@ import pytest
 import requests
 import uvloop
 from aiohttp import web
-
 from gateway.app import GATEWAY_KEY, Gateway, create_app
 from gateway.config import GatewaySettings
 from gateway.migrate import upgrade
 from gateway.store import Store
+from multidict import CIMultiDict
 
 T = TypeVar("T")
 
@@ -75,7 +75,9 @@ STUB_OPENAPI = {
                 "responses": {
                     "200": {
                         "description": "ok",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Customer"}}},
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Customer"}}
+                        },
                     },
                     "default": {"$ref": "#/components/responses/DEFAULT_ERROR"},
                 }
@@ -120,7 +122,7 @@ class Stub:
         call = {
             "method": request.method,
             "path_qs": request.rel_url.raw_path_qs,
-            "headers": dict(request.headers),
+            "headers": CIMultiDict(request.headers),
             "body": body,
         }
         self.calls.append(call)
@@ -138,14 +140,18 @@ class Stub:
         if tail.startswith("Customers/") and request.method in ("GET", "HEAD"):
             cid = tail.split("/", 1)[1]
             if cid not in self.customers and cid not in ("echo",):
-                return web.json_response({"title": "Not Found"}, status=404, content_type="application/problem+json")
+                return web.json_response(
+                    {"title": "Not Found"}, status=404, content_type="application/problem+json"
+                )
         echo = {
             "method": request.method,
             "path_qs": call["path_qs"],
             "length": len(body),
-            "headers": call["headers"],
+            "headers": dict(request.headers),
         }
-        return web.json_response(echo, status=201 if request.method == "POST" else 200, headers={"X-Stub": "1"})
+        return web.json_response(
+            echo, status=201 if request.method == "POST" else 200, headers={"X-Stub": "1"}
+        )
 
 
 @pytest.fixture(scope="session")
@@ -191,7 +197,9 @@ GatewayFactory = Callable[..., RunningGateway]
 
 
 @pytest.fixture(scope="session")
-def make_gateway(loop: Loop, stub: Stub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
+def make_gateway(
+    loop: Loop, stub: Stub, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayFactory]:
     runners: list[web.AppRunner] = []
 
     def make(**overrides: Any) -> RunningGateway:

@@ -1,7 +1,8 @@
 """API clients in memory: the token endpoint's lookups and the proxy's "is this client disabled?".
 
-The DB is read at start, every refresh interval, and on an unknown id (at most once a second, so
-made-up ids can't turn into a DB load); secrets are checked with argon2 in a worker thread.
+The DB is read at start and every refresh interval; an unknown id costs one point lookup, at most
+`miss_lookups_per_second` of them so made-up ids can't turn into a DB load. Secrets are checked
+with argon2 in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,18 +19,18 @@ _DUMMY_HASH = hasher.hash("not-a-secret")
 
 
 class ClientDirectory:
-    def __init__(self, store: Store, miss_refresh_interval: float = 1.0) -> None:
+    def __init__(self, store: Store, miss_lookups_per_second: int = 20) -> None:
         self._store = store
         self._clients: dict[str, ApiClient] = {}
         self.disabled: frozenset[str] = frozenset()
-        self._miss_refresh_interval = miss_refresh_interval
-        self._last_load = 0.0
+        self._miss_budget = miss_lookups_per_second
+        self._miss_window = 0
+        self._misses = 0
         self._lock = asyncio.Lock()
 
     def replace(self, clients: list[ApiClient]) -> None:
         self._clients = {c.id: c for c in clients}
         self.disabled = frozenset(c.id for c in clients if c.disabled)
-        self._last_load = time.monotonic()
 
     async def reload(self) -> None:
         async with self._lock:
@@ -38,10 +39,19 @@ class ClientDirectory:
 
     async def get(self, client_id: str) -> ApiClient | None:
         client = self._clients.get(client_id)
-        if client is None and time.monotonic() - self._last_load >= self._miss_refresh_interval:
-            await self.reload()
-            client = self._clients.get(client_id)
+        if client is None and self._may_look_up():
+            loop = asyncio.get_running_loop()
+            client = await loop.run_in_executor(None, self._store.get_client, client_id)
+            if client is not None:
+                self._clients[client.id] = client
         return client
+
+    def _may_look_up(self) -> bool:
+        window = int(time.monotonic())
+        if window != self._miss_window:
+            self._miss_window, self._misses = window, 0
+        self._misses += 1
+        return self._misses <= self._miss_budget
 
     async def authenticate(self, client_id: str, secret: str) -> ApiClient | None:
         """The client if the secret matches and it is enabled; None otherwise (no hint which)."""

@@ -175,9 +175,10 @@ class Proxy:
                 ):
                     body = await upstream.read()
                     if method == "HEAD" and size is not None:
-                        response = web.Response(status=status, headers=resp_headers)
-                        response.content_length = size
-                        return response
+                        # Keep the size the upstream announced; web.Response would say 0.
+                        head = web.StreamResponse(status=status, headers=resp_headers)
+                        head.content_length = size
+                        return head
                     return web.Response(status=status, body=body, headers=resp_headers)
             except BaseException:
                 upstream.release()
