@@ -1,0 +1,40 @@
+"""The README's walkthrough, run exactly as printed (only the gateway's port differs)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from billing_shared.localstack import ROOT, Platform
+
+pytestmark = [pytest.mark.integration, pytest.mark.stack]
+
+
+def walkthrough() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Walkthrough", 1)[1]
+    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+
+
+def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```bash\n(.*?)```", readme, re.S).group(1)  # type: ignore[union-attr]
+    assert first_block.splitlines()[0].startswith("make run") and first_block.splitlines()[1].startswith("make test")
+    assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_walkthrough_works_as_printed(platform: Platform) -> None:
+    script = walkthrough().replace("GW=http://127.0.0.1:8080", f"GW={platform.gateway_url}", 1)
+    assert script != walkthrough(), "the walkthrough must start by naming the gateway"
+    # Run it where `var/demo-credentials.json` is the platform's, as in the repo root.
+    cwd = Path(platform.var).parent
+    res = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr
+    created = re.search(r"created (cus_\w+)", res.stdout)
+    assert created, res.stdout
+    assert res.stdout.count(created.group(1)) >= 3, "listed and fetched the customer it created"
+    assert '"hasMore"' in res.stdout
