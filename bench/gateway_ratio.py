@@ -1,0 +1,148 @@
+"""Gateway overhead: GET /api/v1/Customers/{id} called directly on the customers service, through
+our gateway, and through nginx as a plain keep-alive reverse proxy, side by side with wrk.
+
+Rounds are interleaved (direct, gateway, nginx, direct, ...) and medians reported, because on a
+2-core machine a single run is noisy. Goal: gateway rps >= 0.7 x nginx rps, added p50 <= 1 ms.
+Bounded: ROUNDS x 3 targets x (SHORT + LONG) seconds, about two minutes by default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from billing_shared.localstack import ROOT, Platform, Ports, free_port
+from billing_shared.testing import infra
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SHORT = int(os.environ.get("BENCH_SHORT_SECONDS", "4"))  # 1 connection: latency
+LONG = int(os.environ.get("BENCH_LONG_SECONDS", "6"))  # 16 connections: throughput
+RESULTS = ROOT / "bench" / "results"
+
+
+def ensure_tools() -> None:
+    if not (shutil.which("wrk") and shutil.which("nginx")):
+        subprocess.run([str(ROOT / "deploy/local/tools.sh"), "nginx-wrk"], check=True)
+
+
+def wrk(url: str, token: str, conns: int, seconds: int) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-H",
+                          f"Authorization: Bearer {token}", url],
+                         capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    pct = {p: float(v) * unit[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", out, re.M)}
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return {"rps": rps, "p50": pct["50"], "p99": pct["99"], "errors": errors}
+
+
+class Nginx:
+    def __init__(self, upstream: int) -> None:
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="bench-nginx-")
+        Path(self.dir, "nginx.conf").write_text(f"""
+worker_processes 1; pid {self.dir}/nginx.pid; error_log {self.dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off;
+  upstream svc {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+  server {{ listen 127.0.0.1:{self.port};
+    location / {{ proxy_pass http://svc; proxy_http_version 1.1; proxy_set_header Connection ""; }} }} }}
+""")
+
+    def __enter__(self) -> Nginx:
+        subprocess.run(["nginx", "-c", f"{self.dir}/nginx.conf", "-p", self.dir], check=True)
+        time.sleep(0.3)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        subprocess.run(["nginx", "-c", f"{self.dir}/nginx.conf", "-p", self.dir, "-s", "stop"], check=False)
+
+
+def create_customer(base: str, token: str) -> str:
+    body = json.dumps({"name": "Bench", "email": "bench@example.com"}).encode()
+    req = urllib.request.Request(f"{base}/api/v1/Customers", data=body, method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return str(json.loads(r.read())["id"])
+
+
+def plot(summary: dict[str, dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(summary)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    a.bar(names, [summary[n]["rps"] for n in names], color=["#888", "#2a7", "#27a"])
+    a.set_title("throughput, 16 connections (req/s, median)")
+    for i, n in enumerate(names):
+        a.text(i, summary[n]["rps"], f"{summary[n]['rps']:.0f}", ha="center", va="bottom")
+    x = range(len(names))
+    b.bar([i - 0.2 for i in x], [summary[n]["p50_1"] for n in names], width=0.4, label="p50, 1 conn")
+    b.bar([i + 0.2 for i in x], [summary[n]["p99_16"] for n in names], width=0.4, label="p99, 16 conns")
+    b.set_xticks(list(x), names)
+    b.set_yscale("log")
+    b.set_title("latency (ms, median of rounds)")
+    b.legend()
+    fig.suptitle("GET /api/v1/Customers/{id}: direct vs our gateway vs nginx")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    ensure_tools()
+    kafka, _ = infra.start_kafka()
+    var = Path(tempfile.mkdtemp(prefix="bench-gw-")) / "var"
+    platform = Platform(var_dir=var, ports=Ports.free(), kafka_bootstrap=kafka)
+    platform.start(timeout=120)
+    try:
+        token = platform.admin_token()
+        cid = create_customer(platform.gateway_url, token)
+        path = f"/api/v1/Customers/{cid}"
+        with Nginx(platform.ports.services["customers"]) as ng:
+            urls = {"direct": f"http://127.0.0.1:{platform.ports.services['customers']}{path}",
+                    "gateway": platform.gateway_url + path, "nginx": f"http://127.0.0.1:{ng.port}{path}"}
+            for url in urls.values():
+                wrk(url, token, 4, 2)  # warm up
+            rounds: dict[str, list[dict[str, float]]] = {n: [] for n in urls}
+            for _ in range(ROUNDS):
+                for name, url in urls.items():
+                    one, many = wrk(url, token, 1, SHORT), wrk(url, token, 16, LONG)
+                    rounds[name].append({"p50_1": one["p50"], "p99_1": one["p99"], "rps": many["rps"],
+                                         "p50_16": many["p50"], "p99_16": many["p99"],
+                                         "errors": one["errors"] + many["errors"]})
+    finally:
+        platform.stop()
+    summary = {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in rounds.items()}
+    ratio = summary["gateway"]["rps"] / summary["nginx"]["rps"]
+    added = summary["gateway"]["p50_1"] - summary["direct"]["p50_1"]
+    print(f"\n{'target':8} {'req/s@16':>9} {'p50@1 ms':>9} {'p99@1 ms':>9} {'p50@16 ms':>10} {'p99@16 ms':>10} errors")
+    for n, s in summary.items():
+        print(f"{n:8} {s['rps']:9.0f} {s['p50_1']:9.2f} {s['p99_1']:9.2f} {s['p50_16']:10.2f} {s['p99_16']:10.2f}"
+              f" {s['errors']:.0f}")
+    verdict = "meets" if ratio >= 0.7 and added <= 1.0 else "MISSES"
+    print(f"\ngateway/nginx throughput = {ratio:.2f} (goal >= 0.70); gateway adds p50 {added:.2f} ms at 1 conn "
+          f"(goal <= 1.00); direct/nginx = {summary['direct']['rps'] / summary['nginx']['rps']:.2f} -> {verdict} "
+          f"the goal ({ROUNDS} interleaved rounds, medians)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    doc = {"benchmark": "gateway_ratio", "when": stamp, "cores": os.cpu_count(), "rounds": rounds,
+           "median": summary, "gateway_over_nginx_rps": ratio, "gateway_added_p50_ms": added}
+    (RESULTS / "gateway_ratio.json").write_text(json.dumps(doc, indent=1))
+    plot(summary, RESULTS / "gateway_ratio.png")
+    print(f"wrote {RESULTS / 'gateway_ratio.json'} and {RESULTS / 'gateway_ratio.png'}")
+
+
+if __name__ == "__main__":
+    main()
