@@ -24,7 +24,8 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/src gateway/src services/customers/src
+	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers
 
 bench: venv
 	$(BIN)/python bench/gateway_ratio.py
+	$(BIN)/python bench/outbox_latency.py

@@ -34,9 +34,22 @@ def ensure_tools() -> None:
 
 
 def wrk(url: str, token: str, conns: int, seconds: int) -> dict[str, float]:
-    out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", "-H",
-                          f"Authorization: Bearer {token}", url],
-                         capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=True,
+    ).stdout
     unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     pct = {p: float(v) * unit[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", out, re.M)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -70,8 +83,12 @@ http {{ access_log off;
 
 def create_customer(base: str, token: str) -> str:
     body = json.dumps({"name": "Bench", "email": "bench@example.com"}).encode()
-    req = urllib.request.Request(f"{base}/api/v1/Customers", data=body, method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{base}/api/v1/Customers",
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         return str(json.loads(r.read())["id"])
 
@@ -111,34 +128,54 @@ def main() -> None:
         cid = create_customer(platform.gateway_url, token)
         path = f"/api/v1/Customers/{cid}"
         with Nginx(platform.ports.services["customers"]) as ng:
-            urls = {"direct": f"http://127.0.0.1:{platform.ports.services['customers']}{path}",
-                    "gateway": platform.gateway_url + path, "nginx": f"http://127.0.0.1:{ng.port}{path}"}
+            urls = {
+                "direct": f"http://127.0.0.1:{platform.ports.services['customers']}{path}",
+                "gateway": platform.gateway_url + path,
+                "nginx": f"http://127.0.0.1:{ng.port}{path}",
+            }
             for url in urls.values():
                 wrk(url, token, 4, 2)  # warm up
             rounds: dict[str, list[dict[str, float]]] = {n: [] for n in urls}
             for _ in range(ROUNDS):
                 for name, url in urls.items():
                     one, many = wrk(url, token, 1, SHORT), wrk(url, token, 16, LONG)
-                    rounds[name].append({"p50_1": one["p50"], "p99_1": one["p99"], "rps": many["rps"],
-                                         "p50_16": many["p50"], "p99_16": many["p99"],
-                                         "errors": one["errors"] + many["errors"]})
+                    rounds[name].append(
+                        {
+                            "p50_1": one["p50"],
+                            "p99_1": one["p99"],
+                            "rps": many["rps"],
+                            "p50_16": many["p50"],
+                            "p99_16": many["p99"],
+                            "errors": one["errors"] + many["errors"],
+                        }
+                    )
     finally:
         platform.stop()
     summary = {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in rounds.items()}
     ratio = summary["gateway"]["rps"] / summary["nginx"]["rps"]
     added = summary["gateway"]["p50_1"] - summary["direct"]["p50_1"]
-    print(f"\n{'target':8} {'req/s@16':>9} {'p50@1 ms':>9} {'p99@1 ms':>9} {'p50@16 ms':>10} {'p99@16 ms':>10} errors")
+    cols = ("rps", "p50_1", "p99_1", "p50_16", "p99_16", "errors")
+    print("\n" + f"{'target':8}" + "".join(f"{c:>9}" for c in cols))
     for n, s in summary.items():
-        print(f"{n:8} {s['rps']:9.0f} {s['p50_1']:9.2f} {s['p99_1']:9.2f} {s['p50_16']:10.2f} {s['p99_16']:10.2f}"
-              f" {s['errors']:.0f}")
+        print(f"{n:8}" + "".join(f"{s[c]:9.0f}" if c in ("rps", "errors") else f"{s[c]:9.2f}" for c in cols))
+    print("(rps at 16 connections; latencies in ms at 1 and 16 connections)")
     verdict = "meets" if ratio >= 0.7 and added <= 1.0 else "MISSES"
-    print(f"\ngateway/nginx throughput = {ratio:.2f} (goal >= 0.70); gateway adds p50 {added:.2f} ms at 1 conn "
-          f"(goal <= 1.00); direct/nginx = {summary['direct']['rps'] / summary['nginx']['rps']:.2f} -> {verdict} "
-          f"the goal ({ROUNDS} interleaved rounds, medians)")
+    print(
+        f"\ngateway/nginx throughput = {ratio:.2f} (goal >= 0.70); gateway adds p50 {added:.2f} ms at 1 conn "
+        f"(goal <= 1.00); direct/nginx = {summary['direct']['rps'] / summary['nginx']['rps']:.2f} "
+        f"-> {verdict} the goal ({ROUNDS} interleaved rounds, medians)"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    doc = {"benchmark": "gateway_ratio", "when": stamp, "cores": os.cpu_count(), "rounds": rounds,
-           "median": summary, "gateway_over_nginx_rps": ratio, "gateway_added_p50_ms": added}
+    doc = {
+        "benchmark": "gateway_ratio",
+        "when": stamp,
+        "cores": os.cpu_count(),
+        "rounds": rounds,
+        "median": summary,
+        "gateway_over_nginx_rps": ratio,
+        "gateway_added_p50_ms": added,
+    }
     (RESULTS / "gateway_ratio.json").write_text(json.dumps(doc, indent=1))
     plot(summary, RESULTS / "gateway_ratio.png")
     print(f"wrote {RESULTS / 'gateway_ratio.json'} and {RESULTS / 'gateway_ratio.png'}")

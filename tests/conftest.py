@@ -13,12 +13,13 @@ from billing_shared.localstack import Platform, Ports
 from billing_shared.testing import infra
 
 sys.path.insert(0, str(Path(__file__).parent))
-from helpers import Client  # noqa: E402
+from helpers import Client
 
 
 @pytest.fixture(scope="session")
-def platform(tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str,
-             kafka_bootstrap: str) -> Iterator[Platform]:
+def platform(
+    tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str, kafka_bootstrap: str
+) -> Iterator[Platform]:
     var = tmp_path_factory.mktemp("platform") / "var"
     urls = {name: infra.create_database(postgres_admin_url, name) for name in ("customers", "gateway")}
     p = Platform(var_dir=var, ports=Ports.free(), kafka_bootstrap=kafka_bootstrap, database_urls=urls)

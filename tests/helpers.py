@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-
 from billing_shared.localstack import Platform
 
 
@@ -18,8 +17,16 @@ class Client:
         self.http = requests.Session()
         self.token = platform.admin_token()
 
-    def call(self, method: str, path: str, json_body: Any = None, *, token: str | None = None,
-             headers: dict[str, str] | None = None, **kw: Any) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         h = {"Authorization": f"Bearer {token or self.token}"} | (headers or {})
         url = path if path.startswith("http") else self.base + "/api/v1" + path
         return self.http.request(method, url, json=json_body, headers=h, timeout=30, **kw)

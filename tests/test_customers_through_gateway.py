@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
 from billing_shared.localstack import Platform
@@ -19,8 +18,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
 
 def new_customer(**over: Any) -> dict[str, Any]:
-    return {"name": "Flow Tester", "email": f"flow.{uuid.uuid4().hex[:10]}@example.com",
-            "billingAddress": {"line1": "1 Test St", "city": "Berlin", "postalCode": "10115", "country": "DE"}} | over
+    return {
+        "name": "Flow Tester",
+        "email": f"flow.{uuid.uuid4().hex[:10]}@example.com",
+        "billingAddress": {"line1": "1 Test St", "city": "Berlin", "postalCode": "10115", "country": "DE"},
+    } | over
 
 
 def test_customer_created_reaches_subscribers_as_a_cloudevent_within_a_second(
@@ -61,7 +63,10 @@ def test_fifty_concurrent_same_key_posts_through_the_gateway_make_one_customer(a
     replay = api.call("POST", "/Customers", body, headers={"Idempotency-Key": key})
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
     assert replay.json()["id"] == listed[0]["id"]
-    assert api.call("POST", "/Customers", body | {"name": "Else"}, headers={"Idempotency-Key": key}).status_code == 422
+    assert (
+        api.call("POST", "/Customers", body | {"name": "Else"}, headers={"Idempotency-Key": key}).status_code
+        == 422
+    )
 
 
 def test_customer_token_cannot_read_another_customer(api: Client) -> None:
@@ -81,7 +86,10 @@ def test_customer_token_cannot_read_another_customer(api: Client) -> None:
     ("payload", "field"),
     [
         ({"name": "x", "email": "not-an-email"}, "email"),
-        ({"name": "x", "email": "x@example.com", "billingAddress": {"country": "ZZ"}}, "billingAddress.country"),
+        (
+            {"name": "x", "email": "x@example.com", "billingAddress": {"country": "ZZ"}},
+            "billingAddress.country",
+        ),
         ({"name": 12, "email": "x@example.com"}, "name"),
         ({"name": "x", "email": "x@example.com", "unknownField": 1}, "unknownField"),
     ],

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from billing_shared.localstack import ROOT, Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
@@ -22,7 +21,9 @@ def walkthrough() -> str:
 def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
     readme = (ROOT / "README.md").read_text()
     first_block = re.search(r"```bash\n(.*?)```", readme, re.S).group(1)  # type: ignore[union-attr]
-    assert first_block.splitlines()[0].startswith("make run") and first_block.splitlines()[1].startswith("make test")
+    assert first_block.splitlines()[0].startswith("make run") and first_block.splitlines()[1].startswith(
+        "make test"
+    )
     assert "make test" in (ROOT / ".ci/run").read_text()
 
 
@@ -31,8 +32,9 @@ def test_walkthrough_works_as_printed(platform: Platform) -> None:
     assert script != walkthrough(), "the walkthrough must start by naming the gateway"
     # Run it where `var/demo-credentials.json` is the platform's, as in the repo root.
     cwd = Path(platform.var).parent
-    res = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True, text=True,
-                         timeout=60)
+    res = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     created = re.search(r"created (cus_\w+)", res.stdout)
     assert created, res.stdout

@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy.engine import make_url
-
 from billing_shared.auth.keys import SigningKey, generate_key, sign
 from billing_shared.localstack import Platform
 from helpers import Client
@@ -40,9 +38,18 @@ def b64(obj: dict[str, Any]) -> str:
 
 def claims(**over: Any) -> dict[str, Any]:
     now = int(time.time())
-    c = {"iss": "http://127.0.0.1:8080", "aud": "billing-api", "sub": "cli_forger", "client_id": "cli_forger",
-         "scope": "customers:read customers:write", "role": "client", "iat": now, "nbf": now, "exp": now + 300,
-         "jti": uuid.uuid4().hex}
+    c = {
+        "iss": "http://127.0.0.1:8080",
+        "aud": "billing-api",
+        "sub": "cli_forger",
+        "client_id": "cli_forger",
+        "scope": "customers:read customers:write",
+        "role": "client",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+    }
     return c | over
 
 
@@ -54,7 +61,7 @@ def forged(platform: Platform) -> dict[str, str]:
     body = b64(claims())
     mac = hmac.new(key.public_pem().encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
     good = sign(claims(), key)
-    h, p, s = good.split(".")
+    h, _, s = good.split(".")
     return {
         "alg none": b64({"alg": "none", "kid": key.kid}) + "." + b64(claims()) + ".",
         "HS256 with the public key": f"{head}.{body}." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode(),
@@ -67,15 +74,25 @@ def forged(platform: Platform) -> dict[str, str]:
     }
 
 
-CASES = ["alg none", "HS256 with the public key", "expired", "nbf in the future", "wrong iss", "wrong aud",
-         "unknown kid", "tampered payload"]
+CASES = [
+    "alg none",
+    "HS256 with the public key",
+    "expired",
+    "nbf in the future",
+    "wrong iss",
+    "wrong aud",
+    "unknown kid",
+    "tampered payload",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_forged_tokens_are_refused_by_the_service_directly(
     platform: Platform, api: Client, forged: dict[str, str], case: str
 ) -> None:
-    cid = api.call("POST", "/Customers", {"name": "T", "email": f"t.{uuid.uuid4().hex[:8]}@example.com"}).json()["id"]
+    cid = api.call(
+        "POST", "/Customers", {"name": "T", "email": f"t.{uuid.uuid4().hex[:8]}@example.com"}
+    ).json()["id"]
     direct = f"http://127.0.0.1:{platform.ports.services['customers']}/api/v1/Customers/{cid}"
     via_gateway = f"{platform.gateway_url}/api/v1/Customers/{cid}"
     for url in (direct, via_gateway):
@@ -86,7 +103,9 @@ def test_forged_tokens_are_refused_by_the_service_directly(
 
 
 def test_a_gateway_token_works_directly_on_the_service(platform: Platform, api: Client) -> None:
-    cid = api.call("POST", "/Customers", {"name": "T", "email": f"t.{uuid.uuid4().hex[:8]}@example.com"}).json()["id"]
+    cid = api.call(
+        "POST", "/Customers", {"name": "T", "email": f"t.{uuid.uuid4().hex[:8]}@example.com"}
+    ).json()["id"]
     direct = f"http://127.0.0.1:{platform.ports.services['customers']}/api/v1/Customers/{cid}"
     r = requests.get(direct, headers={"Authorization": f"Bearer {api.token}"}, timeout=10)
     assert r.status_code == 200 and r.json()["id"] == cid

@@ -2,7 +2,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-
 from billing_shared.events import catalog, contracts
 from billing_shared.events.envelope import Envelope, utc_now_iso
 
@@ -10,17 +9,32 @@ from billing_shared.events.envelope import Envelope, utc_now_iso
 def customer_data(**over: object) -> dict[str, object]:
     now = datetime.now(UTC).isoformat()
     data: dict[str, object] = {
-        "id": "cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", "name": "Ann", "email": "ann@example.com",
+        "id": "cus_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "name": "Ann",
+        "email": "ann@example.com",
         "billingAddress": {"line1": "1 St", "city": "X", "postalCode": "1", "region": None, "country": "US"},
-        "taxId": None, "preferredCurrency": "USD", "metadata": {}, "createdAt": now, "updatedAt": now, "version": 1,
+        "taxId": None,
+        "preferredCurrency": "USD",
+        "metadata": {},
+        "createdAt": now,
+        "updatedAt": now,
+        "version": 1,
     }
     return data | over
 
 
 def test_binary_mode_headers_key_and_value() -> None:
-    env = Envelope(id="e-1", type=catalog.ce_type("CustomerCreated", 1), source="/customers", subject="cus_1",
-                   time=utc_now_iso(), dataschema=catalog.dataschema("CustomerCreated", 1), key="cus_1",
-                   data={"id": "cus_1"}, correlation_id="req-9")
+    env = Envelope(
+        id="e-1",
+        type=catalog.ce_type("CustomerCreated", 1),
+        source="/customers",
+        subject="cus_1",
+        time=utc_now_iso(),
+        dataschema=catalog.dataschema("CustomerCreated", 1),
+        key="cus_1",
+        data={"id": "cus_1"},
+        correlation_id="req-9",
+    )
     key, headers, value = env.to_kafka()
     h = dict(headers)
     assert key == b"cus_1"
@@ -30,7 +44,13 @@ def test_binary_mode_headers_key_and_value() -> None:
     assert json.loads(value) == {"id": "cus_1"}
     back = Envelope.from_kafka(key, headers, value)
     assert (back.id, back.name, back.version, back.key, back.data, back.correlation_id) == (
-        "e-1", "CustomerCreated", 1, "cus_1", {"id": "cus_1"}, "req-9")
+        "e-1",
+        "CustomerCreated",
+        1,
+        "cus_1",
+        {"id": "cus_1"},
+        "req-9",
+    )
 
 
 def test_records_that_are_not_cloudevents_are_refused() -> None:

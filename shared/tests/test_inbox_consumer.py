@@ -6,14 +6,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, String, Table, func, insert, select
-
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.inbox.consumer import EventConsumer
 from billing_shared.kafka import clients
-from kit_helpers import TopicTail, kit_database
+from billing_shared.testing.kit import TopicTail, kit_database
+from sqlalchemy import Column, String, Table, func, insert, select
 
 pytestmark = pytest.mark.integration
 TOPIC = catalog.TOPIC_ORDERS
@@ -27,8 +26,16 @@ def db(pg_database: str) -> Iterator[Database]:
 
 
 def publish(bootstrap: str, key: str, data: dict[str, object], raw: bytes | None = None) -> str:
-    env = Envelope(id=str(uuid.uuid4()), type=catalog.ce_type("OrderCreated", 1), source="/orders", subject=key,
-                   time=utc_now_iso(), dataschema=catalog.dataschema("OrderCreated", 1), key=key, data=data)
+    env = Envelope(
+        id=str(uuid.uuid4()),
+        type=catalog.ce_type("OrderCreated", 1),
+        source="/orders",
+        subject=key,
+        time=utc_now_iso(),
+        dataschema=catalog.dataschema("OrderCreated", 1),
+        key=key,
+        data=data,
+    )
     p = clients.producer(bootstrap, "test-publisher")
     k, h, v = env.to_kafka()
     p.send(TOPIC, key=k, headers=h, value=raw if raw is not None else v).get(timeout=10)
@@ -59,7 +66,9 @@ def test_poison_event_goes_to_the_dlq_and_the_consumer_moves_on(db: Database, ka
     for _ in range(100):
         seen += ec.poll_once(timeout_ms=300)
         with db.engine.connect() as conn:
-            if conn.execute(select(func.count()).select_from(effects).where(effects.c.key == good_key)).scalar_one():
+            if conn.execute(
+                select(func.count()).select_from(effects).where(effects.c.key == good_key)
+            ).scalar_one():
                 break
     consumer.close()
     dlq.close()

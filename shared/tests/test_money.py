@@ -1,10 +1,9 @@
 from decimal import Decimal
 
 import pytest
+from billing_shared.money import Money, UnknownCurrency, exponent, is_currency, round_half_up
 from hypothesis import given
 from hypothesis import strategies as st
-
-from billing_shared.money import Money, UnknownCurrency, exponent, is_currency, round_half_up
 
 
 def test_exponents_come_from_iso_4217() -> None:
@@ -40,19 +39,21 @@ def test_display_uses_the_currency_exponent() -> None:
     assert str(Money(1999, "KWD")) == "1.999 KWD"
 
 
-@pytest.mark.parametrize(("value", "rounded"), [("0.5", 1), ("1.5", 2), ("2.5", 3), ("-0.5", -1), ("-2.5", -3),
-                                                ("2.4999", 2), ("-2.4999", -2)])
+@pytest.mark.parametrize(
+    ("value", "rounded"),
+    [("0.5", 1), ("1.5", 2), ("2.5", 3), ("-0.5", -1), ("-2.5", -3), ("2.4999", 2), ("-2.4999", -2)],
+)
 def test_rounding_is_half_up_away_from_zero(value: str, rounded: int) -> None:
     assert round_half_up(Decimal(value)) == rounded
 
 
-@given(st.integers(-10**12, 10**12), st.integers(-10**12, 10**12))
+@given(st.integers(-(10**12), 10**12), st.integers(-(10**12), 10**12))
 def test_addition_is_exact_on_integers(a: int, b: int) -> None:
     assert (Money(a, "USD") + Money(b, "USD")).amount == a + b
     assert (Money(a, "USD") - Money(b, "USD")).amount == a - b
 
 
-@given(st.integers(-10**15, 10**15), st.integers(1, 10**6))
+@given(st.integers(-(10**15), 10**15), st.integers(1, 10**6))
 def test_half_up_is_within_half_a_unit_and_symmetric(n: int, d: int) -> None:
     exact = Decimal(n) / Decimal(d)
     r = round_half_up(exact)

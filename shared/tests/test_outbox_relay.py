@@ -10,15 +10,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, String, Table, func, insert, select
-
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events.catalog import TOPIC_CUSTOMERS
 from billing_shared.events.envelope import Envelope
 from billing_shared.inbox.consumer import EventConsumer
 from billing_shared.kafka.clients import producer
 from billing_shared.outbox import relay
-from kit_helpers import TopicTail, commit_events, customer_event, kit_database, new_customer_id
+from billing_shared.testing.kit import TopicTail, commit_events, customer_event, kit_database, new_customer_id
+from sqlalchemy import Column, String, Table, func, insert, select
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +47,9 @@ def test_committed_events_reach_kafka_in_order_per_aggregate(db: Database, kafka
     try:
         a, b = new_customer_id(), new_customer_id()
         for v in range(1, 11):
-            commit_events(db, [customer_event(a, v, "CustomerUpdated"), customer_event(b, v, "CustomerUpdated")])
+            commit_events(
+                db, [customer_event(a, v, "CustomerUpdated"), customer_event(b, v, "CustomerUpdated")]
+            )
         records = tail.collect({a, b}, 20)
     finally:
         stop.set()
@@ -56,8 +57,11 @@ def test_committed_events_reach_kafka_in_order_per_aggregate(db: Database, kafka
         tail.close()
     assert len(records) == 20
     for key in (a, b):
-        versions = [Envelope.from_kafka(r.key, r.headers, r.value).data["version"] for r in records
-                    if r.key == key.encode()]
+        versions = [
+            Envelope.from_kafka(r.key, r.headers, r.value).data["version"]
+            for r in records
+            if r.key == key.encode()
+        ]
         assert versions == list(range(1, 11)), f"events of {key} out of order: {versions}"
         assert len({r.partition for r in records if r.key == key.encode()}) == 1
     assert unsent(db) == 0
@@ -99,8 +103,12 @@ def test_relay_killed_mid_publish_loses_nothing_and_consumer_applies_once(
     tail = TopicTail(kafka_bootstrap, TOPIC_CUSTOMERS)
     commit_events(db, [customer_event(cid)])
     env = os.environ | {"BILLING_FAULTS": fault, "KAFKA_BOOTSTRAP": kafka_bootstrap}
-    crashed = subprocess.run([sys.executable, "-m", "billing_shared.outbox.relay", db.url, db.service],
-                             env=env, timeout=60, capture_output=True)
+    crashed = subprocess.run(
+        [sys.executable, "-m", "billing_shared.outbox.relay", db.url, db.service],
+        env=env,
+        timeout=60,
+        capture_output=True,
+    )
     assert crashed.returncode == -9, crashed.stderr.decode()[-500:]
     assert unsent(db) == 1, "the crash happened before the row was marked sent"
 

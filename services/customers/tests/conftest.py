@@ -3,9 +3,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
-
 from billing_shared.db.migrate import upgrade
 from billing_shared.testing.tokens import TokenFactory
 from billing_shared.web.app import create_service_app
@@ -13,6 +10,8 @@ from customers.api.customers import blp
 from customers.cli import MIGRATIONS
 from customers.config import CustomersSettings
 from customers.store.database import open_database
+from flask import Flask
+from flask.testing import FlaskClient
 
 
 @pytest.fixture()
@@ -25,7 +24,9 @@ def customers_db_url(pg_database: str) -> str:
 def app(customers_db_url: str, tokens: TokenFactory) -> Iterator[Flask]:
     settings = CustomersSettings(database_url=customers_db_url)
     db = open_database(customers_db_url)
-    yield create_service_app(settings=settings, db=db, blueprints=[blp], title="Customers", verifier=tokens.verifier())
+    yield create_service_app(
+        settings=settings, db=db, blueprints=[blp], title="Customers", verifier=tokens.verifier()
+    )
     db.dispose()
 
 

@@ -8,29 +8,40 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from billing_shared.testing.tokens import TokenFactory
+from customers.store.tables import customers, kit
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-
-from billing_shared.testing.tokens import TokenFactory
-from customers.store.tables import customers, kit
 
 pytestmark = pytest.mark.integration
 
 
 def body(**over: Any) -> dict[str, Any]:
-    b: dict[str, Any] = {"name": "Ann Example", "email": f"ann.{uuid.uuid4().hex[:8]}@example.com",
-                         "billingAddress": {"line1": "1 Main St", "city": "Springfield", "postalCode": "12345",
-                                            "region": "IL", "country": "US"},
-                         "taxId": "US123", "preferredCurrency": "USD", "metadata": {"crm": "42"}}
+    b: dict[str, Any] = {
+        "name": "Ann Example",
+        "email": f"ann.{uuid.uuid4().hex[:8]}@example.com",
+        "billingAddress": {
+            "line1": "1 Main St",
+            "city": "Springfield",
+            "postalCode": "12345",
+            "region": "IL",
+            "country": "US",
+        },
+        "taxId": "US123",
+        "preferredCurrency": "USD",
+        "metadata": {"crm": "42"},
+    }
     return b | over
 
 
 def counts(app: Flask) -> tuple[int, int]:
     db = app.extensions["billing_db"]
     with db.engine.connect() as conn:
-        return (conn.execute(select(func.count()).select_from(customers)).scalar_one(),
-                conn.execute(select(func.count()).select_from(kit.outbox)).scalar_one())
+        return (
+            conn.execute(select(func.count()).select_from(customers)).scalar_one(),
+            conn.execute(select(func.count()).select_from(kit.outbox)).scalar_one(),
+        )
 
 
 def outbox_events(app: Flask) -> list[Any]:
@@ -57,18 +68,28 @@ def test_create_get_list_patch(client: FlaskClient, admin: dict[str, str], app: 
     listed = client.get(f"/api/v1/Customers?email={c['email'].upper()}", headers=admin).json
     assert [x["id"] for x in listed["data"]] == [c["id"]] and listed["hasMore"] is False
 
-    r = client.patch(f"/api/v1/Customers/{c['id']}", json={"name": "Ann Renamed", "metadata": {"crm": None}},
-                     headers=admin)
+    r = client.patch(
+        f"/api/v1/Customers/{c['id']}", json={"name": "Ann Renamed", "metadata": {"crm": None}}, headers=admin
+    )
     assert r.status_code == 200 and r.json["name"] == "Ann Renamed" and r.json["metadata"] == {}
     assert r.headers["ETag"] == '"2"'
     assert outbox_events(app)[-1].type == "billing.CustomerUpdated.v1"
 
 
-def test_stale_if_match_is_412_and_changes_nothing(client: FlaskClient, admin: dict[str, str], app: Flask) -> None:
+def test_stale_if_match_is_412_and_changes_nothing(
+    client: FlaskClient, admin: dict[str, str], app: Flask
+) -> None:
     cid = client.post("/api/v1/Customers", json=body(), headers=admin).json["id"]
-    assert client.patch(f"/api/v1/Customers/{cid}", json={"name": "B"}, headers=admin | {"If-Match": '"1"'}).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/Customers/{cid}", json={"name": "B"}, headers=admin | {"If-Match": '"1"'}
+        ).status_code
+        == 200
+    )
     r = client.patch(f"/api/v1/Customers/{cid}", json={"name": "C"}, headers=admin | {"If-Match": '"1"'})
-    assert r.status_code == 412 and r.content_type == "application/problem+json" and r.headers["ETag"] == '"2"'
+    assert (
+        r.status_code == 412 and r.content_type == "application/problem+json" and r.headers["ETag"] == '"2"'
+    )
     assert client.get(f"/api/v1/Customers/{cid}", headers=admin).json["name"] == "B"
     assert len(outbox_events(app)) == 2
 
@@ -107,14 +128,18 @@ def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(
     before = counts(app)
     r = client.post("/api/v1/Customers", json=payload, headers=admin | {"Idempotency-Key": uuid.uuid4().hex})
     assert r.status_code == 422 and r.content_type == "application/problem+json"
-    assert field in {e["field"].split(".")[0] if field != "billingAddress.country" else e["field"]
-                     for e in r.json["errors"]}, r.json
+    assert field in {
+        e["field"].split(".")[0] if field != "billingAddress.country" else e["field"]
+        for e in r.json["errors"]
+    }, r.json
     assert counts(app) == before
 
 
 def test_malformed_json_and_oversized_bodies(client: FlaskClient, admin: dict[str, str], app: Flask) -> None:
     before = counts(app)
-    r = client.post("/api/v1/Customers", data="{not json", headers=admin | {"Content-Type": "application/json"})
+    r = client.post(
+        "/api/v1/Customers", data="{not json", headers=admin | {"Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.content_type == "application/problem+json"
     assert "not valid JSON" in r.json["detail"]
     big = json.dumps({"name": "x" * 2_000_000, "email": "a@b.co"})

@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from customers.domain import customer as rules
 from customers.domain.references import Reference, reference_from
 
@@ -9,14 +8,25 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make() -> rules.Customer:
-    c, _ = rules.create(customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", now=NOW, name="Ann", email="Ann@Example.com",
-                        billing_address={"postal_code": "1", "country": "US"}, metadata={"a": "1", "b": "2"})
+    c, _ = rules.create(
+        customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        now=NOW,
+        name="Ann",
+        email="Ann@Example.com",
+        billing_address={"postal_code": "1", "country": "US"},
+        metadata={"a": "1", "b": "2"},
+    )
     return c
 
 
 def test_create_raises_customer_created_with_the_wire_shape() -> None:
-    c, event = rules.create(customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", now=NOW, name="Ann", email="a@b.co",
-                            billing_address={"postal_code": "1", "country": "US"})
+    c, event = rules.create(
+        customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        now=NOW,
+        name="Ann",
+        email="a@b.co",
+        billing_address={"postal_code": "1", "country": "US"},
+    )
     assert event.name == "CustomerCreated" and event.aggregate_id == c.id
     assert event.data["billingAddress"] == {"postalCode": "1", "country": "US"}
     assert event.data["version"] == 1
@@ -50,7 +60,12 @@ def test_email_filter_key_is_case_insensitive() -> None:
 
 
 def test_references_come_from_events_that_name_a_customer() -> None:
-    assert reference_from("OrderCreated", {"id": "ord_1", "customerId": "cus_1"}) == Reference("cus_1", "orders", "ord_1")
-    assert reference_from("PaymentIntentCreated", {"id": "pi_1", "customerId": "cus_1"}).kind == "payment_intents"  # type: ignore[union-attr]
+    assert reference_from("OrderCreated", {"id": "ord_1", "customerId": "cus_1"}) == Reference(
+        "cus_1", "orders", "ord_1"
+    )
+    assert (
+        reference_from("PaymentIntentCreated", {"id": "pi_1", "customerId": "cus_1"}).kind
+        == "payment_intents"
+    )  # type: ignore[union-attr]
     assert reference_from("OrderCreated", {"id": "ord_1"}) is None
     assert reference_from("OrderPaid", {"id": "ord_1", "customerId": "cus_1"}) is None

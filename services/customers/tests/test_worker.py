@@ -11,21 +11,27 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
-
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.kafka import clients
 from billing_shared.localstack import free_port, http_ok
 from billing_shared.testing.kafka import TopicTail
+from flask.testing import FlaskClient
 
 pytestmark = pytest.mark.integration
 
 
 def order_created(customer_id: str, order_id: str) -> Envelope:
-    return Envelope(id=str(uuid.uuid4()), type=catalog.ce_type("OrderCreated", 1), source="/orders",
-                    subject=order_id, time=utc_now_iso(), dataschema=catalog.dataschema("OrderCreated", 1),
-                    key=order_id, data={"id": order_id, "customerId": customer_id})
+    return Envelope(
+        id=str(uuid.uuid4()),
+        type=catalog.ce_type("OrderCreated", 1),
+        source="/orders",
+        subject=order_id,
+        time=utc_now_iso(),
+        dataschema=catalog.dataschema("OrderCreated", 1),
+        key=order_id,
+        data={"id": order_id, "customerId": customer_id},
+    )
 
 
 def test_worker_publishes_customer_events_and_records_references(
@@ -33,13 +39,20 @@ def test_worker_publishes_customer_events_and_records_references(
 ) -> None:
     tail = TopicTail(kafka_bootstrap, catalog.TOPIC_CUSTOMERS)
     health = free_port()
-    env = os.environ | {"CUSTOMERS_DATABASE_URL": customers_db_url, "KAFKA_BOOTSTRAP": kafka_bootstrap,
-                        "CUSTOMERS_WORKER_HEALTH_PORT": str(health), "VAR_DIR": str(tmp_path)}
+    env = os.environ | {
+        "CUSTOMERS_DATABASE_URL": customers_db_url,
+        "KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "CUSTOMERS_WORKER_HEALTH_PORT": str(health),
+        "VAR_DIR": str(tmp_path),
+    }
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
-    worker = subprocess.Popen([sys.executable, "-m", "customers.cli", "worker"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "customers.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
-        c = client.post("/api/v1/Customers", json={"name": "Ann", "email": "ann@example.com"}, headers=admin).json
+        c = client.post(
+            "/api/v1/Customers", json={"name": "Ann", "email": "ann@example.com"}, headers=admin
+        ).json
         [record] = tail.collect({c["id"]}, 1, timeout=20)
         env_in = Envelope.from_kafka(record.key, record.headers, record.value)
         assert env_in.type == "billing.CustomerCreated.v1" and env_in.data["id"] == c["id"]

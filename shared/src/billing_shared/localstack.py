@@ -43,7 +43,9 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(free_port(), {s.name: free_port() for s in SERVICES}, {s.name: free_port() for s in SERVICES})
+        return cls(
+            free_port(), {s.name: free_port() for s in SERVICES}, {s.name: free_port() for s in SERVICES}
+        )
 
 
 def free_port() -> int:
@@ -140,7 +142,10 @@ class Platform:
         log = open(self.logs / "kafka.log", "ab")  # noqa: SIM115 (owned by the child)
         subprocess.run([str(ROOT / "deploy/local/kafka.sh"), "install"], check=True, env=env)
         self.kafka_proc = subprocess.Popen(
-            [str(ROOT / "deploy/local/kafka.sh"), "run"], env=env, stdout=log, stderr=subprocess.STDOUT,
+            [str(ROOT / "deploy/local/kafka.sh"), "run"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -157,8 +162,17 @@ class Platform:
         for s in SERVICES:
             self._run_once([sys.executable, "-m", s.module, "migrate"], env)
         self._run_once([sys.executable, "-m", "gateway.cli", "migrate"], env)
-        self._run_once([sys.executable, "-m", "gateway.cli", "demo-client", "--out",
-                        str(self.var / "demo-credentials.json")], env)
+        self._run_once(
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "demo-client",
+                "--out",
+                str(self.var / "demo-credentials.json"),
+            ],
+            env,
+        )
         self.say("databases migrated; demo client in " + str(self.var / "demo-credentials.json"))
 
     def _run_once(self, argv: list[str], env: dict[str, str]) -> None:
@@ -173,16 +187,31 @@ class Platform:
         py = sys.executable
         self.procs = []
         for s in SERVICES:
-            self.procs.append(Proc(f"{s.name}-api", [py, "-m", s.module, "serve"], env,
-                                   f"http://127.0.0.1:{self.ports.services[s.name]}/readyz"))
-            self.procs.append(Proc(f"{s.name}-worker", [py, "-m", s.module, "worker"], env,
-                                   f"http://127.0.0.1:{self.ports.workers[s.name]}/readyz"))
-        self.procs.append(Proc("gateway", [py, "-m", "gateway.cli", "serve"], env, f"{self.gateway_url}/readyz"))
+            self.procs.append(
+                Proc(
+                    f"{s.name}-api",
+                    [py, "-m", s.module, "serve"],
+                    env,
+                    f"http://127.0.0.1:{self.ports.services[s.name]}/readyz",
+                )
+            )
+            self.procs.append(
+                Proc(
+                    f"{s.name}-worker",
+                    [py, "-m", s.module, "worker"],
+                    env,
+                    f"http://127.0.0.1:{self.ports.workers[s.name]}/readyz",
+                )
+            )
+        self.procs.append(
+            Proc("gateway", [py, "-m", "gateway.cli", "serve"], env, f"{self.gateway_url}/readyz")
+        )
 
     def spawn(self, proc: Proc) -> None:
         log = open(self.logs / f"{proc.name}.log", "ab")  # noqa: SIM115 (owned by the child)
-        proc.popen = subprocess.Popen(proc.argv, env=proc.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        proc.popen = subprocess.Popen(
+            proc.argv, env=proc.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start(self, timeout: float = 120) -> None:
         self.prepare()
@@ -197,7 +226,9 @@ class Platform:
         while pending:
             for p in list(pending):
                 if p.popen is not None and p.popen.poll() is not None:
-                    raise RuntimeError(f"{p.name} exited with {p.popen.returncode}; see {self.logs / (p.name + '.log')}")
+                    raise RuntimeError(
+                        f"{p.name} exited with {p.popen.returncode}; see {self.logs / (p.name + '.log')}"
+                    )
                 if http_ok(p.ready_url or ""):
                     pending.remove(p)
                     self.say(f"{p.name} ready")
@@ -244,16 +275,21 @@ class Platform:
     def admin_token(self) -> str:
         creds = json.loads((self.var / "demo-credentials.json").read_text())
         body = json.dumps({"grant_type": "client_credentials", **creds}).encode()
-        req = urllib.request.Request(f"{self.gateway_url}/api/v1/Auth/token", data=body,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.gateway_url}/api/v1/Auth/token", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(req, timeout=10) as r:
             return str(json.loads(r.read())["access_token"])
 
 
 def main() -> None:
     """`make run`: foreground; Ctrl-C stops everything it started."""
-    platform = Platform(var_dir=ROOT / "var", ports=Ports(gateway=int(os.environ.get("GATEWAY_PORT", "8080"))),
-                        kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092"), echo=True)
+    platform = Platform(
+        var_dir=ROOT / "var",
+        ports=Ports(gateway=int(os.environ.get("GATEWAY_PORT", "8080"))),
+        kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        echo=True,
+    )
     stopping = False
     started = False
 
@@ -271,8 +307,11 @@ def main() -> None:
         print(f"\nThe billing platform is ready at {platform.gateway_url}  (GET /readyz answers 200)")
         print(f"Demo API client: {platform.var / 'demo-credentials.json'}")
         print(f"Demo token (15 min): {platform.admin_token()}")
-        print(f"API docs: {platform.gateway_url}/api/v1/docs   Logs: {platform.logs}/   Ctrl-C stops everything.\n",
-              flush=True)
+        print(
+            f"API docs: {platform.gateway_url}/api/v1/docs   Logs: {platform.logs}/",
+            "  Ctrl-C stops everything.\n",
+            flush=True,
+        )
         while not stopping:
             for name in platform.restart_dead():
                 print(f"[run] {name} exited; restarted it (logs in {platform.logs}/{name}.log)", flush=True)

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 Periodic = tuple[float, Callable[[], object]]
 
 
-def _health_server(host: str, port: int, readiness: ReadinessCache, loops: dict[str, threading.Thread]) -> ThreadingHTTPServer:
+def _health_server(
+    host: str, port: int, readiness: ReadinessCache, loops: dict[str, threading.Thread]
+) -> ThreadingHTTPServer:
     class Health(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/healthz":
@@ -37,7 +39,9 @@ def _health_server(host: str, port: int, readiness: ReadinessCache, loops: dict[
                 self._send(500 if dead else 200, {"status": "dead" if dead else "ok", "dead": dead})
             elif self.path == "/readyz":
                 failed = readiness.failed()
-                self._send(503 if failed else 200, {"status": "not ready" if failed else "ready", "failed": failed})
+                self._send(
+                    503 if failed else 200, {"status": "not ready" if failed else "ready", "failed": failed}
+                )
             elif self.path == "/metrics":
                 body = generate_latest()
                 self.send_response(200)
@@ -94,8 +98,11 @@ def run_worker(
 
     loop("relay", lambda: relay.run_forever(db, settings.kafka_bootstrap, stop))
     if topics:
+
         def consume() -> None:
-            consumer = clients.consumer(settings.kafka_bootstrap, service, topics, client_id=f"{service}-worker")
+            consumer = clients.consumer(
+                settings.kafka_bootstrap, service, topics, client_id=f"{service}-worker"
+            )
             dlq = clients.producer(settings.kafka_bootstrap, client_id=f"{service}-dlq")
             try:
                 EventConsumer(db, consumer, dlq, name=service, handlers=handlers).run(stop)
@@ -106,6 +113,7 @@ def run_worker(
         loop("consumer", consume)
     tasks: list[Periodic] = [(3600.0, lambda: purge_expired(db)), *(periodic or [])]
     for i, (every, fn) in enumerate(tasks):
+
         def tick(every: float = every, fn: Callable[[], object] = fn) -> None:
             while not stop.wait(every):
                 try:
@@ -115,7 +123,9 @@ def run_worker(
 
         loop(f"periodic-{i}", tick)
 
-    server = _health_server(health_host, health_port, ReadinessCache(standard_checks(db, settings.kafka_bootstrap)), loops)
+    server = _health_server(
+        health_host, health_port, ReadinessCache(standard_checks(db, settings.kafka_bootstrap)), loops
+    )
     threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
     for t in loops.values():
         t.start()

@@ -22,9 +22,12 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(MIGRATIONS, s.db_url())
     elif args.command == "serve":
         from billing_shared.web.serve import serve
+
         from customers.app import create_app
 
-        serve(lambda: create_app(s), host=s.host, port=s.port, workers=s.web_concurrency, threads=s.web_threads)
+        serve(
+            lambda: create_app(s), host=s.host, port=s.port, workers=s.web_concurrency, threads=s.web_threads
+        )
     elif args.command == "worker":
         from customers.worker import main as worker_main
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
-from sqlalchemy import Engine, MetaData, func, select, text
+from sqlalchemy import CursorResult, Engine, MetaData, Result, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing_shared.db.engine import WRITE_OPTION, is_sqlite, make_engine
@@ -18,6 +19,11 @@ from billing_shared.db.tables import KitTables
 from billing_shared.events.domain import DomainEvent
 from billing_shared.events.envelope import Envelope
 from billing_shared.outbox import store
+
+
+def affected(result: Result[Any]) -> int:
+    """Rows changed by an INSERT/UPDATE/DELETE executed through a session."""
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 class UnitOfWork:

@@ -34,4 +34,3 @@ def check(name: str, version: int, data: dict[str, Any]) -> None:
 def schema_names() -> list[str]:
     folder = resources.files("billing_shared") / "contracts" / "events"
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".json"))
-

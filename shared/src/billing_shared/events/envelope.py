@@ -57,7 +57,9 @@ class Envelope:
             attributes["subject"] = self.subject
         if self.correlation_id:
             attributes[CORRELATION_EXT] = self.correlation_id
-        msg = ce_kafka.to_binary(CloudEvent(attributes=attributes, data=self.data), _FORMAT, lambda _e: self.key)
+        msg = ce_kafka.to_binary(
+            CloudEvent(attributes=attributes, data=self.data), _FORMAT, lambda _e: self.key
+        )
         return self.key.encode(), list(msg.headers.items()), msg.value
 
     @classmethod

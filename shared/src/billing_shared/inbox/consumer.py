@@ -107,11 +107,19 @@ class EventConsumer:
             correlation.reset(token)
 
     def _dead_letter(self, record: ConsumerRecord, error: str) -> None:
-        headers = [*(record.headers or []), ("dlq_error", error[:2000].encode()), ("dlq_consumer", self.name.encode())]
+        headers = [
+            *(record.headers or []),
+            ("dlq_error", error[:2000].encode()),
+            ("dlq_consumer", self.name.encode()),
+        ]
         headers += [("dlq_topic", record.topic.encode()), ("dlq_offset", str(record.offset).encode())]
         # Synchronous: the offset must not move past a record that is neither applied nor parked.
-        self.dlq.send(record.topic + DLQ_SUFFIX, key=record.key, value=record.value, headers=headers).get(timeout=30)
-        log.error("event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "error": error})
+        self.dlq.send(record.topic + DLQ_SUFFIX, key=record.key, value=record.value, headers=headers).get(
+            timeout=30
+        )
+        log.error(
+            "event dead-lettered", extra={"topic": record.topic, "offset": record.offset, "error": error}
+        )
 
     def poll_once(self, timeout_ms: int = 500) -> int:
         batches = self.consumer.poll(timeout_ms=timeout_ms)

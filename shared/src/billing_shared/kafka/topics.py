@@ -3,6 +3,7 @@ its dead-letter topic. `python -m billing_shared.kafka.topics` creates the missi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 
@@ -15,7 +16,9 @@ from billing_shared.settings import CommonSettings
 log = logging.getLogger(__name__)
 
 
-def ensure_topics(bootstrap: str, partitions: int, topics: list[str] | None = None, timeout: float = 60) -> None:
+def ensure_topics(
+    bootstrap: str, partitions: int, topics: list[str] | None = None, timeout: float = 60
+) -> None:
     wanted = topics or all_topics()
     deadline = time.monotonic() + timeout
     while True:
@@ -30,13 +33,11 @@ def ensure_topics(bootstrap: str, partitions: int, topics: list[str] | None = No
         existing = set(admin.list_topics())
         missing = [t for t in wanted if t not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race: fine
                 admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing],
                     timeout_ms=30_000,
                 )
-            except TopicAlreadyExistsError:
-                pass  # another process won the race: fine
             log.info("created topics", extra={"topics": missing, "partitions": partitions})
         _wait_for_metadata(admin, wanted, deadline)
     finally:

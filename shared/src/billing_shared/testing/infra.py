@@ -20,16 +20,26 @@ TEST_PG_PORT = os.environ.get("TEST_PG_PORT", "55433")
 
 
 def _script(name: str, *args: str, env: dict[str, str]) -> str:
-    res = subprocess.run([str(ROOT / "deploy/local" / name), *args], env=os.environ | env,
-                         capture_output=True, text=True, timeout=900)
+    res = subprocess.run(
+        [str(ROOT / "deploy/local" / name), *args],
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     if res.returncode != 0:
-        raise RuntimeError(f"deploy/local/{name} {' '.join(args)} failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
+        raise RuntimeError(
+            f"deploy/local/{name} {' '.join(args)} failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}"
+        )
     return res.stdout.strip()
 
 
 def kafka_env() -> dict[str, str]:
-    return {"KAFKA_PORT": TEST_KAFKA_PORT, "KAFKA_CONTROLLER_PORT": str(int(TEST_KAFKA_PORT) + 1),
-            "KAFKA_DATA_DIR": str(ROOT / "var/test-kafka")}
+    return {
+        "KAFKA_PORT": TEST_KAFKA_PORT,
+        "KAFKA_CONTROLLER_PORT": str(int(TEST_KAFKA_PORT) + 1),
+        "KAFKA_DATA_DIR": str(ROOT / "var/test-kafka"),
+    }
 
 
 def pg_env() -> dict[str, str]:
@@ -42,8 +52,12 @@ def start_kafka() -> tuple[str, bool]:
     if given:
         return given, False
     env = kafka_env()
-    running = subprocess.run([str(ROOT / "deploy/local/kafka.sh"), "status"], env=os.environ | env,
-                             capture_output=True).returncode == 0
+    running = (
+        subprocess.run(
+            [str(ROOT / "deploy/local/kafka.sh"), "status"], env=os.environ | env, capture_output=True
+        ).returncode
+        == 0
+    )
     if not running:
         _script("kafka.sh", "start", env=env)
     return f"127.0.0.1:{TEST_KAFKA_PORT}", not running
@@ -59,8 +73,12 @@ def start_postgres() -> tuple[str, bool]:
     if given:
         return given, False
     env = pg_env()
-    running = subprocess.run([str(ROOT / "deploy/local/postgres.sh"), "status"], env=os.environ | env,
-                             capture_output=True).returncode == 0
+    running = (
+        subprocess.run(
+            [str(ROOT / "deploy/local/postgres.sh"), "status"], env=os.environ | env, capture_output=True
+        ).returncode
+        == 0
+    )
     if not running:
         _script("postgres.sh", "start", env=env)
     return f"postgresql+psycopg://postgres@127.0.0.1:{TEST_PG_PORT}/postgres", not running

@@ -49,7 +49,9 @@ def create_service_app(
     init_auth(app, verifier or TokenVerifier.from_settings(settings))
     problems.install(app)
     api = problems.ProblemApi(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     for bp in blueprints:
         api.register_blueprint(bp)
     health.register(app, health.ReadinessCache(health.standard_checks(db, settings.kafka_bootstrap)))

@@ -52,7 +52,7 @@ def _from_http_exception(error: HTTPException) -> Problem:
     return Problem(code, detail, errors=field_errors, headers=dict(data.get("headers") or {}))
 
 
-class ProblemApi(Api):  # type: ignore[misc]
+class ProblemApi(Api):
     """flask-smorest's Api, answering errors as problem+json instead of its own JSON shape."""
 
     def handle_http_exception(self, error: HTTPException) -> Response:

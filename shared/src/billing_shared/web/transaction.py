@@ -25,7 +25,7 @@ from flask import Response, current_app, g, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from billing_shared.db.uow import Database, UnitOfWork
+from billing_shared.db.uow import Database, UnitOfWork, affected
 from billing_shared.errors import FieldError, Problem
 
 HEADER = "Idempotency-Key"
@@ -53,7 +53,9 @@ def _request_hash() -> str:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = raw
-    return hashlib.sha256(request.method.encode() + b" " + request.full_path.encode() + b"\n" + canonical).hexdigest()
+    return hashlib.sha256(
+        request.method.encode() + b" " + request.full_path.encode() + b"\n" + canonical
+    ).hexdigest()
 
 
 def _client_id() -> str:
@@ -79,7 +81,11 @@ def transactional(view: F) -> F:
 
 def _idempotent(key: str, call: Callable[[], Any]) -> Response:
     if not 1 <= len(key) <= 255 or not key.isprintable():
-        raise Problem(400, "Idempotency-Key must be 1 to 255 printable characters.", errors=[FieldError(HEADER, "invalid")])
+        raise Problem(
+            400,
+            "Idempotency-Key must be 1 to 255 printable characters.",
+            errors=[FieldError(HEADER, "invalid")],
+        )
     db = _db()
     table = db.kit.idempotency
     client, digest, token = _client_id(), _request_hash(), secrets.token_hex(8)
@@ -96,10 +102,14 @@ def _idempotent(key: str, call: Callable[[], Any]) -> Response:
             done = uow.session.execute(
                 update(table)
                 .where(table.c.client_id == client, table.c.key == key, table.c.lock_token == token)
-                .values(state="done", response_status=resp.status_code, response_headers=headers,
-                        response_body=resp.get_data(as_text=True))
+                .values(
+                    state="done",
+                    response_status=resp.status_code,
+                    response_headers=headers,
+                    response_body=resp.get_data(as_text=True),
+                )
             )
-            if done.rowcount != 1:  # our stale claim was taken over: the other request owns the key
+            if affected(done) != 1:  # our stale claim was taken over: the other request owns the key
                 raise Problem(409, "A request with this Idempotency-Key took over; retry to get its result.")
             uow.commit()
             return resp
@@ -120,7 +130,9 @@ def _release(db: Database, client: str, key: str, token: str) -> None:
     """Failed requests free their key, so the client can correct the request and retry with it."""
     table = db.kit.idempotency
     with db.unit_of_work() as uow:
-        uow.session.execute(delete(table).where(table.c.client_id == client, table.c.key == key, table.c.lock_token == token))
+        uow.session.execute(
+            delete(table).where(table.c.client_id == client, table.c.key == key, table.c.lock_token == token)
+        )
         uow.commit()
 
 
@@ -132,40 +144,64 @@ def _claim(db: Database, client: str, key: str, digest: str, token: str) -> Resp
         with db.unit_of_work() as uow:
             try:
                 uow.session.execute(
-                    insert(table).values(client_id=client, key=key, method=request.method, path=request.full_path,
-                                         request_hash=digest, state="in_flight", lock_token=token, locked_at=now,
-                                         created_at=now, expires_at=now + TTL)
+                    insert(table).values(
+                        client_id=client,
+                        key=key,
+                        method=request.method,
+                        path=request.full_path,
+                        request_hash=digest,
+                        state="in_flight",
+                        lock_token=token,
+                        locked_at=now,
+                        created_at=now,
+                        expires_at=now + TTL,
+                    )
                 )
                 uow.commit()
                 return None
             except IntegrityError:
                 uow.rollback()
-            row = uow.session.execute(select(table).where(table.c.client_id == client, table.c.key == key)).first()
+            row = uow.session.execute(
+                select(table).where(table.c.client_id == client, table.c.key == key)
+            ).first()
             if row is None:
                 continue  # released meanwhile: claim again
             if _aware(row.expires_at) <= now:
-                uow.session.execute(delete(table).where(table.c.client_id == client, table.c.key == key,
-                                                        table.c.lock_token == row.lock_token))
+                uow.session.execute(
+                    delete(table).where(
+                        table.c.client_id == client, table.c.key == key, table.c.lock_token == row.lock_token
+                    )
+                )
                 uow.commit()
                 continue
             if row.request_hash != digest:
-                raise Problem(422, "This Idempotency-Key was used with a different request; use a new key.",
-                              errors=[FieldError(HEADER, "reused with a different request")])
+                raise Problem(
+                    422,
+                    "This Idempotency-Key was used with a different request; use a new key.",
+                    errors=[FieldError(HEADER, "reused with a different request")],
+                )
             if row.state == "done":
-                resp = Response(row.response_body, status=row.response_status, headers=row.response_headers or {})
+                resp = Response(
+                    row.response_body, status=row.response_status, headers=row.response_headers or {}
+                )
                 resp.headers[REPLAYED] = "true"
                 return resp
             if now - _aware(row.locked_at) > STALE_CLAIM:
                 took = uow.session.execute(
-                    update(table).where(table.c.client_id == client, table.c.key == key,
-                                        table.c.lock_token == row.lock_token)
+                    update(table)
+                    .where(
+                        table.c.client_id == client, table.c.key == key, table.c.lock_token == row.lock_token
+                    )
                     .values(lock_token=token, locked_at=now)
                 )
                 uow.commit()
-                if took.rowcount == 1:
+                if affected(took) == 1:
                     return None
-            raise Problem(409, "A request with this Idempotency-Key is still in progress; retry shortly.",
-                          headers={"Retry-After": "1"})
+            raise Problem(
+                409,
+                "A request with this Idempotency-Key is still in progress; retry shortly.",
+                headers={"Retry-After": "1"},
+            )
     raise Problem(409, "This Idempotency-Key is contended; retry shortly.", headers={"Retry-After": "1"})
 
 
@@ -177,6 +213,6 @@ def _aware(ts: datetime) -> datetime:
 def purge_expired(db: Database) -> int:
     table = db.kit.idempotency
     with db.unit_of_work() as uow:
-        n = uow.session.execute(delete(table).where(table.c.expires_at < datetime.now(UTC))).rowcount
+        n = affected(uow.session.execute(delete(table).where(table.c.expires_at < datetime.now(UTC))))
         uow.commit()
-        return int(n or 0)
+        return n

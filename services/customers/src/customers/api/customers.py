@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, make_response
-from flask.views import MethodView
-from flask_smorest import Blueprint
-
 from billing_shared.auth.flask import current_principal, requires
 from billing_shared.db.uow import Database
 from billing_shared.errors import Problem, not_found
@@ -16,6 +12,10 @@ from billing_shared.ids import new_id
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.schemas import page
 from billing_shared.web.transaction import current_uow, transactional
+from flask import Response, current_app, make_response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
 from customers.api.schemas import (
     CustomerCreateSchema,
     CustomerListArgs,
@@ -61,8 +61,10 @@ class CustomersCollection(MethodView):
         """List customers, oldest first; filter by `email`; page with `limit` and `startingAfter`."""
         p = current_principal()
         with _db().unit_of_work(write=False) as uow:
-            items = CustomerRepository(uow.session).list(
-                limit=args["limit"] + 1, starting_after=args["starting_after"], email=args.get("email"),
+            items = CustomerRepository(uow.session).page(
+                limit=args["limit"] + 1,
+                starting_after=args["starting_after"],
+                email=args.get("email"),
                 only_id=p.customer_id if p.role == "customer" else None,
             )
         return page(items, args["limit"])
@@ -71,8 +73,17 @@ class CustomersCollection(MethodView):
     @transactional
     @blp.arguments(CustomerCreateSchema)
     @blp.response(201, CustomerSchema)
-    @blp.doc(security=[{"bearerAuth": []}], parameters=[{"in": "header", "name": "Idempotency-Key",
-             "schema": {"type": "string"}, "description": "Retry safely: same key + same body replays"}])
+    @blp.doc(
+        security=[{"bearerAuth": []}],
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "schema": {"type": "string"},
+                "description": "Retry safely: same key + same body replays",
+            }
+        ],
+    )
     def post(self, body: dict[str, Any]) -> Response:
         """Create a customer (emits CustomerCreated)."""
         if current_principal().role == "customer":
@@ -105,8 +116,17 @@ class CustomerItem(MethodView):
     @transactional
     @blp.arguments(CustomerPatchSchema)
     @blp.response(200, CustomerSchema)
-    @blp.doc(security=[{"bearerAuth": []}], parameters=[{"in": "header", "name": "If-Match",
-             "schema": {"type": "string"}, "description": "Optional ETag; 412 when stale"}])
+    @blp.doc(
+        security=[{"bearerAuth": []}],
+        parameters=[
+            {
+                "in": "header",
+                "name": "If-Match",
+                "schema": {"type": "string"},
+                "description": "Optional ETag; 412 when stale",
+            }
+        ],
+    )
     def patch(self, body: dict[str, Any], customer_id: str) -> Response:
         """Change some fields (emits CustomerUpdated). `If-Match` is honoured when sent."""
         _visible_to_caller(customer_id)

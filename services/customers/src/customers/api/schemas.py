@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pycountry
-from email_validator import EmailNotValidError, validate_email
-from marshmallow import ValidationError, fields, validate, validates_schema
-
 from billing_shared.money import is_currency
 from billing_shared.web.schemas import CamelSchema, ListArgs
+from email_validator import EmailNotValidError, validate_email
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 
 def _country(value: str) -> None:
@@ -67,8 +66,12 @@ class CustomerPatchSchema(CamelSchema):
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     tax_id = _text(64, allow_none=True)
     preferred_currency = fields.String(allow_none=True, validate=_currency)
-    metadata = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), validate=_metadata,
-                           metadata={"description": "Merged key by key; a null value deletes the key"})
+    metadata = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        validate=_metadata,
+        metadata={"description": "Merged key by key; a null value deletes the key"},
+    )
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **_: Any) -> None:

@@ -48,12 +48,26 @@ def normalize_email(email: str) -> str:
 
 
 def create(
-    *, customer_id: str, now: datetime, name: str, email: str, billing_address: dict[str, str] | None = None,
-    tax_id: str | None = None, preferred_currency: str | None = None, metadata: dict[str, str] | None = None,
+    *,
+    customer_id: str,
+    now: datetime,
+    name: str,
+    email: str,
+    billing_address: dict[str, str] | None = None,
+    tax_id: str | None = None,
+    preferred_currency: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> tuple[Customer, DomainEvent]:
     customer = Customer(
-        id=customer_id, name=name, email=email, billing_address=billing_address, tax_id=tax_id,
-        preferred_currency=preferred_currency, metadata=dict(metadata or {}), created_at=now, updated_at=now,
+        id=customer_id,
+        name=name,
+        email=email,
+        billing_address=billing_address,
+        tax_id=tax_id,
+        preferred_currency=preferred_currency,
+        metadata=dict(metadata or {}),
+        created_at=now,
+        updated_at=now,
     )
     return customer, DomainEvent("CustomerCreated", customer.id, customer.snapshot())
 
@@ -76,7 +90,9 @@ def update(customer: Customer, changes: dict[str, Any], now: datetime) -> tuple[
     changed = sorted(k for k, v in values.items() if getattr(customer, k) != v)
     if not changed:
         return customer, None
-    updated = replace(customer, **{k: values[k] for k in changed}, updated_at=now, version=customer.version + 1)
+    updated = replace(
+        customer, **{k: values[k] for k in changed}, updated_at=now, version=customer.version + 1
+    )
     data = updated.snapshot() | {"changed": [camel(k) for k in changed]}
     return updated, DomainEvent("CustomerUpdated", updated.id, data)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billing_shared.db.uow import Database
+
 from customers.store.tables import kit, metadata
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from billing_shared.db.uow import affected
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -23,13 +24,22 @@ class CustomerRepository:
 
     def _from_row(self, row: Any, refs: dict[str, list[str]] | None = None) -> Customer:
         return Customer(
-            id=row.id, name=row.name, email=row.email, billing_address=row.billing_address, tax_id=row.tax_id,
-            preferred_currency=row.preferred_currency, metadata=row.metadata or {},
-            created_at=_aware(row.created_at), updated_at=_aware(row.updated_at), version=row.version,
+            id=row.id,
+            name=row.name,
+            email=row.email,
+            billing_address=row.billing_address,
+            tax_id=row.tax_id,
+            preferred_currency=row.preferred_currency,
+            metadata=row.metadata or {},
+            created_at=_aware(row.created_at),
+            updated_at=_aware(row.updated_at),
+            version=row.version,
             references=refs if refs is not None else {},
         )
 
-    def get(self, customer_id: str, *, with_references: bool = True, for_update: bool = False) -> Customer | None:
+    def get(
+        self, customer_id: str, *, with_references: bool = True, for_update: bool = False
+    ) -> Customer | None:
         stmt = select(customers).where(customers.c.id == customer_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -38,8 +48,9 @@ class CustomerRepository:
             return None
         return self._from_row(row, self.references_of(customer_id) if with_references else None)
 
-    def list(self, *, limit: int, starting_after: str | None, email: str | None,
-             only_id: str | None) -> list[Customer]:
+    def page(
+        self, *, limit: int, starting_after: str | None, email: str | None, only_id: str | None
+    ) -> list[Customer]:
         stmt = select(customers).order_by(customers.c.id).limit(limit)
         if starting_after:
             stmt = stmt.where(customers.c.id > starting_after)
@@ -61,13 +72,21 @@ class CustomerRepository:
             .where(customers.c.id == c.id, customers.c.version == expected_version)
             .values(**self._values(c))
         )
-        return res.rowcount == 1
+        return affected(res) == 1
 
     def _values(self, c: Customer) -> dict[str, Any]:
         return {
-            "id": c.id, "name": c.name, "email": c.email, "email_normalized": normalize_email(c.email),
-            "billing_address": c.billing_address, "tax_id": c.tax_id, "preferred_currency": c.preferred_currency,
-            "metadata": c.metadata, "version": c.version, "created_at": c.created_at, "updated_at": c.updated_at,
+            "id": c.id,
+            "name": c.name,
+            "email": c.email,
+            "email_normalized": normalize_email(c.email),
+            "billing_address": c.billing_address,
+            "tax_id": c.tax_id,
+            "preferred_currency": c.preferred_currency,
+            "metadata": c.metadata,
+            "version": c.version,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
         }
 
     def references_of(self, customer_id: str) -> dict[str, list[str]]:
@@ -79,7 +98,9 @@ class CustomerRepository:
         if not customer_ids:
             return refs
         rows = self.session.execute(
-            select(customer_references.c.customer_id, customer_references.c.kind, customer_references.c.ref_id)
+            select(
+                customer_references.c.customer_id, customer_references.c.kind, customer_references.c.ref_id
+            )
             .where(customer_references.c.customer_id.in_(customer_ids))
             .order_by(customer_references.c.id)
         )
@@ -97,6 +118,7 @@ class CustomerRepository:
 
     def add_reference(self, ref: Reference, now: datetime) -> None:
         self.session.execute(
-            insert(customer_references).values(customer_id=ref.customer_id, kind=ref.kind, ref_id=ref.ref_id,
-                                               created_at=now)
+            insert(customer_references).values(
+                customer_id=ref.customer_id, kind=ref.kind, ref_id=ref.ref_id, created_at=now
+            )
         )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
-
 from billing_shared.db.tables import add_kit_tables
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
 
 metadata = MetaData()
 kit = add_kit_tables(metadata)

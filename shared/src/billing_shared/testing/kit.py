@@ -1,4 +1,4 @@
-"""Helpers for the kit's integration tests: a database holding only the kit's tables, and events."""
+"""A database holding only the kit's tables, and sample events: for tests and benchmarks of the kit."""
 
 from __future__ import annotations
 
@@ -25,8 +25,16 @@ def kit_database(url: str, service: str = "kittest") -> Database:
 def customer_event(customer_id: str, version: int = 1, name: str = "CustomerCreated") -> DomainEvent:
     now = datetime.now(UTC).isoformat()
     data: dict[str, object] = {
-        "id": customer_id, "name": "Ann", "email": "ann@example.com", "billingAddress": None, "taxId": None,
-        "preferredCurrency": None, "metadata": {}, "createdAt": now, "updatedAt": now, "version": version,
+        "id": customer_id,
+        "name": "Ann",
+        "email": "ann@example.com",
+        "billingAddress": None,
+        "taxId": None,
+        "preferredCurrency": None,
+        "metadata": {},
+        "createdAt": now,
+        "updatedAt": now,
+        "version": version,
     }
     if name == "CustomerUpdated":
         data["changed"] = ["name"]
