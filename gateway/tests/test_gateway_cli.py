@@ -42,7 +42,7 @@ def test_migrate_is_idempotent_and_uses_wal(env: dict[str, str], tmp_path: Path)
 
     with sqlite3.connect(tmp_path / "var" / "gateway.db") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert db.execute("SELECT version_num FROM gateway_alembic_version").fetchone()[0] == "0001"
 
 
 def test_clients_create_list_disable(env: dict[str, str]) -> None:

@@ -85,6 +85,7 @@ class Gateway:
     async def _refresh_forever(self) -> None:
         while True:
             await asyncio.sleep(self.settings.gateway_refresh_seconds)
+            self.limits.storage.sweep()
             try:
                 await self.refresh()
             except Exception:  # keep serving with what we have; the next round may succeed

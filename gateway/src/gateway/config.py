@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from billing_shared.settings import CommonSettings
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 UPSTREAMS = ("customers", "orders", "payments", "invoicing")
@@ -21,7 +21,11 @@ class GatewaySettings(CommonSettings):
     invoicing_url: str = "http://127.0.0.1:8104"
     # Which upstreams must answer /readyz (and feed the OpenAPI doc); others join as they land.
     gateway_services: str = "customers"
-    database_url: str = "sqlite:///var/gateway.db"
+    # GATEWAY_DATABASE_URL wins so one environment can hold every process's settings; empty means
+    # the embedded default, sqlite:///<VAR_DIR>/gateway.db (sqlite:///var/gateway.db).
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("GATEWAY_DATABASE_URL", "DATABASE_URL")
+    )
     # Short-lived tokens keep a leaked token's damage small; 15 minutes is the ceiling.
     token_ttl_seconds: int = Field(default=900, ge=30, le=900)
     signing_alg: str = Field(default="ES256", pattern="^(ES256|RS256)$")
@@ -39,6 +43,12 @@ class GatewaySettings(CommonSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_database(self) -> GatewaySettings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir.rstrip('/')}/gateway.db"
+        return self
 
     @property
     def enabled_services(self) -> tuple[str, ...]:

@@ -8,7 +8,9 @@ streamed both ways, and no log line per request.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import secrets
 import time
 from collections.abc import Mapping
 
@@ -75,11 +77,17 @@ class Proxy:
         self.upstreams = dict(upstreams)
         self.sessions: dict[str, aiohttp.ClientSession] = {}
         self.max_body_bytes = max_body_bytes
+        # Request ids: a random per-process prefix and a counter. Unique, and no getrandom()
+        # syscall per request as uuid4 would cost.
+        prefix = secrets.token_hex(8)
+        counter = itertools.count(1)
+        self._mint_id = lambda: f"{prefix}{next(counter):08x}"
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         headers = request.headers
-        request_id = correlation.accept(headers.get(REQUEST_ID))
+        incoming = headers.get(REQUEST_ID)
+        request_id = correlation.accept(incoming) if incoming else self._mint_id()
         resource, _, rest = path[_PREFIX_LEN:].partition("/")
         route = ROUTES.get(resource)
         try:
