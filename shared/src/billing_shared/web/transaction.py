@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from billing_shared.db.uow import Database, UnitOfWork, affected
 from billing_shared.errors import FieldError, Problem
+
+log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -58,6 +61,14 @@ def _request_hash() -> str:
     ).hexdigest()
 
 
+def _commit(uow: UnitOfWork, resp: Response) -> None:
+    uow.commit()
+    log.info(
+        "change committed",
+        extra={"status": resp.status_code, "events": [f"{e.type} {e.id}" for e in uow.events]},
+    )
+
+
 def _client_id() -> str:
     principal = g.get("principal")
     return principal.subject if principal is not None else "anonymous"
@@ -73,7 +84,7 @@ def transactional(view: F) -> F:
             g.uow = uow
             resp = make_response(view(*args, **kwargs))
             if resp.status_code < 400:
-                uow.commit()
+                _commit(uow, resp)
             return resp
 
     return cast(F, wrapper)
@@ -111,7 +122,7 @@ def _idempotent(key: str, call: Callable[[], Any]) -> Response:
             )
             if affected(done) != 1:  # our stale claim was taken over: the other request owns the key
                 raise Problem(409, "A request with this Idempotency-Key took over; retry to get its result.")
-            uow.commit()
+            _commit(uow, resp)
             return resp
     except _Release as rel:
         _release(db, client, key, token)
