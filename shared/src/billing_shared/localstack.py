@@ -282,12 +282,37 @@ class Platform:
             return str(json.loads(r.read())["access_token"])
 
 
+DATABASE_OWNERS = [*(s.name for s in SERVICES), "gateway"]
+
+
+def local_postgres_urls() -> dict[str, str]:
+    """`RUN_DATABASE=postgres make run`: Debian's PostgreSQL on loopback, one database per service."""
+    script = str(ROOT / "deploy/local/postgres.sh")
+    subprocess.run([script, "start"], check=True)
+    urls = {}
+    for name in DATABASE_OWNERS:
+        subprocess.run([script, "createdb", f"billing_{name}"], check=True, capture_output=True)
+        out = subprocess.run([script, "url", f"billing_{name}"], check=True, capture_output=True, text=True)
+        urls[name] = out.stdout.strip()
+    return urls
+
+
 def main() -> None:
-    """`make run`: foreground; Ctrl-C stops everything it started."""
+    """`make run`: foreground; Ctrl-C stops everything it started.
+
+    SQLite files under var/ by default; `<SERVICE>_DATABASE_URL` (e.g. `CUSTOMERS_DATABASE_URL`,
+    `GATEWAY_DATABASE_URL`) points one process elsewhere, `RUN_DATABASE=postgres` puts them all on
+    a local PostgreSQL."""
+    urls = local_postgres_urls() if os.environ.get("RUN_DATABASE") == "postgres" else {}
+    for name in DATABASE_OWNERS:
+        given = os.environ.get(f"{name.upper()}_DATABASE_URL")
+        if given:
+            urls[name] = given
     platform = Platform(
         var_dir=ROOT / "var",
         ports=Ports(gateway=int(os.environ.get("GATEWAY_PORT", "8080"))),
         kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        database_urls=urls,
         echo=True,
     )
     stopping = False
