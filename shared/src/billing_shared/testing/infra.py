@@ -46,21 +46,23 @@ def pg_env() -> dict[str, str]:
     return {"PG_PORT": TEST_PG_PORT, "PG_DATA_DIR": str(ROOT / "var/test-postgres")}
 
 
+def _ensure(script: str, env: dict[str, str]) -> bool:
+    """Start it through deploy/local unless it already runs; True when started here."""
+    status = subprocess.run(
+        [str(ROOT / "deploy/local" / script), "status"], env=os.environ | env, capture_output=True
+    )
+    if status.returncode == 0:
+        return False
+    _script(script, "start", env=env)
+    return True
+
+
 def start_kafka() -> tuple[str, bool]:
     """(bootstrap, started_here)."""
     given = os.environ.get("TEST_KAFKA_BOOTSTRAP")
     if given:
         return given, False
-    env = kafka_env()
-    running = (
-        subprocess.run(
-            [str(ROOT / "deploy/local/kafka.sh"), "status"], env=os.environ | env, capture_output=True
-        ).returncode
-        == 0
-    )
-    if not running:
-        _script("kafka.sh", "start", env=env)
-    return f"127.0.0.1:{TEST_KAFKA_PORT}", not running
+    return f"127.0.0.1:{TEST_KAFKA_PORT}", _ensure("kafka.sh", kafka_env())
 
 
 def stop_kafka() -> None:
@@ -72,16 +74,9 @@ def start_postgres() -> tuple[str, bool]:
     given = os.environ.get("TEST_POSTGRES_URL")
     if given:
         return given, False
-    env = pg_env()
-    running = (
-        subprocess.run(
-            [str(ROOT / "deploy/local/postgres.sh"), "status"], env=os.environ | env, capture_output=True
-        ).returncode
-        == 0
+    return f"postgresql+psycopg://postgres@127.0.0.1:{TEST_PG_PORT}/postgres", _ensure(
+        "postgres.sh", pg_env()
     )
-    if not running:
-        _script("postgres.sh", "start", env=env)
-    return f"postgresql+psycopg://postgres@127.0.0.1:{TEST_PG_PORT}/postgres", not running
 
 
 def stop_postgres() -> None:
