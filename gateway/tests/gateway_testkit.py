@@ -103,16 +103,22 @@ class Stub:
     calls: list[dict[str, Any]] = field(default_factory=list)
     ready: bool = True
     customers: set[str] = field(default_factory=lambda: {"cus_1"})
+    # Stands in for an outside OIDC provider's key set too.
+    oidc_jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_get("/readyz", self.readyz)
         app.router.add_get("/openapi.json", self.openapi)
+        app.router.add_get("/oidc/jwks.json", self.oidc)
         app.router.add_route("*", "/api/v1/{tail:.*}", self.api)
         return app
 
     async def readyz(self, request: web.Request) -> web.Response:
         return web.json_response({"ready": self.ready}, status=200 if self.ready else 503)
+
+    async def oidc(self, request: web.Request) -> web.Response:
+        return web.json_response(self.oidc_jwks)
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(STUB_OPENAPI)

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import requests
-from billing_shared.auth.keys import SigningKey, generate_key, load_key, sign
+from billing_shared.auth.keys import SigningKey, build_jwks, generate_key, load_key, sign
 from billing_shared.auth.scopes import ALL_SCOPES
-from gateway_testkit import RunningGateway, Stub, problem
+from gateway_testkit import GatewayFactory, RunningGateway, Stub, problem
 
 
 def b64(data: dict[str, Any]) -> str:
@@ -152,3 +152,26 @@ def test_read_and_write_scopes_follow_the_method(gw: RunningGateway) -> None:
             timeout=5,
         )
         assert resp.status_code in (200, 201), (method, resp.text)
+
+
+def test_outside_oidc_issuer_is_trusted_by_its_own_keys(make_gateway: GatewayFactory, stub: Stub) -> None:
+    outside = generate_key("RS256")
+    stub.oidc_jwks = build_jwks([outside])
+    gw = make_gateway(oidc_issuer="https://idp.example", oidc_jwks_url=f"{stub.url}/oidc/jwks.json")
+    oidc = claims(gw, iss="https://idp.example", jti=None, client_id=None, scope=None, azp="spa")
+    oidc["scp"] = ["customers:read"]
+    token = sign(oidc, outside)
+    assert gw.get("/api/v1/Customers/cus_1", token).status_code == 200
+    problem(
+        requests.post(
+            f"{gw.url}/api/v1/Customers", json={}, headers={"Authorization": f"Bearer {token}"}, timeout=5
+        ),
+        403,
+    )
+    # The outside issuer's name with our key, or our name with its key: both refused.
+    problem(
+        gw.get("/api/v1/Customers/cus_1", sign(claims(gw, iss="https://idp.example"), current_key(gw))), 401
+    )
+    problem(gw.get("/api/v1/Customers/cus_1", sign(claims(gw), outside)), 401)
+    # Our own tokens still work beside it.
+    assert gw.get("/api/v1/Customers/cus_1", gw.token()).status_code == 200

@@ -183,6 +183,7 @@ def create_app(settings: GatewaySettings, store: Store | None = None) -> web.App
     r.add_route("*", "/api/v1/Auth/customer-tokens", gateway.tokens.customer_token)
     r.add_route("*", "/api/v1/openapi.json", _only("GET", gateway.openapi_json))
     r.add_route("*", "/api/v1/docs", _only("GET", gateway.docs))
+    r.add_route("*", "/api/v1/docs/", _only("GET", gateway.docs))
     r.add_static("/api/v1/docs/static", swagger_ui_path, append_version=False)
     r.add_route("*", "/api/v1/{tail:.*}", gateway.proxy.handle)
     r.add_route("*", "/{tail:.*}", gateway.not_found)

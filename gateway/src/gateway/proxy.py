@@ -97,7 +97,7 @@ class Proxy:
                 _refuse_odd_path(path, request.raw_path)
             method = request.method
             if not is_public(method, resource, rest):
-                principal = await self._principal(headers.get("Authorization"))
+                principal = await self.authenticate(headers.get("Authorization"))
                 scope = route.scope_for(method)
                 if scope not in principal.scopes:
                     raise insufficient_scope(scope, principal.scopes)
@@ -108,7 +108,8 @@ class Proxy:
         self.metrics.count(route.family if route else "unknown", response.status)
         return response
 
-    async def _principal(self, authorization: str | None) -> Principal:
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """The caller behind an Authorization header; a cache hit is a dict lookup."""
         if not authorization or authorization[:7].lower() != "bearer ":
             raise missing_token()
         token = authorization[7:].strip()
@@ -161,10 +162,10 @@ class Proxy:
         try:
             try:
                 upstream = await session.request(method, url, headers=out, data=data, allow_redirects=False)
-            except aiohttp.ServerDisconnectedError:
-                # A pooled keep-alive connection the upstream closed as we reused it: nothing was
-                # processed, so an idempotent request can safely go once more on a fresh one.
-                if method not in IDEMPOTENT or streamed:
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                # A pooled keep-alive connection the upstream closed (or reset) as we reused it:
+                # an idempotent request can safely go once more, on a fresh connection.
+                if method not in IDEMPOTENT or streamed or isinstance(exc, aiohttp.ClientConnectorError):
                     raise
                 upstream = await session.request(method, url, headers=out, data=data, allow_redirects=False)
             self.metrics.upstream_latency(route.service).observe(time.perf_counter() - started)

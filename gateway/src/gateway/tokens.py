@@ -137,7 +137,7 @@ class TokenEndpoints:
 
     async def _customer_token(self, request: web.Request, request_id: str) -> web.Response:
         authorization = request.headers.get("Authorization")
-        principal = await self.gw.proxy._principal(authorization)
+        principal = await self.gw.proxy.authenticate(authorization)
         require_scope(principal, scope_names.ADMIN)
         self.gw.limits.hit_client(principal.client_id)
         try:
