@@ -32,7 +32,7 @@ from gateway.routes import API_PREFIX, ROUTES, Route, is_public
 log = logging.getLogger("gateway.proxy")
 
 REQUEST_ID = correlation.HEADER
-# RFC 9110 §7.6.1 hop-by-hop fields, plus framing that the proxy re-derives for its own hop.
+# RFC 9110 §7.6.1 hop-by-hop fields: they describe one connection and never cross the proxy.
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -45,13 +45,18 @@ HOP_BY_HOP = frozenset(
         "trailers",
         "transfer-encoding",
         "upgrade",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-forwarded-proto",
-        "x-request-id",
     }
 )
-RESPONSE_DROP = HOP_BY_HOP | {"content-length"}
+# Set by the gateway itself (a client's copy is replaced, not trusted); `Expect` was already
+# answered by our server, the upstream gets the whole body at once.
+REQUEST_DROP = HOP_BY_HOP | {
+    "expect",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-request-id",
+}
+RESPONSE_DROP = HOP_BY_HOP | {"content-length", "x-request-id"}
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # Bodies up to this size are read whole (one write upstream); bigger ones are streamed.
@@ -127,11 +132,11 @@ class Proxy:
     async def _forward(self, request: web.Request, route: Route, request_id: str) -> web.StreamResponse:
         method = request.method
         out = CIMultiDict[str]()
-        drop = HOP_BY_HOP
+        drop = REQUEST_DROP
         connection = request.headers.get("Connection")
         if connection and connection.lower() not in ("keep-alive", "close"):
             # Fields the client named in Connection are for this hop only (RFC 9110 §7.6.1).
-            drop = HOP_BY_HOP | {t.strip().lower() for t in connection.split(",")}
+            drop = REQUEST_DROP | {t.strip().lower() for t in connection.split(",")}
         for name, value in request.headers.items():
             if name.lower() not in drop:
                 out.add(name, value)
