@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import (
+    Context,
+    Decimal,
+    DivisionByZero,
+    FloatOperation,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 
 from billing_shared.money import is_currency
 
@@ -78,8 +86,7 @@ def price_order(currency: str, lines: Sequence[LineInput], coupon: CouponInput |
     subtotal = sum(subtotals)
     trace.append(TraceStep("order.subtotal", None, {"lines": len(lines)}, str(subtotal), subtotal, NONE))
 
-    # Half-up rounding quantizes to an integer; the context must hold every digit of the largest value.
-    with localcontext(prec=max(28, len(str(subtotal)) + 4)):
+    with localcontext(_context(subtotal)):
         discounts = _discounts(lines, subtotals, coupon, trace)
         priced = [
             _price_line(
@@ -113,6 +120,18 @@ def price_order(currency: str, lines: Sequence[LineInput], coupon: CouponInput |
         total=total,
         coupon_code=coupon.code if coupon is not None else None,
         trace=trace,
+    )
+
+
+def _context(subtotal: int) -> Context:
+    """A Decimal context of our own, so no caller's precision or traps can change a cent.
+
+    `round_half_up` quantizes to an integer, which needs every digit of the value in the precision;
+    no rounded value has more integer digits than ten times the order's subtotal.
+    """
+    return Context(
+        prec=max(28, len(str(subtotal)) + 4),
+        traps=[InvalidOperation, DivisionByZero, Overflow, FloatOperation],
     )
 
 
