@@ -22,25 +22,23 @@ ELLIPSIS = "…"  # marks a cut quotient in a trace's `exact`
 
 
 def scaled_str(numerator: int, scale: int) -> str:
-    """`numerator / 10**scale` as plain decimal text (numerator >= 0): (5997 * 2, 1) -> "1199.4"."""
+    """`numerator / 10**scale` as plain decimal text without trailing zeros (numerator >= 0):
+    (11994, 1) -> "1199.4", (725000, 4) -> "72.5", (5940, 1) -> "594"."""
     if scale == 0:
         return str(numerator)
     digits = str(numerator).rjust(scale + 1, "0")
-    return f"{digits[:-scale]}.{digits[-scale:]}"
+    fraction = digits[-scale:].rstrip("0")
+    return f"{digits[:-scale]}.{fraction}" if fraction else digits[:-scale]
 
 
 def ratio_str(numerator: int, denominator: int) -> tuple[str, bool]:
     """`numerator / denominator` (both > 0 or numerator 0) as decimal text and whether it terminated.
 
-    A terminating quotient is given in full without trailing zeros; another is cut after `CUT` decimals
-    (without the ellipsis: the caller adds it where a human reads it).
+    A terminating quotient (within `CUT` decimals) is given in full; another is cut after `CUT` decimals,
+    without the ellipsis: the caller adds it where a human reads it.
     """
     cut, rest = divmod(numerator * _CUT_SCALE, denominator)
-    text = scaled_str(cut, CUT)
-    if rest:
-        return text, False
-    text = text.rstrip("0").rstrip(".")
-    return text, True
+    return scaled_str(cut, CUT), not rest
 
 
 def half_up(text: str) -> int:
