@@ -201,3 +201,20 @@ def test_token_endpoint_rate_limit(make_gateway: GatewayFactory) -> None:
         ),
         429,
     )
+
+
+def test_malformed_and_oversized_bodies_are_problems(gw: RunningGateway) -> None:
+    resp = post_token(gw, data=b"--x\r\nbroken", headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert resp.status_code in (400, 401) and resp.headers["Content-Type"].startswith(
+        "application/problem+json"
+    )
+    big = b"a=" + b"x" * (gw.settings.max_body_bytes + 10)
+    resp = post_token(gw, data=big, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    problem(resp, 413)
+    resp = requests.post(
+        f"{gw.url}/api/v1/Auth/customer-tokens",
+        data=b"{" + b" " * (gw.settings.max_body_bytes + 10) + b"}",
+        headers={"Authorization": f"Bearer {gw.token()}", "Content-Type": "application/json"},
+        timeout=10,
+    )
+    problem(resp, 413)

@@ -10,6 +10,7 @@ from urllib.parse import quote, unquote_plus
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from billing_shared import correlation
 from billing_shared.auth import scopes as scope_names
 from billing_shared.auth.principal import ROLE_CLIENT, ROLE_CUSTOMER
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="billing-api"'}
+
+
+def _too_large(request: web.Request) -> Problem:
+    return Problem(413, f"The request body is larger than the limit of {request.client_max_size} bytes.")
 
 
 def _invalid_request(detail: str) -> Problem:
@@ -41,7 +46,10 @@ async def _params(request: web.Request) -> dict[str, str]:
             raise _invalid_request("The JSON body must be an object of string values.")
         return data
     if ctype in ("application/x-www-form-urlencoded", "multipart/form-data") or not request.body_exists:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (ValueError, HttpProcessingError):
+            raise _invalid_request("The form body is malformed.") from None
         return {k: v for k, v in form.items() if isinstance(v, str)}
     raise _invalid_request("Send the grant form-encoded (application/x-www-form-urlencoded) or as JSON.")
 
@@ -70,6 +78,8 @@ class TokenEndpoints:
             if request.method != "POST":
                 raise Problem(405, "Use POST to request a token.", headers={"Allow": "POST"})
             return await self._token(request)
+        except web.HTTPRequestEntityTooLarge:
+            return problem_response(_too_large(request), request_id, request.path)
         except Problem as problem:
             problem.headers.update(NO_STORE)
             return problem_response(problem, request_id, request.path)
@@ -132,6 +142,8 @@ class TokenEndpoints:
             if request.method != "POST":
                 raise Problem(405, "Use POST to mint a customer token.", headers={"Allow": "POST"})
             return await self._customer_token(request, request_id)
+        except web.HTTPRequestEntityTooLarge:
+            return problem_response(_too_large(request), request_id, request.path)
         except Problem as problem:
             return problem_response(problem, request_id, request.path)
 
