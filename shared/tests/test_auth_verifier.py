@@ -19,6 +19,8 @@ from billing_shared.auth.keys import SigningKey, load_key, thumbprint
 from billing_shared.auth.verifier import TokenVerifier, require_scope
 from billing_shared.errors import Problem
 from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ISS = "http://127.0.0.1:8080"
 AUD = "billing-api"
@@ -375,3 +377,40 @@ def test_flask_requires(key: SigningKey, verifier: TokenVerifier) -> None:
     assert response.status_code == 403 and "insufficient_scope" in response.headers["WWW-Authenticate"]
     bad = {"Authorization": "Bearer " + sign(claims(aud="x"), key)}
     assert client.get("/things", headers=bad).status_code == 401
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=st.dictionaries(
+        st.sampled_from(["alg", "kid", "typ", "crit", "b64", "jku"]), json_values, max_size=4
+    ),
+    payload=st.dictionaries(
+        st.sampled_from(["iss", "aud", "sub", "exp", "nbf", "iat", "jti", "scope", "role", "customer_id"]),
+        json_values,
+        max_size=10,
+    ),
+    signed=st.booleans(),
+)
+def test_any_token_shape_is_a_problem_never_a_crash(
+    verifier: TokenVerifier, key: SigningKey, header: dict[str, Any], payload: dict[str, Any], signed: bool
+) -> None:
+    if signed:
+        try:
+            token = jwt.encode(payload, key.private_key, algorithm="ES256", headers=header | {"kid": key.kid})
+        except Exception:  # PyJWT refuses to build this shape at all: nothing to verify
+            return
+    else:
+        token = f"{b64(header)}.{b64(payload)}.c2ln"
+    try:
+        verifier.verify(token)
+    except Problem as problem:
+        assert problem.status == 401

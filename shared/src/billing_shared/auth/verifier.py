@@ -224,7 +224,7 @@ class TokenVerifier:
         header: dict[str, Any] = unverified["header"]
         claims: dict[str, Any] = unverified["payload"]
         alg = header.get("alg")
-        if alg not in self.algorithms:
+        if not isinstance(alg, str) or alg not in self.algorithms:
             allowed = ", ".join(sorted(self.algorithms))
             raise invalid_token(f"The token's algorithm '{alg}' is not accepted; use one of: {allowed}.")
         iss = claims.get("iss")
