@@ -43,8 +43,9 @@ def test_form_encoded(gw: RunningGateway) -> None:
 
 
 def test_json_body(gw: RunningGateway) -> None:
-    resp = post_token(gw, json=grant(gw))
+    resp = post_token(gw, json=grant(gw), headers={"X-Request-Id": "tok-1"})
     assert resp.status_code == 200, resp.text
+    assert resp.headers["X-Request-Id"] == "tok-1"
 
 
 def test_http_basic(gw: RunningGateway) -> None:

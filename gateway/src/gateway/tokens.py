@@ -77,7 +77,9 @@ class TokenEndpoints:
         try:
             if request.method != "POST":
                 raise Problem(405, "Use POST to request a token.", headers={"Allow": "POST"})
-            return await self._token(request)
+            response = await self._token(request)
+            response.headers[correlation.HEADER] = request_id
+            return response
         except web.HTTPRequestEntityTooLarge:
             return problem_response(_too_large(request), request_id, request.path)
         except Problem as problem:
@@ -141,7 +143,9 @@ class TokenEndpoints:
         try:
             if request.method != "POST":
                 raise Problem(405, "Use POST to mint a customer token.", headers={"Allow": "POST"})
-            return await self._customer_token(request, request_id)
+            response = await self._customer_token(request, request_id)
+            response.headers[correlation.HEADER] = request_id
+            return response
         except web.HTTPRequestEntityTooLarge:
             return problem_response(_too_large(request), request_id, request.path)
         except Problem as problem:
