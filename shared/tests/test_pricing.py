@@ -326,3 +326,35 @@ def test_a_pricing_error_becomes_a_422_problem_naming_the_field() -> None:
         {"field": "lines[1].quantity", "message": "must be at least 1, got 0"}
     ]
     assert err.value.within("order").field == "order.lines[1].quantity"
+
+
+def test_a_priced_order_rebuilds_without_its_trace() -> None:
+    # An event may leave the (long) trace out: the amounts alone rebuild the order.
+    order = price_order("USD", [LineInput("a", 3, 1999, VAT_20)], CouponInput("C", Decimal(10)))
+    data = order.to_dict()
+    del data["trace"]
+    rebuilt = PricedOrder.from_dict(data)
+    assert rebuilt.trace == [] and rebuilt.lines == order.lines and rebuilt.total == order.total
+
+
+@pytest.mark.parametrize(
+    ("step", "field"),
+    [
+        ("not a step", "trace[0]"),
+        ({"step": "x", "line": None, "inputs": {}, "exact": "1", "result": 1}, "trace[0].rounding"),
+        (
+            {"step": "x", "line": "0", "inputs": {}, "exact": "1", "result": 1, "rounding": "none"},
+            "trace[0].line",
+        ),
+        (
+            {"step": "x", "line": 0, "inputs": {"a": [1]}, "exact": "1", "result": 1, "rounding": "none"},
+            "trace[0].inputs",
+        ),
+    ],
+)
+def test_a_corrupt_trace_step_is_refused_naming_the_field(step: object, field: str) -> None:
+    data = price_order("USD", [LineInput("a", 1, 100, None)]).to_dict()
+    data["trace"] = [step]
+    with pytest.raises(PricingError) as err:
+        PricedOrder.from_dict(data)
+    assert err.value.field == field
