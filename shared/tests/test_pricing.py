@@ -242,6 +242,7 @@ def test_a_line_without_a_tax_rule_has_rate_zero() -> None:
         (lambda d: d["lines"][0].update(quantity=2.0), "lines[0].quantity"),
         (lambda d: d["lines"][0].update(taxRate=0.19), "lines[0].taxRate"),
         (lambda d: d["lines"][0].update(taxRate="abc"), "lines[0].taxRate"),
+        (lambda d: d["lines"][0].update(taxRate="-0.19"), "lines[0].taxRate"),
         (lambda d: d["lines"][0].pop("tax"), "lines[0].tax"),
         (lambda d: d.update(currency="usd"), "currency"),
         (lambda d: d["trace"][0].update(result="5"), "trace[0].result"),
@@ -358,3 +359,14 @@ def test_a_corrupt_trace_step_is_refused_naming_the_field(step: object, field: s
     with pytest.raises(PricingError) as err:
         PricedOrder.from_dict(data)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [("1E-7", "0.0000001"), ("-0", "0"), ("2.5E-1", "0.25"), ("5E+0", "5"), ("0.20", "0.20")],
+)
+def test_rates_are_written_in_plain_decimal_notation(rate: str, text: str) -> None:
+    order = price_order("USD", [LineInput("a", 1, 100, TaxRate(None, "t", Decimal(rate), False))])
+    assert order.to_dict()["lines"][0]["taxRate"] == text
+    assert next(s for s in order.trace if s.step == "line.tax").inputs["rate"] == text
+    assert PricedOrder.from_dict(order.to_dict()) == order

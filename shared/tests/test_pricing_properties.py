@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, FloatOperation, Inexact, Rounded, localcontext
 from fractions import Fraction
 from typing import Any
@@ -57,8 +58,13 @@ rates = st.builds(
     TaxRate,
     rule_id=st.one_of(st.none(), st.text(min_size=1, max_size=5)),
     name=st.just("tax"),
-    rate=st.integers(0, 6).flatmap(
-        lambda places: st.decimals(min_value=0, max_value=Decimal("9.999999"), places=places)
+    rate=st.one_of(
+        st.integers(0, 6).flatmap(
+            lambda places: st.decimals(min_value=0, max_value=Decimal("9.999999"), places=places)
+        ),
+        st.sampled_from(
+            [Decimal("1E-7"), Decimal("-0"), Decimal("0E-6"), Decimal("5E+0"), Decimal("2.5E-1")]
+        ),
     ),
     inclusive=st.booleans(),
 )
@@ -148,6 +154,9 @@ def test_largest_remainder_ties_go_to_the_earlier_lines(n: int, price: int, amou
     assert max(discounts) - min(discounts) <= 1
 
 
+PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")  # what OrderCreated.v1 accepts: no exponent, no sign
+
+
 def _no_floats(value: Any) -> bool:
     if isinstance(value, float):
         return False
@@ -165,6 +174,7 @@ def test_no_float_anywhere_and_the_json_form_round_trips(
 ) -> None:
     data = price_order(*order).to_dict()
     assert _no_floats(data)
+    assert all(PLAIN_DECIMAL.fullmatch(line["taxRate"]) for line in data["lines"])
     assert PricedOrder.from_dict(json.loads(json.dumps(data))) == price_order(*order)
 
 

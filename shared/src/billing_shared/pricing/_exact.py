@@ -41,6 +41,12 @@ def ratio_str(numerator: int, denominator: int) -> tuple[str, bool]:
     return scaled_str(cut, CUT), not rest
 
 
+def plain(value: Decimal) -> str:
+    """A non-negative Decimal as plain decimal text, never scientific or signed: 1E-7 -> "0.0000001",
+    -0 -> "0". What clients and the event contracts read (`^[0-9]+(\\.[0-9]+)?$`)."""
+    return format(value.copy_abs(), "f")
+
+
 def half_up(text: str) -> int:
     """Round the exact decimal `text` with the platform's rule (`money.round_half_up`)."""
     return round_half_up(Decimal(text))

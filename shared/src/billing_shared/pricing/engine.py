@@ -26,7 +26,7 @@ from decimal import (
 
 from billing_shared.money import is_currency
 
-from ._exact import ELLIPSIS, decimal_parts, half_up, ratio_str, scaled_str
+from ._exact import ELLIPSIS, decimal_parts, half_up, plain, ratio_str, scaled_str
 from .errors import PricingError, PricingTypeError
 from .model import CouponInput, LineInput, PricedLine, PricedOrder, TaxRate, TraceStep, TraceValue
 
@@ -174,7 +174,7 @@ def _check_tax(tax: object, where: str) -> _Rate:
     coefficient, scale = decimal_parts(tax.rate, f"{where}.rate")
     if coefficient < 0 or tax.rate >= RATE_LIMIT:
         raise PricingError(f"{where}.rate", f"must be >= 0 and < {RATE_LIMIT}, got {tax.rate}")
-    return _Rate(tax, coefficient, scale, str(tax.rate))
+    return _Rate(tax, coefficient, scale, plain(tax.rate))
 
 
 def _check_coupon(coupon: object) -> None:
@@ -210,7 +210,7 @@ def _discounts(
         coefficient, scale = decimal_parts(coupon.percent_off, "coupon.percentOff")
         exact = scaled_str(base * coefficient, scale + 2)  # S x p / 100, exact
         discount = half_up(exact)
-        inputs["percentOff"] = str(coupon.percent_off)
+        inputs["percentOff"] = plain(coupon.percent_off)
         rounding = HALF_UP
     else:
         assert coupon.amount_off is not None  # _check_coupon

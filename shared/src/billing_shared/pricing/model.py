@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from billing_shared.money import is_currency
 
+from ._exact import plain
 from .errors import PricingError, PricingTypeError
 
 TraceValue = str | int | bool | None
@@ -120,7 +121,7 @@ class PricedLine(NamedTuple):
             "discount": self.discount,
             "taxRuleId": self.tax_rule_id,
             "taxName": self.tax_name,
-            "taxRate": str(self.tax_rate),
+            "taxRate": plain(self.tax_rate),
             "taxInclusive": self.tax_inclusive,
             "tax": self.tax,
             "total": self.total,
@@ -235,8 +236,8 @@ class _Reader:
             parsed = Decimal(value)
         except InvalidOperation:
             raise PricingError(self.name(key), f"'{value}' is not a decimal number") from None
-        if not parsed.is_finite():
-            raise PricingError(self.name(key), "must be a finite number")
+        if not parsed.is_finite() or parsed < 0:
+            raise PricingError(self.name(key), "must be a finite number >= 0")
         return parsed
 
     def items(self, key: str, *, required: bool = True) -> list[_Reader]:
