@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e gateway -e services/customers
+PACKAGES := -e shared -e gateway -e services/customers -e services/orders
 
 .PHONY: run test lint bench venv infra clean-var
 
@@ -29,3 +29,4 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/gateway_ratio.py
 	$(BIN)/python bench/outbox_latency.py
+	$(BIN)/python bench/pricing_bench.py

@@ -16,7 +16,8 @@ PROBLEM_TYPE_BASE = "https://billing.dev/problems/"
 
 @dataclass
 class FieldError:
-    """One invalid input: `field` is a JSON pointer-ish dotted path (`billingAddress.country`)."""
+    """One invalid input: `field` is a dotted path with list indexes (`billingAddress.country`,
+    `items[3].quantity`)."""
 
     field: str
     message: str
@@ -68,6 +69,8 @@ def flatten_marshmallow(messages: Any, prefix: str = "") -> list[FieldError]:
         for key, value in messages.items():
             if key == "_schema":
                 path = prefix or "(body)"
+            elif isinstance(key, int):  # a list index: items[3].quantity, as a client writes it
+                path = f"{prefix}[{key}]"
             else:
                 path = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_marshmallow(value, path))

@@ -1,0 +1,97 @@
+"""Wire shapes of orders: camelCase, unknown fields refused, money as integer minor units."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from billing_shared.web.schemas import CamelSchema, ListArgs
+from orders.domain.order_pricing import MAX_LINES
+from orders.domain.orders import STATUSES
+
+_ID = validate.Length(1, 64)
+
+
+class OrderItemSchema(CamelSchema):
+    product_id = fields.String(required=True, validate=_ID)
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10**9))
+    unit_price = fields.Integer(
+        strict=True,
+        validate=validate.Range(0, 10**15),
+        metadata={
+            "description": "Optional: the price the client expects; must equal the catalog price "
+            "unless the caller holds orders:price_override"
+        },
+    )
+
+
+class OrderCreateSchema(CamelSchema):
+    customer_id = fields.String(required=True, validate=_ID)
+    currency = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. USD.")
+    )
+    items = fields.List(fields.Nested(OrderItemSchema), required=True, validate=validate.Length(1, MAX_LINES))
+    billing_cycle_id = fields.String(allow_none=True, validate=_ID)
+    coupon_code = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 40)),
+        values=fields.String(validate=validate.Length(0, 500)),
+        validate=validate.Length(max=50),
+    )
+
+
+class OrderLineSchema(CamelSchema):
+    product_id = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    subtotal = fields.Integer()
+    discount = fields.Integer()
+    tax_rule_id = fields.String(allow_none=True)
+    tax_name = fields.String(allow_none=True)
+    tax_rate = fields.String(metadata={"description": "exact decimal string"})
+    tax_inclusive = fields.Boolean()
+    tax = fields.Integer()
+    total = fields.Integer()
+
+
+class TraceStepSchema(CamelSchema):
+    step = fields.String()
+    line = fields.Integer(allow_none=True)
+    inputs = fields.Dict()
+    exact = fields.String()
+    result = fields.Integer()
+    rounding = fields.String()
+
+
+class OrderSchema(CamelSchema):
+    id = fields.String()
+    customer_id = fields.String()
+    currency = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    billing_cycle_id = fields.String(allow_none=True)
+    coupon_code = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineSchema))
+    subtotal = fields.Integer()
+    discount_total = fields.Integer()
+    tax_total = fields.Integer()
+    total = fields.Integer()
+    amount_refunded = fields.Integer()
+    trace = fields.List(fields.Nested(TraceStepSchema))
+    allowed_actions = fields.List(fields.String())
+    payment_intent_ids = fields.List(fields.String())
+    invoice_id = fields.String(allow_none=True)
+    metadata = fields.Dict()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+
+
+class OrderListArgs(ListArgs):
+    customer_id = fields.String(validate=_ID)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class OrderListSchema(CamelSchema):
+    data = fields.List(fields.Nested(OrderSchema))
+    has_more = fields.Boolean()

@@ -1,0 +1,142 @@
+"""An order's life: created priced (draft), then paid, refunded or cancelled; and its events.
+
+The prices are the pricing rule's (`billing_shared.pricing`), computed once at creation and
+kept with their trace; nothing later recomputes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from billing_shared.errors import Problem
+from billing_shared.events.domain import DomainEvent
+from billing_shared.pricing import PricedOrder
+
+DRAFT, PAID, PARTIALLY_REFUNDED, REFUNDED, CANCELLED = "draft", "paid", "partially_refunded", "refunded", "cancelled"
+STATUSES = (DRAFT, PAID, PARTIALLY_REFUNDED, REFUNDED, CANCELLED)
+
+# What a client may do next, by status: shown on every order as `allowedActions`.
+ALLOWED_ACTIONS: dict[str, tuple[str, ...]] = {
+    DRAFT: ("pay", "cancel"),
+    PAID: ("refund",),
+    PARTIALLY_REFUNDED: ("refund",),
+    REFUNDED: (),
+    CANCELLED: (),
+}
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    customer_id: str
+    currency: str
+    status: str
+    priced: PricedOrder
+    created_at: datetime
+    updated_at: datetime
+    billing_cycle_id: str | None = None
+    coupon_id: str | None = None
+    coupon_code: str | None = None
+    amount_refunded: int = 0
+    payment_intent_ids: list[str] = field(default_factory=list)
+    invoice_id: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    version: int = 1
+    paid_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.priced.total
+
+    @property
+    def allowed_actions(self) -> list[str]:
+        return list(ALLOWED_ACTIONS[self.status])
+
+    def event_data(self) -> dict[str, Any]:
+        """The whole priced order (without the trace), so subscribers need not call back."""
+        priced = self.priced.to_dict()
+        priced.pop("trace", None)
+        return priced | {
+            "id": self.id,
+            "customerId": self.customer_id,
+            "status": self.status,
+            "billingCycleId": self.billing_cycle_id,
+            "couponCode": self.coupon_code,
+            "createdAt": self.created_at.isoformat(),
+        }
+
+
+def create(
+    *,
+    order_id: str,
+    customer_id: str,
+    priced: PricedOrder,
+    now: datetime,
+    billing_cycle_id: str | None,
+    coupon_id: str | None,
+    metadata: dict[str, str],
+) -> tuple[Order, list[DomainEvent]]:
+    """A new order. One whose total is 0 needs no payment: it is paid at once."""
+    order = Order(
+        id=order_id, customer_id=customer_id, currency=priced.currency, status=DRAFT, priced=priced,
+        created_at=now, updated_at=now, billing_cycle_id=billing_cycle_id, coupon_id=coupon_id,
+        coupon_code=priced.coupon_code, metadata=dict(metadata),
+    )
+    events = [DomainEvent("OrderCreated", order.id, order.event_data())]
+    if order.total == 0:
+        order, paid = mark_paid(order, payment_intent_id=None, amount=0, now=now)
+        events += paid
+    return order, events
+
+
+def cancel(order: Order, now: datetime) -> tuple[Order, list[DomainEvent]]:
+    if order.status == CANCELLED:
+        return order, []
+    if order.status != DRAFT:
+        raise Problem(409, f"Only a draft order can be cancelled; this one is {order.status}.")
+    done = replace(order, status=CANCELLED, cancelled_at=now, updated_at=now, version=order.version + 1)
+    data = {"id": order.id, "customerId": order.customer_id, "cancelledAt": now.isoformat()}
+    return done, [DomainEvent("OrderCancelled", order.id, data)]
+
+
+def mark_paid(
+    order: Order, *, payment_intent_id: str | None, amount: int, now: datetime
+) -> tuple[Order, list[DomainEvent]]:
+    """Paid by a succeeded payment (or at once when the total is 0). Paying twice changes nothing."""
+    if order.status != DRAFT:
+        return order, []
+    intents = order.payment_intent_ids
+    if payment_intent_id and payment_intent_id not in intents:
+        intents = [*intents, payment_intent_id]
+    done = replace(order, status=PAID, paid_at=now, updated_at=now, version=order.version + 1,
+                   payment_intent_ids=intents)
+    data = {
+        "id": order.id, "customerId": order.customer_id, "currency": order.currency, "total": order.total,
+        "amountPaid": amount, "paymentIntentId": payment_intent_id, "billingCycleId": order.billing_cycle_id,
+        "paidAt": now.isoformat(),
+    }
+    return done, [DomainEvent("OrderPaid", order.id, data)]
+
+
+def record_refund(order: Order, amount: int, now: datetime) -> Order:
+    """Refunds move a paid order to partially_refunded, then refunded once all was given back."""
+    if order.status not in (PAID, PARTIALLY_REFUNDED) or amount <= 0:
+        return order
+    refunded = min(order.total, order.amount_refunded + amount)
+    status = REFUNDED if refunded >= order.total else PARTIALLY_REFUNDED
+    return replace(order, amount_refunded=refunded, status=status, updated_at=now, version=order.version + 1)
+
+
+def add_payment_intent(order: Order, payment_intent_id: str, now: datetime) -> Order:
+    if payment_intent_id in order.payment_intent_ids:
+        return order
+    return replace(order, payment_intent_ids=[*order.payment_intent_ids, payment_intent_id], updated_at=now)
+
+
+def set_invoice(order: Order, invoice_id: str, now: datetime) -> Order:
+    if order.invoice_id == invoice_id:
+        return order
+    return replace(order, invoice_id=invoice_id, updated_at=now)

@@ -1,0 +1,60 @@
+"""Products: creation and changes. Prices are per currency in minor units; a change bumps the version."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from orders.domain.catalog import Product
+
+
+def create(
+    *,
+    product_id: str,
+    now: datetime,
+    name: str,
+    tax_category: str,
+    prices: dict[str, int],
+    active: bool = True,
+    description: str | None = None,
+    billing_cycle_id: str | None = None,
+    metadata: dict[str, str] | None = None,
+) -> Product:
+    return Product(
+        id=product_id,
+        name=name,
+        tax_category=tax_category,
+        active=active,
+        prices=dict(prices),
+        billing_cycle_id=billing_cycle_id,
+        created_at=now,
+        updated_at=now,
+        description=description,
+        metadata=dict(metadata or {}),
+        version=1,
+    )
+
+
+def update(product: Product, changes: dict[str, Any], now: datetime) -> Product | None:
+    """The product with `changes` applied and its version bumped, or None when nothing changes.
+
+    `prices` replaces the whole set; `metadata` is merged key by key and a null value deletes a key,
+    as everywhere on the platform.
+    """
+    values: dict[str, Any] = {
+        k: changes[k] for k in ("name", "description", "tax_category", "active") if k in changes
+    }
+    if "prices" in changes:
+        values["prices"] = dict(changes["prices"])
+    if "metadata" in changes:
+        merged = dict(product.metadata)
+        for key, value in changes["metadata"].items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        values["metadata"] = merged
+    if all(getattr(product, k) == v for k, v in values.items()):
+        return None
+    return dataclasses.replace(product, **values, updated_at=now, version=product.version + 1)

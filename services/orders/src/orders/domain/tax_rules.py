@@ -1,0 +1,79 @@
+"""Tax rules: exact rates, at most one active rule per scope, a rate changed by deactivating, never edited.
+
+A scope is (country, region, taxCategory). Posting a rule to a scope answers one of three ways:
+- the scope is free: the rule is created;
+- the scope's active rule has the same terms (the same rate by value, e.g. "0.2" = "0.20", and the
+  same `inclusive`): that rule is the answer, so a retried or replayed setup script is harmless. The
+  name and the validity dates are descriptive and do not make a rule different;
+- the scope's active rule has other terms: a conflict that names it. Changing a rate is explicit:
+  deactivate the old rule (it stays, with `deactivatedAt`, for the orders priced with it), then post.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+from orders.domain.catalog import TaxRule
+from orders.domain.decimals import parse_in_range
+
+MAX_RATE = Decimal(10)  # 1000 %: anything larger is a typo, not a tax (the pricing rule agrees)
+
+
+def parse_rate(value: object) -> Decimal:
+    """A rate 0 <= r < 10 from a decimal string or JSON number, exact and canonical."""
+    return parse_in_range(value, low=Decimal(0), high=MAX_RATE, low_open=False, high_open=True)
+
+
+class Outcome(Enum):
+    CREATE = "create"
+    IDENTICAL = "identical"
+    CONFLICT = "conflict"
+
+
+def on_post(active: TaxRule | None, *, rate: Decimal, inclusive: bool) -> Outcome:
+    """What posting a rule with these terms to a scope does, given the scope's active rule."""
+    if active is None:
+        return Outcome.CREATE
+    if active.rate == rate and active.inclusive is inclusive:
+        return Outcome.IDENTICAL
+    return Outcome.CONFLICT
+
+
+def create(
+    *,
+    rule_id: str,
+    name: str,
+    country: str,
+    rate: Decimal,
+    now: datetime,
+    region: str | None = None,
+    tax_category: str | None = None,
+    inclusive: bool = False,
+    valid_from: datetime | None = None,
+    valid_to: datetime | None = None,
+) -> TaxRule:
+    if valid_from is not None and valid_to is not None and valid_to <= valid_from:
+        raise ValueError("validTo must be after validFrom.")
+    return TaxRule(
+        id=rule_id,
+        name=name,
+        country=country,
+        region=region,
+        tax_category=tax_category,
+        rate=rate,
+        inclusive=inclusive,
+        active=True,
+        created_at=now,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+
+
+def set_active(rule: TaxRule, active: bool, now: datetime) -> TaxRule | None:
+    """The rule switched on or off, or None when it already is: deactivating keeps the row as history."""
+    if rule.active is active:
+        return None
+    return dataclasses.replace(rule, active=active, deactivated_at=None if active else now)
