@@ -1,0 +1,415 @@
+"""Reads and writes of the catalog (currencies, billing cycles, products, tax rules, coupons) in a session.
+
+Both halves of the service use it: the catalog API to manage the catalog, and order creation to price
+from it (`currency`, `products`, `billing_cycle`, `tax_rules_for`, `coupon_by_code`, `redeem_coupon`).
+Uniqueness races (one active tax rule per scope, one coupon per code) are settled by the database's
+unique indexes; the writes that can lose such a race run in a savepoint and answer False instead of
+poisoning the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from billing_shared.db.uow import affected
+from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule, scope_key
+from orders.domain.decimals import canonical
+from orders.store.tables import (
+    billing_cycles,
+    coupon_redemptions,
+    coupons,
+    currencies,
+    product_prices,
+    products,
+    tax_rules,
+)
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _maybe_aware(ts: datetime | None) -> datetime | None:
+    return None if ts is None else _aware(ts)
+
+
+def _currency(row: Any) -> Currency:
+    return Currency(code=row.code, name=row.name, exponent=row.exponent, enabled=row.enabled)
+
+
+def _billing_cycle(row: Any) -> BillingCycle:
+    return BillingCycle(
+        id=row.id,
+        name=row.name,
+        interval_unit=row.interval_unit,
+        interval_count=row.interval_count,
+        created_at=_aware(row.created_at),
+    )
+
+
+def _tax_rule(row: Any) -> TaxRule:
+    return TaxRule(
+        id=row.id,
+        name=row.name,
+        country=row.country,
+        region=row.region,
+        tax_category=row.tax_category,
+        rate=Decimal(row.rate),
+        inclusive=row.inclusive,
+        active=row.active,
+        created_at=_aware(row.created_at),
+        valid_from=_maybe_aware(row.valid_from),
+        valid_to=_maybe_aware(row.valid_to),
+        deactivated_at=_maybe_aware(row.deactivated_at),
+    )
+
+
+def _coupon(row: Any) -> Coupon:
+    return Coupon(
+        id=row.id,
+        code=row.code,
+        percent_off=Decimal(row.percent_off) if row.percent_off is not None else None,
+        amount_off=row.amount_off,
+        currency=row.currency,
+        redeem_by=_maybe_aware(row.redeem_by),
+        max_redemptions=row.max_redemptions,
+        times_redeemed=row.times_redeemed,
+        product_ids=list(row.product_ids) if row.product_ids is not None else None,
+        duration=row.duration,
+        duration_in_cycles=row.duration_in_cycles,
+        active=row.active,
+        created_at=_aware(row.created_at),
+        metadata=row.metadata or {},
+    )
+
+
+def _after(stmt: Select[Any], column: Any, starting_after: str | None) -> Select[Any]:
+    return stmt.where(column > starting_after) if starting_after else stmt
+
+
+class CatalogRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # Currencies -----------------------------------------------------------------------------------
+
+    def currency(self, code: str) -> Currency | None:
+        row = self.session.execute(select(currencies).where(currencies.c.code == code)).first()
+        return _currency(row) if row is not None else None
+
+    def currencies(self, codes: Iterable[str]) -> dict[str, Currency]:
+        """Several currencies in one query; unknown codes are absent."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        rows = self.session.execute(select(currencies).where(currencies.c.code.in_(wanted)))
+        return {row.code: _currency(row) for row in rows}
+
+    def currency_page(
+        self, *, limit: int, starting_after: str | None, enabled: bool | None
+    ) -> list[Currency]:
+        stmt = _after(
+            select(currencies).order_by(currencies.c.code).limit(limit), currencies.c.code, starting_after
+        )
+        if enabled is not None:
+            stmt = stmt.where(currencies.c.enabled.is_(enabled))
+        return [_currency(row) for row in self.session.execute(stmt)]
+
+    def set_currency_enabled(self, code: str, enabled: bool, now: datetime) -> Currency | None:
+        """Switch a currency on or off; None when there is no such currency."""
+        res = self.session.execute(
+            update(currencies).where(currencies.c.code == code).values(enabled=enabled, updated_at=now)
+        )
+        return self.currency(code) if affected(res) == 1 else None
+
+    # Billing cycles -------------------------------------------------------------------------------
+
+    def billing_cycle(self, cycle_id: str) -> BillingCycle | None:
+        row = self.session.execute(select(billing_cycles).where(billing_cycles.c.id == cycle_id)).first()
+        return _billing_cycle(row) if row is not None else None
+
+    def billing_cycle_page(self, *, limit: int, starting_after: str | None) -> list[BillingCycle]:
+        stmt = select(billing_cycles).order_by(billing_cycles.c.id).limit(limit)
+        stmt = _after(stmt, billing_cycles.c.id, starting_after)
+        return [_billing_cycle(row) for row in self.session.execute(stmt)]
+
+    def add_billing_cycle(self, cycle: BillingCycle) -> None:
+        self.session.execute(
+            insert(billing_cycles).values(
+                id=cycle.id,
+                name=cycle.name,
+                interval_unit=cycle.interval_unit,
+                interval_count=cycle.interval_count,
+                created_at=cycle.created_at,
+            )
+        )
+
+    # Products -------------------------------------------------------------------------------------
+
+    def products(self, ids: list[str]) -> dict[str, Product]:
+        """The products with these ids and their prices, in two queries; unknown ids are absent."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = list(self.session.execute(select(products).where(products.c.id.in_(wanted))))
+        return {p.id: p for p in self._with_prices(rows)}
+
+    def product(self, product_id: str, *, for_update: bool = False) -> Product | None:
+        stmt = select(products).where(products.c.id == product_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = list(self.session.execute(stmt))
+        found = self._with_prices(rows)
+        return found[0] if found else None
+
+    def existing_product_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return set()
+        return set(self.session.scalars(select(products.c.id).where(products.c.id.in_(wanted))))
+
+    def product_page(
+        self, *, limit: int, starting_after: str | None, active: bool | None, billing_cycle_id: str | None
+    ) -> list[Product]:
+        stmt = _after(select(products).order_by(products.c.id).limit(limit), products.c.id, starting_after)
+        if active is not None:
+            stmt = stmt.where(products.c.active.is_(active))
+        if billing_cycle_id is not None:
+            stmt = stmt.where(products.c.billing_cycle_id == billing_cycle_id)
+        return self._with_prices(list(self.session.execute(stmt)))
+
+    def _with_prices(self, rows: list[Any]) -> list[Product]:
+        """Products from their rows, with all their prices fetched in one query."""
+        if not rows:
+            return []
+        prices: dict[str, dict[str, int]] = {row.id: {} for row in rows}
+        price_rows = self.session.execute(
+            select(product_prices)
+            .where(product_prices.c.product_id.in_(list(prices)))
+            .order_by(product_prices.c.product_id, product_prices.c.currency)
+        )
+        for pr in price_rows:
+            prices[pr.product_id][pr.currency] = pr.unit_price
+        return [
+            Product(
+                id=row.id,
+                name=row.name,
+                tax_category=row.tax_category,
+                active=row.active,
+                prices=prices[row.id],
+                billing_cycle_id=row.billing_cycle_id,
+                created_at=_aware(row.created_at),
+                updated_at=_aware(row.updated_at),
+                description=row.description,
+                metadata=row.metadata or {},
+                version=row.version,
+            )
+            for row in rows
+        ]
+
+    def add_product(self, p: Product) -> None:
+        self.session.execute(insert(products).values(id=p.id, **self._product_values(p)))
+        self._insert_prices(p)
+
+    def save_product(self, p: Product, *, expected_version: int, prices_changed: bool) -> bool:
+        """Optimistic write: False when someone else saved a newer version meanwhile."""
+        res = self.session.execute(
+            update(products)
+            .where(products.c.id == p.id, products.c.version == expected_version)
+            .values(**self._product_values(p))
+        )
+        if affected(res) != 1:
+            return False
+        if prices_changed:
+            self.session.execute(delete(product_prices).where(product_prices.c.product_id == p.id))
+            self._insert_prices(p)
+        return True
+
+    def _insert_prices(self, p: Product) -> None:
+        if p.prices:
+            self.session.execute(
+                insert(product_prices),
+                [{"product_id": p.id, "currency": c, "unit_price": a} for c, a in sorted(p.prices.items())],
+            )
+
+    @staticmethod
+    def _product_values(p: Product) -> dict[str, Any]:
+        return {
+            "name": p.name,
+            "description": p.description,
+            "tax_category": p.tax_category,
+            "active": p.active,
+            "billing_cycle_id": p.billing_cycle_id,
+            "metadata": p.metadata,
+            "version": p.version,
+            "created_at": p.created_at,
+            "updated_at": p.updated_at,
+        }
+
+    # Tax rules ------------------------------------------------------------------------------------
+
+    def tax_rule(self, rule_id: str, *, for_update: bool = False) -> TaxRule | None:
+        stmt = select(tax_rules).where(tax_rules.c.id == rule_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).first()
+        return _tax_rule(row) if row is not None else None
+
+    def active_tax_rule(self, country: str, region: str | None, tax_category: str | None) -> TaxRule | None:
+        """The one active rule of a scope, if any."""
+        row = self.session.execute(
+            select(tax_rules).where(
+                tax_rules.c.scope_key == scope_key(country, region, tax_category),
+                tax_rules.c.active.is_(True),
+            )
+        ).first()
+        return _tax_rule(row) if row is not None else None
+
+    def tax_rules_for(self, country: str) -> list[TaxRule]:
+        """The active rules of a country, oldest first (pricing takes the first of equally specific ones)."""
+        rows = self.session.execute(
+            select(tax_rules)
+            .where(tax_rules.c.country == country, tax_rules.c.active.is_(True))
+            .order_by(tax_rules.c.created_at, tax_rules.c.id)
+        )
+        return [_tax_rule(row) for row in rows]
+
+    def tax_rule_page(
+        self, *, limit: int, starting_after: str | None, country: str | None, active: bool | None
+    ) -> list[TaxRule]:
+        stmt = _after(select(tax_rules).order_by(tax_rules.c.id).limit(limit), tax_rules.c.id, starting_after)
+        if country is not None:
+            stmt = stmt.where(tax_rules.c.country == country)
+        if active is not None:
+            stmt = stmt.where(tax_rules.c.active.is_(active))
+        return [_tax_rule(row) for row in self.session.execute(stmt)]
+
+    def add_tax_rule(self, rule: TaxRule) -> bool:
+        """Insert an active rule; False when its scope already has an active one (a lost race)."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(tax_rules).values(
+                        id=rule.id,
+                        name=rule.name,
+                        country=rule.country,
+                        region=rule.region,
+                        tax_category=rule.tax_category,
+                        scope_key=rule.scope_key,
+                        rate=canonical(rule.rate),
+                        inclusive=rule.inclusive,
+                        valid_from=rule.valid_from,
+                        valid_to=rule.valid_to,
+                        active=rule.active,
+                        created_at=rule.created_at,
+                        deactivated_at=rule.deactivated_at,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def save_tax_rule_state(self, rule: TaxRule) -> bool:
+        """Store a rule's active flag; False when reactivating it collides with another active rule."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    update(tax_rules)
+                    .where(tax_rules.c.id == rule.id)
+                    .values(active=rule.active, deactivated_at=rule.deactivated_at)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    # Coupons --------------------------------------------------------------------------------------
+
+    def coupon(self, coupon_id: str, *, for_update: bool = False) -> Coupon | None:
+        stmt = select(coupons).where(coupons.c.id == coupon_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).first()
+        return _coupon(row) if row is not None else None
+
+    def coupon_by_code(self, code: str) -> Coupon | None:
+        row = self.session.execute(select(coupons).where(coupons.c.code == code)).first()
+        return _coupon(row) if row is not None else None
+
+    def coupon_page(self, *, limit: int, starting_after: str | None, code: str | None) -> list[Coupon]:
+        stmt = _after(select(coupons).order_by(coupons.c.id).limit(limit), coupons.c.id, starting_after)
+        if code is not None:
+            stmt = stmt.where(coupons.c.code == code)
+        return [_coupon(row) for row in self.session.execute(stmt)]
+
+    def add_coupon(self, c: Coupon) -> bool:
+        """Insert a coupon; False when its code is taken (also when a concurrent request just took it)."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(coupons).values(
+                        id=c.id,
+                        code=c.code,
+                        percent_off=canonical(c.percent_off) if c.percent_off is not None else None,
+                        amount_off=c.amount_off,
+                        currency=c.currency,
+                        redeem_by=c.redeem_by,
+                        max_redemptions=c.max_redemptions,
+                        times_redeemed=c.times_redeemed,
+                        product_ids=c.product_ids,
+                        duration=c.duration,
+                        duration_in_cycles=c.duration_in_cycles,
+                        active=c.active,
+                        metadata=c.metadata,
+                        created_at=c.created_at,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def save_coupon_settings(self, c: Coupon) -> None:
+        """Store what may change on a coupon after creation: whether it is active, and its metadata."""
+        self.session.execute(
+            update(coupons).where(coupons.c.id == c.id).values(active=c.active, metadata=c.metadata)
+        )
+
+    def redeem_coupon(
+        self, coupon_id: str, order_id: str, customer_id: str, discount: int, now: datetime
+    ) -> bool:
+        """Count one redemption of a coupon for an order, in the caller's transaction.
+
+        One conditional UPDATE does the check and the count together, so parallel orders can never
+        redeem a coupon more than `maxRedemptions` times: PostgreSQL re-checks the condition on the
+        row after waiting for a concurrent redemption's lock. False when the coupon is inactive,
+        exhausted or past its `redeemBy`; then nothing is written.
+        """
+        res = self.session.execute(
+            update(coupons)
+            .where(
+                coupons.c.id == coupon_id,
+                coupons.c.active.is_(True),
+                (coupons.c.max_redemptions.is_(None))
+                | (coupons.c.times_redeemed < coupons.c.max_redemptions),
+                (coupons.c.redeem_by.is_(None)) | (coupons.c.redeem_by >= now),
+            )
+            .values(times_redeemed=coupons.c.times_redeemed + 1)
+        )
+        if affected(res) != 1:
+            return False
+        self.session.execute(
+            insert(coupon_redemptions).values(
+                coupon_id=coupon_id,
+                order_id=order_id,
+                customer_id=customer_id,
+                discount=discount,
+                created_at=now,
+            )
+        )
+        return True

@@ -1,0 +1,11 @@
+"""The orders database object for a given URL."""
+
+from __future__ import annotations
+
+from billing_shared.db.uow import Database
+
+from orders.store.tables import kit, metadata
+
+
+def open_database(url: str) -> Database:
+    return Database(url, metadata, kit, service="orders")
