@@ -32,7 +32,9 @@ class ServiceSpec:
     worker_health_port: int
 
 
-SERVICES = [ServiceSpec("customers", "customers.cli", 8101, 8111)]
+SERVICES = [
+    ServiceSpec("customers", "customers.cli", 8101, 8111),
+]
 
 
 @dataclass
@@ -214,11 +216,16 @@ class Platform:
         )
 
     def start(self, timeout: float = 120) -> None:
-        self.prepare()
-        self.define()
-        for p in self.procs:
-            self.spawn(p)
-        self.wait_ready(timeout)
+        """Everything up and ready, or nothing left running."""
+        try:
+            self.prepare()
+            self.define()
+            for p in self.procs:
+                self.spawn(p)
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
