@@ -12,7 +12,7 @@ A scope is (country, region, taxCategory). Posting a rule to a scope answers one
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 
@@ -67,9 +67,14 @@ def create(
         inclusive=inclusive,
         active=True,
         created_at=now,
-        valid_from=valid_from,
-        valid_to=valid_to,
+        valid_from=_utc(valid_from),
+        valid_to=_utc(valid_to),
     )
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    """One instant, written in UTC, so the rule reads the same from the answer and from storage."""
+    return None if when is None else when.astimezone(UTC)
 
 
 def set_active(rule: TaxRule, active: bool, now: datetime) -> TaxRule | None:
