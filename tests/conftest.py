@@ -3,7 +3,6 @@ beside (never instead of) a `make run` on this machine."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,9 @@ def platform(
     tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str, kafka_bootstrap: str
 ) -> Iterator[Platform]:
     var = tmp_path_factory.mktemp("platform") / "var"
-    urls = {name: infra.create_database(postgres_admin_url, name) for name in ("customers", "gateway")}
+    urls = {
+        name: infra.create_database(postgres_admin_url, name) for name in ("customers", "orders", "gateway")
+    }
     p = Platform(var_dir=var, ports=Ports.free(), kafka_bootstrap=kafka_bootstrap, database_urls=urls)
     try:
         p.start(timeout=120)
@@ -39,7 +40,3 @@ def platform(
 @pytest.fixture(scope="session")
 def api(platform: Platform) -> Client:
     return Client(platform)
-
-
-def credentials(platform: Platform) -> dict[str, str]:
-    return dict(json.loads(Path(platform.var / "demo-credentials.json").read_text()))

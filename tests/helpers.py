@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -30,3 +31,14 @@ class Client:
         h = {"Authorization": f"Bearer {token or self.token}"} | (headers or {})
         url = path if path.startswith("http") else self.base + "/api/v1" + path
         return self.http.request(method, url, json=json_body, headers=h, timeout=30, **kw)
+
+    def token_with(self, scope: str) -> str:
+        """A token of the demo client narrowed to `scope`."""
+        creds = json.loads((self.platform.var / "demo-credentials.json").read_text())
+        r = self.http.post(
+            self.base + "/api/v1/Auth/token",
+            timeout=10,
+            data={"grant_type": "client_credentials", "scope": scope, **creds},
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["access_token"])

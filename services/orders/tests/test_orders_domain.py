@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from billing_shared.errors import Problem
 from orders.domain import orders as rules
 from orders.domain.catalog import Coupon, Currency, Product, TaxRule
@@ -18,29 +17,68 @@ USD = Currency("USD", "US Dollar", 2, True)
 
 
 def product(pid: str = "prod_a", **over: Any) -> Product:
-    base: dict[str, Any] = dict(id=pid, name="A", tax_category="standard", active=True, prices={"USD": 1999},
-                                billing_cycle_id=None, created_at=NOW, updated_at=NOW)
+    base: dict[str, Any] = dict(
+        id=pid,
+        name="A",
+        tax_category="standard",
+        active=True,
+        prices={"USD": 1999},
+        billing_cycle_id=None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
     return Product(**(base | over))
 
 
-def tax(rid: str, rate: str, region: str | None = None, category: str | None = None,
-        inclusive: bool = False) -> TaxRule:
-    return TaxRule(id=rid, name=rid, country="US", region=region, tax_category=category, rate=Decimal(rate),
-                   inclusive=inclusive, active=True, created_at=NOW)
+def tax(
+    rid: str, rate: str, region: str | None = None, category: str | None = None, inclusive: bool = False
+) -> TaxRule:
+    return TaxRule(
+        id=rid,
+        name=rid,
+        country="US",
+        region=region,
+        tax_category=category,
+        rate=Decimal(rate),
+        inclusive=inclusive,
+        active=True,
+        created_at=NOW,
+    )
 
 
 def coupon(**over: Any) -> Coupon:
-    base: dict[str, Any] = dict(id="cpn_1", code="SAVE", percent_off=Decimal("12.5"), amount_off=None, currency=None,
-                                redeem_by=None, max_redemptions=None, times_redeemed=0, product_ids=None,
-                                duration="once", duration_in_cycles=None, active=True, created_at=NOW)
+    base: dict[str, Any] = dict(
+        id="cpn_1",
+        code="SAVE",
+        percent_off=Decimal("12.5"),
+        amount_off=None,
+        currency=None,
+        redeem_by=None,
+        max_redemptions=None,
+        times_redeemed=0,
+        product_ids=None,
+        duration="once",
+        duration_in_cycles=None,
+        active=True,
+        created_at=NOW,
+    )
     return Coupon(**(base | over))
 
 
 def run(items: list[Item], **over: Any) -> Any:
     args: dict[str, Any] = dict(
-        items=items, currency=USD, currency_code="USD", products={"prod_a": product(), "prod_b": product("prod_b")},
-        buyer=Buyer("cus_1", "US", "CA"), tax_rules=[tax("txr_us", "0.05"), tax("txr_ca", "0.0725", region="CA")],
-        billing_cycle_id=None, billing_cycle=None, coupon_code=None, coupon=None, may_override_price=False, now=NOW,
+        items=items,
+        currency=USD,
+        currency_code="USD",
+        products={"prod_a": product(), "prod_b": product("prod_b")},
+        buyer=Buyer("cus_1", "US", "CA"),
+        tax_rules=[tax("txr_us", "0.05"), tax("txr_ca", "0.0725", region="CA")],
+        billing_cycle_id=None,
+        billing_cycle=None,
+        coupon_code=None,
+        coupon=None,
+        may_override_price=False,
+        now=NOW,
     )
     return price(**(args | over))
 
@@ -67,16 +105,26 @@ def test_a_buyer_without_an_address_pays_no_tax() -> None:
     [
         ([Item("prod_x", 1, None)], {}, "items[0].productId"),
         ([Item("prod_a", 1, None)], {"products": {"prod_a": product(active=False)}}, "items[0].productId"),
-        ([Item("prod_a", 1, None)], {"products": {"prod_a": product(prices={"EUR": 5})}}, "items[0].productId"),
+        (
+            [Item("prod_a", 1, None)],
+            {"products": {"prod_a": product(prices={"EUR": 5})}},
+            "items[0].productId",
+        ),
         ([Item("prod_a", 1, 1000)], {}, "items[0].unitPrice"),
         ([Item("prod_a", 1, None)], {"currency": None, "currency_code": "XYZ"}, "currency"),
         ([Item("prod_a", 1, None)], {"currency": Currency("USD", "US Dollar", 2, False)}, "currency"),
-        ([Item("prod_a", 1, None)], {"products": {"prod_a": product(billing_cycle_id="bc_monthly")}}, "billingCycleId"),
+        (
+            [Item("prod_a", 1, None)],
+            {"products": {"prod_a": product(billing_cycle_id="bc_monthly")}},
+            "billingCycleId",
+        ),
         ([Item("prod_a", 1, None)], {"billing_cycle_id": "bc_nope"}, "billingCycleId"),
         ([], {}, "items"),
     ],
 )
-def test_what_cannot_be_sold_is_refused_naming_the_field(items: list[Item], over: dict[str, Any], field: str) -> None:
+def test_what_cannot_be_sold_is_refused_naming_the_field(
+    items: list[Item], over: dict[str, Any], field: str
+) -> None:
     with pytest.raises(Problem) as exc:
         run(items, **over)
     assert field in fields_of(exc)
@@ -110,8 +158,11 @@ def test_unknown_coupon_code() -> None:
 
 
 def test_a_product_restricted_coupon_discounts_only_its_products() -> None:
-    priced = run([Item("prod_a", 1, None), Item("prod_b", 1, None)], coupon_code="SAVE",
-                 coupon=coupon(product_ids=["prod_b"], percent_off=Decimal("50")))
+    priced = run(
+        [Item("prod_a", 1, None), Item("prod_b", 1, None)],
+        coupon_code="SAVE",
+        coupon=coupon(product_ids=["prod_b"], percent_off=Decimal("50")),
+    )
     assert [line.discount for line in priced.lines] == [0, 1000]  # 1999 × 50 % = 999.5 → 1000
 
 
@@ -122,17 +173,35 @@ def test_all_errors_are_reported_at_once() -> None:
 
 
 def test_zero_total_order_is_paid_at_once() -> None:
-    priced = run([Item("prod_a", 1, None)], coupon_code="FREE", coupon=coupon(percent_off=Decimal("100")),
-                 buyer=Buyer("cus_1", None, None))
-    order, events = rules.create(order_id="ord_1", customer_id="cus_1", priced=priced, now=NOW,
-                                 billing_cycle_id=None, coupon_id="cpn_1", metadata={})
+    priced = run(
+        [Item("prod_a", 1, None)],
+        coupon_code="FREE",
+        coupon=coupon(percent_off=Decimal("100")),
+        buyer=Buyer("cus_1", None, None),
+    )
+    order, events = rules.create(
+        order_id="ord_1",
+        customer_id="cus_1",
+        priced=priced,
+        now=NOW,
+        billing_cycle_id=None,
+        coupon_id="cpn_1",
+        metadata={},
+    )
     assert order.status == rules.PAID and [e.name for e in events] == ["OrderCreated", "OrderPaid"]
     assert events[1].data["paymentIntentId"] is None and events[1].data["amountPaid"] == 0
 
 
 def test_order_state_machine() -> None:
-    order, events = rules.create(order_id="ord_1", customer_id="cus_1", priced=run([Item("prod_a", 2, None)]),
-                                 now=NOW, billing_cycle_id=None, coupon_id=None, metadata={})
+    order, events = rules.create(
+        order_id="ord_1",
+        customer_id="cus_1",
+        priced=run([Item("prod_a", 2, None)]),
+        now=NOW,
+        billing_cycle_id=None,
+        coupon_id=None,
+        metadata={},
+    )
     assert order.status == "draft" and order.allowed_actions == ["pay", "cancel"]
     assert "trace" not in events[0].data and events[0].data["total"] == order.total
     paid, paid_events = rules.mark_paid(order, payment_intent_id="pi_1", amount=order.total, now=NOW)

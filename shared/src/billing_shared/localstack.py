@@ -34,6 +34,7 @@ class ServiceSpec:
 
 SERVICES = [
     ServiceSpec("customers", "customers.cli", 8101, 8111),
+    ServiceSpec("orders", "orders.cli", 8102, 8112),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from billing_shared.pricing import CouponInput
+
 from orders.domain.catalog import Coupon
 
 

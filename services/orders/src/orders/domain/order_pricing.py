@@ -18,6 +18,7 @@ from billing_shared.pricing import (
     match_tax_rule,
     price_order,
 )
+
 from orders.domain import coupons as coupon_rules
 from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule
 
@@ -73,8 +74,17 @@ def price(
         raise refuse(errors)
 
     candidates = [
-        TaxRuleCandidate(rule_id=r.id, name=r.name, country=r.country, rate=r.rate, inclusive=r.inclusive,
-                         region=r.region, tax_category=r.tax_category, valid_from=r.valid_from, valid_to=r.valid_to)
+        TaxRuleCandidate(
+            rule_id=r.id,
+            name=r.name,
+            country=r.country,
+            rate=r.rate,
+            inclusive=r.inclusive,
+            region=r.region,
+            tax_category=r.tax_category,
+            valid_from=r.valid_from,
+            valid_to=r.valid_to,
+        )
         for r in tax_rules
     ]
     lines: list[LineInput] = []
@@ -89,32 +99,58 @@ def price(
             continue
         catalog_price = product.prices.get(currency_code)
         if catalog_price is None:
-            errors.append(FieldError(f"{where}.productId", f"Product '{product.id}' has no price in {currency_code}."))
+            errors.append(
+                FieldError(f"{where}.productId", f"Product '{product.id}' has no price in {currency_code}.")
+            )
             continue
         if product.recurring and billing_cycle_id is None:
-            errors.append(FieldError("billingCycleId", f"Product '{product.id}' is recurring: name its billing cycle."))
+            errors.append(
+                FieldError("billingCycleId", f"Product '{product.id}' is recurring: name its billing cycle.")
+            )
         elif product.recurring and product.billing_cycle_id != billing_cycle_id:
-            errors.append(FieldError("billingCycleId",
-                                     f"Product '{product.id}' renews on '{product.billing_cycle_id}'."))
+            errors.append(
+                FieldError(
+                    "billingCycleId", f"Product '{product.id}' renews on '{product.billing_cycle_id}'."
+                )
+            )
         unit_price = catalog_price
         if item.unit_price is not None and item.unit_price != catalog_price:
             if not may_override_price:
-                errors.append(FieldError(f"{where}.unitPrice",
-                                         f"The price of '{product.id}' in {currency_code} is {catalog_price}, "
-                                         f"not {item.unit_price}; omit unitPrice to use the catalog price."))
+                errors.append(
+                    FieldError(
+                        f"{where}.unitPrice",
+                        f"The price of '{product.id}' in {currency_code} is {catalog_price}, "
+                        f"not {item.unit_price}; omit unitPrice to use the catalog price.",
+                    )
+                )
                 continue
             unit_price = item.unit_price
-        rule = match_tax_rule(candidates, country=buyer.country or "", region=buyer.region,
-                              tax_category=product.tax_category, at=now) if buyer.country else None
-        lines.append(LineInput(
-            product_id=product.id, quantity=item.quantity, unit_price=unit_price,
-            tax=rule.tax_rate() if rule else None,
-            discountable=coupon is None or coupon_rules.applies_to(coupon, product.id),
-        ))
+        rule = (
+            match_tax_rule(
+                candidates,
+                country=buyer.country or "",
+                region=buyer.region,
+                tax_category=product.tax_category,
+                at=now,
+            )
+            if buyer.country
+            else None
+        )
+        lines.append(
+            LineInput(
+                product_id=product.id,
+                quantity=item.quantity,
+                unit_price=unit_price,
+                tax=rule.tax_rate() if rule else None,
+                discountable=coupon is None or coupon_rules.applies_to(coupon, product.id),
+            )
+        )
 
     coupon_input: CouponInput | None = None
     if coupon_code is not None:
-        why = coupon_rules.refusal(coupon, currency=currency_code, product_ids=[i.product_id for i in items], now=now)
+        why = coupon_rules.refusal(
+            coupon, currency=currency_code, product_ids=[i.product_id for i in items], now=now
+        )
         if why:
             errors.append(FieldError("couponCode", f"Coupon '{coupon_code}' cannot be used: {why}."))
         elif coupon is not None:

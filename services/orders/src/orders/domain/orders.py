@@ -14,7 +14,13 @@ from billing_shared.errors import Problem
 from billing_shared.events.domain import DomainEvent
 from billing_shared.pricing import PricedOrder
 
-DRAFT, PAID, PARTIALLY_REFUNDED, REFUNDED, CANCELLED = "draft", "paid", "partially_refunded", "refunded", "cancelled"
+DRAFT, PAID, PARTIALLY_REFUNDED, REFUNDED, CANCELLED = (
+    "draft",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+)
 STATUSES = (DRAFT, PAID, PARTIALLY_REFUNDED, REFUNDED, CANCELLED)
 
 # What a client may do next, by status: shown on every order as `allowedActions`.
@@ -81,9 +87,17 @@ def create(
 ) -> tuple[Order, list[DomainEvent]]:
     """A new order. One whose total is 0 needs no payment: it is paid at once."""
     order = Order(
-        id=order_id, customer_id=customer_id, currency=priced.currency, status=DRAFT, priced=priced,
-        created_at=now, updated_at=now, billing_cycle_id=billing_cycle_id, coupon_id=coupon_id,
-        coupon_code=priced.coupon_code, metadata=dict(metadata),
+        id=order_id,
+        customer_id=customer_id,
+        currency=priced.currency,
+        status=DRAFT,
+        priced=priced,
+        created_at=now,
+        updated_at=now,
+        billing_cycle_id=billing_cycle_id,
+        coupon_id=coupon_id,
+        coupon_code=priced.coupon_code,
+        metadata=dict(metadata),
     )
     events = [DomainEvent("OrderCreated", order.id, order.event_data())]
     if order.total == 0:
@@ -111,11 +125,17 @@ def mark_paid(
     intents = order.payment_intent_ids
     if payment_intent_id and payment_intent_id not in intents:
         intents = [*intents, payment_intent_id]
-    done = replace(order, status=PAID, paid_at=now, updated_at=now, version=order.version + 1,
-                   payment_intent_ids=intents)
+    done = replace(
+        order, status=PAID, paid_at=now, updated_at=now, version=order.version + 1, payment_intent_ids=intents
+    )
     data = {
-        "id": order.id, "customerId": order.customer_id, "currency": order.currency, "total": order.total,
-        "amountPaid": amount, "paymentIntentId": payment_intent_id, "billingCycleId": order.billing_cycle_id,
+        "id": order.id,
+        "customerId": order.customer_id,
+        "currency": order.currency,
+        "total": order.total,
+        "amountPaid": amount,
+        "paymentIntentId": payment_intent_id,
+        "billingCycleId": order.billing_cycle_id,
         "paidAt": now.isoformat(),
     }
     return done, [DomainEvent("OrderPaid", order.id, data)]

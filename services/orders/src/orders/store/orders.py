@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from billing_shared.db.uow import affected
+from billing_shared.pricing import PricedOrder
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from billing_shared.db.uow import affected
-from billing_shared.pricing import PricedOrder
 from orders.domain.order_pricing import Buyer
 from orders.domain.orders import Order
 from orders.store.tables import customer_projection, orders
@@ -26,25 +26,48 @@ class OrderRepository:
     @staticmethod
     def _from_row(row: Any) -> Order:
         return Order(
-            id=row.id, customer_id=row.customer_id, currency=row.currency, status=row.status,
-            priced=PricedOrder.from_dict(row.priced), created_at=_aware(row.created_at),  # type: ignore[arg-type]
+            id=row.id,
+            customer_id=row.customer_id,
+            currency=row.currency,
+            status=row.status,
+            priced=PricedOrder.from_dict(row.priced),
+            created_at=_aware(row.created_at),  # type: ignore[arg-type]
             updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
-            billing_cycle_id=row.billing_cycle_id, coupon_id=row.coupon_id, coupon_code=row.coupon_code,
-            amount_refunded=row.amount_refunded, payment_intent_ids=list(row.payment_intent_ids or []),
-            invoice_id=row.invoice_id, metadata=row.metadata or {}, version=row.version,
-            paid_at=_aware(row.paid_at), cancelled_at=_aware(row.cancelled_at),
+            billing_cycle_id=row.billing_cycle_id,
+            coupon_id=row.coupon_id,
+            coupon_code=row.coupon_code,
+            amount_refunded=row.amount_refunded,
+            payment_intent_ids=list(row.payment_intent_ids or []),
+            invoice_id=row.invoice_id,
+            metadata=row.metadata or {},
+            version=row.version,
+            paid_at=_aware(row.paid_at),
+            cancelled_at=_aware(row.cancelled_at),
         )
 
     @staticmethod
     def _values(o: Order) -> dict[str, Any]:
         return {
-            "id": o.id, "customer_id": o.customer_id, "currency": o.currency, "status": o.status,
-            "billing_cycle_id": o.billing_cycle_id, "coupon_id": o.coupon_id, "coupon_code": o.coupon_code,
-            "subtotal": o.priced.subtotal, "discount_total": o.priced.discount_total,
-            "tax_total": o.priced.tax_total, "total": o.priced.total, "priced": o.priced.to_dict(),
-            "amount_refunded": o.amount_refunded, "payment_intent_ids": o.payment_intent_ids,
-            "invoice_id": o.invoice_id, "metadata": o.metadata, "version": o.version,
-            "created_at": o.created_at, "updated_at": o.updated_at, "paid_at": o.paid_at,
+            "id": o.id,
+            "customer_id": o.customer_id,
+            "currency": o.currency,
+            "status": o.status,
+            "billing_cycle_id": o.billing_cycle_id,
+            "coupon_id": o.coupon_id,
+            "coupon_code": o.coupon_code,
+            "subtotal": o.priced.subtotal,
+            "discount_total": o.priced.discount_total,
+            "tax_total": o.priced.tax_total,
+            "total": o.priced.total,
+            "priced": o.priced.to_dict(),
+            "amount_refunded": o.amount_refunded,
+            "payment_intent_ids": o.payment_intent_ids,
+            "invoice_id": o.invoice_id,
+            "metadata": o.metadata,
+            "version": o.version,
+            "created_at": o.created_at,
+            "updated_at": o.updated_at,
+            "paid_at": o.paid_at,
             "cancelled_at": o.cancelled_at,
         }
 
@@ -63,20 +86,27 @@ class OrderRepository:
         values = self._values(order)
         values.pop("id")
         res = self.session.execute(
-            update(orders).where(orders.c.id == order.id, orders.c.version == expected_version).values(**values)
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.version == expected_version)
+            .values(**values)
         )
         return affected(res) == 1
 
     def save_links(self, order: Order) -> None:
         """Payment intent and invoice references: not a state change, no version bump."""
         self.session.execute(
-            update(orders).where(orders.c.id == order.id).values(
-                payment_intent_ids=order.payment_intent_ids, invoice_id=order.invoice_id, updated_at=order.updated_at
+            update(orders)
+            .where(orders.c.id == order.id)
+            .values(
+                payment_intent_ids=order.payment_intent_ids,
+                invoice_id=order.invoice_id,
+                updated_at=order.updated_at,
             )
         )
 
-    def page(self, *, limit: int, starting_after: str | None, customer_id: str | None,
-             status: str | None) -> list[Order]:
+    def page(
+        self, *, limit: int, starting_after: str | None, customer_id: str | None, status: str | None
+    ) -> list[Order]:
         stmt = select(orders).order_by(orders.c.id).limit(limit)
         if starting_after:
             stmt = stmt.where(orders.c.id > starting_after)
@@ -95,16 +125,22 @@ class CustomerProjection:
 
     def buyer(self, customer_id: str) -> Buyer | None:
         row = self.session.execute(
-            select(customer_projection.c.country, customer_projection.c.region)
-            .where(customer_projection.c.id == customer_id)
+            select(customer_projection.c.country, customer_projection.c.region).where(
+                customer_projection.c.id == customer_id
+            )
         ).first()
         return Buyer(customer_id, row.country, row.region) if row else None
 
     def apply(self, data: dict[str, Any], now: datetime) -> None:
         """Upsert from CustomerCreated/CustomerUpdated; an older version never overwrites a newer one."""
         address = data.get("billingAddress") or {}
-        values = {"email": data["email"], "country": address.get("country"), "region": address.get("region"),
-                  "version": int(data["version"]), "updated_at": now}
+        values = {
+            "email": data["email"],
+            "country": address.get("country"),
+            "region": address.get("region"),
+            "version": int(data["version"]),
+            "updated_at": now,
+        }
         res = self.session.execute(
             update(customer_projection)
             .where(customer_projection.c.id == data["id"], customer_projection.c.version < values["version"])

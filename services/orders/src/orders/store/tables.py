@@ -3,6 +3,7 @@ plus the kit's tables (outbox, inbox, idempotency keys)."""
 
 from __future__ import annotations
 
+from billing_shared.db.tables import add_kit_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -17,8 +18,6 @@ from sqlalchemy import (
     Table,
     Text,
 )
-
-from billing_shared.db.tables import add_kit_tables
 
 metadata = MetaData()
 kit = add_kit_tables(metadata)

@@ -29,8 +29,13 @@ def upgrade() -> None:
         sa.column("updated_at", sa.DateTime(timezone=True)),
     )
     rows = [
-        {"code": c.code, "name": c.currency_name, "exponent": int(c.exponent), "enabled": c.code in ENABLED,
-         "updated_at": now}
+        {
+            "code": c.code,
+            "name": c.currency_name,
+            "exponent": int(c.exponent),
+            "enabled": c.code in ENABLED,
+            "updated_at": now,
+        }
         for c in Currency
         if c.exponent is not None
     ]
@@ -46,8 +51,20 @@ def upgrade() -> None:
     op.bulk_insert(
         cycles,
         [
-            {"id": "bc_monthly", "name": "Monthly", "interval_unit": "month", "interval_count": 1, "created_at": now},
-            {"id": "bc_yearly", "name": "Yearly", "interval_unit": "year", "interval_count": 1, "created_at": now},
+            {
+                "id": "bc_monthly",
+                "name": "Monthly",
+                "interval_unit": "month",
+                "interval_count": 1,
+                "created_at": now,
+            },
+            {
+                "id": "bc_yearly",
+                "name": "Yearly",
+                "interval_unit": "year",
+                "interval_count": 1,
+                "created_at": now,
+            },
         ],
     )
 
