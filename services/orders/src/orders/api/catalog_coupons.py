@@ -87,7 +87,7 @@ class CouponsCollection(MethodView):
             percent_off=body.get("percent_off"),
             amount_off=body.get("amount_off"),
             currency=body.get("currency"),
-            redeem_by=body.get("redeem_by"),
+            redeem_by=body["redeem_by"].astimezone(UTC) if body.get("redeem_by") else None,
             max_redemptions=body.get("max_redemptions"),
             times_redeemed=0,
             product_ids=body.get("product_ids"),

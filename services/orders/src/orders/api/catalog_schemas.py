@@ -318,10 +318,16 @@ def _percent(value: object) -> Decimal:
 class CouponCreateSchema(CamelSchema):
     code = fields.String(required=True, validate=COUPON_CODE)
     percent_off = ExactDecimal(
-        _percent, metadata={"description": "0 < percentOff <= 100, exact; or amountOff", "example": "12.5"}
+        _percent,
+        allow_none=True,
+        metadata={"description": "0 < percentOff <= 100, exact; or amountOff", "example": "12.5"},
     )
-    amount_off = _amount(1, metadata={"description": "Minor units of `currency`; or percentOff"})
-    currency = fields.String(validate=_currency, metadata={"description": "Required with amountOff, enabled"})
+    amount_off = _amount(
+        1, allow_none=True, metadata={"description": "Minor units of `currency`; or percentOff"}
+    )
+    currency = fields.String(
+        allow_none=True, validate=_currency, metadata={"description": "Required with amountOff, enabled"}
+    )
     redeem_by = fields.AwareDateTime(allow_none=True, validate=_future)
     max_redemptions = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 2**31 - 1))
     product_ids = fields.List(
