@@ -182,7 +182,7 @@ def test_bad_rates_are_refused(client: FlaskClient, admin: dict[str, str], app: 
         ({"region": "a|b"}, "region"),
         ({"region": " CA"}, "region"),
         ({"region": ""}, "region"),
-        ({"taxCategory": "Food"}, "taxCategory"),
+        ({"taxCategory": "food/drink"}, "taxCategory"),
         ({"inclusive": "no"}, "inclusive"),
         ({"name": ""}, "name"),
         ({"validFrom": "2030-01-01T00:00:00"}, "validFrom"),

@@ -181,7 +181,8 @@ class Platform:
     def _run_once(self, argv: list[str], env: dict[str, str]) -> None:
         res = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
         if res.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv[2:])} failed:\n{res.stdout}\n{res.stderr}")
+            last = (res.stderr or res.stdout).strip().splitlines()[-3:]
+            raise RuntimeError(f"`{' '.join(argv[2:])}` failed: " + " | ".join(last))
 
     # -- processes --------------------------------------------------------------------------
 
@@ -350,7 +351,7 @@ def main() -> None:
                 print(f"[run] {name} exited; restarted it (logs in {platform.logs}/{name}.log)", flush=True)
             time.sleep(0.5)
     except (Exception, KeyboardInterrupt) as exc:
-        print(f"[run] failed: {exc!r}", file=sys.stderr, flush=True)
+        print(f"[run] failed: {exc or type(exc).__name__}", file=sys.stderr, flush=True)
         platform.stop()
         sys.exit(1)
     print("[run] stopping…", flush=True)

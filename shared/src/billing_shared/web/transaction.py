@@ -53,7 +53,9 @@ def _db() -> Database:
 def _request_hash() -> str:
     raw = request.get_data(cache=True)
     try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+        # Numbers keep their exact text: two rates that one float would blur are two requests.
+        parsed = json.loads(raw, parse_float=lambda t: {"$number": t}, parse_int=lambda t: {"$number": t})
+        canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
         canonical = raw
     return hashlib.sha256(

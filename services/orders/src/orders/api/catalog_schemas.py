@@ -26,7 +26,8 @@ MAX_QUANTITY = 10**9
 MAX_ITEMS = 1000
 _ID = validate.Length(1, 64)
 TAX_CATEGORY = validate.Regexp(
-    r"^[a-z0-9_-]{1,50}$", error="1 to 50 characters of a-z, 0-9, '_' and '-', e.g. 'standard' or 'digital'."
+    r"^[A-Za-z0-9_-]{1,50}$",
+    error="1 to 50 characters of A-Z, a-z, 0-9, '_' and '-', e.g. 'standard' or 'digital'; compared exactly.",
 )
 COUPON_CODE = validate.Regexp(
     r"^[A-Za-z0-9_-]{1,64}$", error="1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'."
