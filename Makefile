@@ -24,7 +24,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers
+	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers services/orders/src/orders
 
 bench: venv
 	$(BIN)/python bench/gateway_ratio.py

@@ -10,53 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from billing_shared.localstack import ROOT, Platform, Ports, free_port
 from billing_shared.testing import infra
+from wrk_tools import create_customer, ensure_tools, wrk
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SHORT = int(os.environ.get("BENCH_SHORT_SECONDS", "4"))  # 1 connection: latency
 LONG = int(os.environ.get("BENCH_LONG_SECONDS", "6"))  # 16 connections: throughput
 RESULTS = ROOT / "bench" / "results"
-
-
-def ensure_tools() -> None:
-    if not (shutil.which("wrk") and shutil.which("nginx")):
-        subprocess.run([str(ROOT / "deploy/local/tools.sh"), "nginx-wrk"], check=True)
-
-
-def wrk(url: str, token: str, conns: int, seconds: int) -> dict[str, float]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{conns}",
-            f"-d{seconds}s",
-            "--latency",
-            "-H",
-            f"Authorization: Bearer {token}",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 30,
-        check=True,
-    ).stdout
-    unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    pct = {p: float(v) * unit[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", out, re.M)}
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
-    return {"rps": rps, "p50": pct["50"], "p99": pct["99"], "errors": errors}
 
 
 class Nginx:
@@ -79,18 +46,6 @@ http {{ access_log off;
 
     def __exit__(self, *_: object) -> None:
         subprocess.run(["nginx", "-c", f"{self.dir}/nginx.conf", "-p", self.dir, "-s", "stop"], check=False)
-
-
-def create_customer(base: str, token: str) -> str:
-    body = json.dumps({"name": "Bench", "email": "bench@example.com"}).encode()
-    req = urllib.request.Request(
-        f"{base}/api/v1/Customers",
-        data=body,
-        method="POST",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return str(json.loads(r.read())["id"])
 
 
 def plot(summary: dict[str, dict[str, float]], path: Path) -> None:

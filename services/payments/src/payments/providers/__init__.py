@@ -1,0 +1,1 @@
+"""Payment providers behind one interface: the built-in test gateway and Stripe."""

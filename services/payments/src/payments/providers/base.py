@@ -1,0 +1,123 @@
+"""The one interface every payment provider adapter implements.
+
+Payments decides (amounts, states, idempotency) and stores; an adapter only translates between our
+vocabulary and one provider's API. Adapters never see card numbers: only the provider's tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# Our intent states (the adapters map the provider's onto these).
+REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+REQUIRES_ACTION = "requires_action"
+PROCESSING = "processing"
+REQUIRES_CAPTURE = "requires_capture"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+CANCELED = "canceled"
+
+# What a verified webhook tells us, in our vocabulary.
+WEBHOOK_PAYMENT_SUCCEEDED = "payment_succeeded"
+WEBHOOK_PAYMENT_FAILED = "payment_failed"
+WEBHOOK_REFUNDED = "refunded"
+WEBHOOK_DISPUTE_CREATED = "dispute_created"
+WEBHOOK_IGNORED = "ignored"  # verified, but nothing for us to do
+
+
+class ProviderError(Exception):
+    """The provider refused or failed a call. `retryable` says whether the same call may succeed later
+    (network, 5xx) or never will (4xx): payments answers 502/503 for the first and 422/402 for the second."""
+
+    def __init__(self, message: str, *, retryable: bool, code: str | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+
+
+class SignatureError(Exception):
+    """A webhook whose signature cannot be verified (no secret configured included): 400, no change."""
+
+
+@dataclass(frozen=True)
+class NextAction:
+    type: str  # "three_ds" | "redirect"
+    url: str
+
+
+@dataclass(frozen=True)
+class ProviderIntent:
+    reference: str  # the provider's id of the payment (e.g. Stripe's pi_..., the test gateway's ch_...)
+    status: str  # one of our states above
+    amount: int
+    currency: str
+    client_secret: str | None = None
+    next_action: NextAction | None = None
+    failure_code: str | None = None  # e.g. "card_declined"
+    failure_message: str | None = None  # e.g. "Your card has insufficient funds." (safe to show)
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    reference: str
+    amount: int
+    status: str  # "succeeded" | "pending" | "failed"
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    event_id: str  # the provider's event id: the dedup key of deliveries
+    kind: str  # one of the WEBHOOK_* values
+    reference: str | None  # the payment's provider reference
+    amount: int | None = None  # refunded or disputed amount, in minor units
+    failure_code: str | None = None
+    failure_message: str | None = None
+    raw_type: str = ""  # the provider's own event type, for logs
+    created: int = 0  # the provider's event time (unix seconds): later events win over earlier ones
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderCharge:
+    """One charge as the provider records it: what reconciliation compares with our intents."""
+
+    reference: str
+    amount: int
+    currency: str
+    status: str
+    amount_refunded: int
+    metadata: dict[str, str]
+    created: int
+
+
+class PaymentProvider(Protocol):
+    id: str  # "test" | "stripe": the PaymentGateways id
+    currencies: frozenset[str]  # empty: every currency
+    capabilities: frozenset[str]  # of "three_ds", "redirect", "refunds", "manual_capture"
+
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        payment_method_token: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        return_url: str | None,
+        capture_method: str,  # "automatic" | "manual"
+    ) -> ProviderIntent: ...
+
+    def retrieve(self, reference: str) -> ProviderIntent: ...
+
+    def capture(self, reference: str, *, idempotency_key: str) -> ProviderIntent: ...
+
+    def cancel(self, reference: str, *, idempotency_key: str) -> ProviderIntent: ...
+
+    def refund(self, reference: str, *, amount: int, reason: str, idempotency_key: str) -> ProviderRefund: ...
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> WebhookEvent:
+        """Verify the signature (raise SignatureError) and translate the event."""
+        ...
+
+    def charges(self, *, created_from: int, created_to: int) -> list[ProviderCharge]: ...
