@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -13,9 +14,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.stack]
 
 
 def walkthrough() -> str:
-    text = (ROOT / "README.md").read_text()
-    section = text.split("## Walkthrough", 1)[1]
-    return re.search(r"```bash\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    """Every bash block of the README's walkthrough section, in order."""
+    section = (ROOT / "README.md").read_text().split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(re.findall(r"```bash\n(.*?)```", section, re.S))
 
 
 def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
@@ -40,3 +41,5 @@ def test_walkthrough_works_as_printed(platform: Platform) -> None:
     assert created, res.stdout
     assert res.stdout.count(created.group(1)) >= 3, "listed and fetched the customer it created"
     assert '"hasMore"' in res.stdout
+    order = json.loads(res.stdout.strip().splitlines()[-1])  # the priced order: 3 x 19.99 GBP + 20 % VAT
+    assert (order["subtotal"], order["taxTotal"], order["total"], order["status"]) == (5997, 1199, 7196, "draft")
