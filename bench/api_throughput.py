@@ -12,9 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from wrk_tools import create_customer, ensure_tools, post, post_script, wrk
+
 from billing_shared.localstack import ROOT, Platform, Ports
 from billing_shared.testing import infra
-from wrk_tools import create_customer, ensure_tools, post, post_script, wrk
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
 

@@ -14,6 +14,8 @@ import tempfile
 import threading
 import time
 
+from sqlalchemy import MetaData
+
 from billing_shared.db.tables import add_kit_tables
 from billing_shared.db.uow import Database
 from billing_shared.events.catalog import TOPIC_CUSTOMERS
@@ -22,7 +24,6 @@ from billing_shared.outbox import relay
 from billing_shared.testing import infra
 from billing_shared.testing.kafka import TopicTail
 from billing_shared.testing.kit import commit_events, customer_event, new_customer_id
-from sqlalchemy import MetaData
 
 N = int(os.environ.get("BENCH_OUTBOX_EVENTS", "300"))
 GAP = 0.01  # between commits, so the relay is idle and must be woken

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from billing_shared.localstack import Platform, Ports
 from billing_shared.testing import infra
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import requests
+
 from billing_shared.localstack import Platform
 
 

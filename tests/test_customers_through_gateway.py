@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from helpers import Client
+
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
 from billing_shared.localstack import Platform
 from billing_shared.testing.kafka import TopicTail
-from helpers import Client
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from helpers import Client
+
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
 from billing_shared.testing.kafka import TopicTail
-from helpers import Client
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from billing_shared.localstack import ROOT, Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
@@ -42,4 +43,9 @@ def test_walkthrough_works_as_printed(platform: Platform) -> None:
     assert res.stdout.count(created.group(1)) >= 3, "listed and fetched the customer it created"
     assert '"hasMore"' in res.stdout
     order = json.loads(res.stdout.strip().splitlines()[-1])  # the priced order: 3 x 19.99 GBP + 20 % VAT
-    assert (order["subtotal"], order["taxTotal"], order["total"], order["status"]) == (5997, 1199, 7196, "draft")
+    assert (order["subtotal"], order["taxTotal"], order["total"], order["status"]) == (
+        5997,
+        1199,
+        7196,
+        "draft",
+    )

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 import requests
+from helpers import Client
+
 from billing_shared.auth.keys import SigningKey, generate_key, sign
 from billing_shared.localstack import Platform
-from helpers import Client
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

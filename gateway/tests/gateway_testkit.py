@@ -19,11 +19,12 @@ import pytest
 import requests
 import uvloop
 from aiohttp import web
+from multidict import CIMultiDict
+
 from gateway.app import GATEWAY_KEY, Gateway, create_app
 from gateway.config import GatewaySettings
 from gateway.migrate import upgrade
 from gateway.store import Store
-from multidict import CIMultiDict
 
 T = TypeVar("T")
 

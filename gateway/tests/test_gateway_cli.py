@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from billing_shared.auth.scopes import ALL_SCOPES
 from gateway_testkit import Stub, free_port
+
+from billing_shared.auth.scopes import ALL_SCOPES
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,9 +6,10 @@ import time
 
 import jwt
 import requests
+from gateway_testkit import GatewayFactory, RunningGateway, Stub, problem
+
 from billing_shared.auth.keys import build_jwks
 from billing_shared.auth.verifier import TokenVerifier
-from gateway_testkit import GatewayFactory, RunningGateway, Stub, problem
 
 
 def test_healthz(gw: RunningGateway) -> None:

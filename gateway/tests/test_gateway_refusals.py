@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import requests
+from gateway_testkit import GatewayFactory, RunningGateway, Stub, problem
+
 from billing_shared.auth.keys import SigningKey, build_jwks, generate_key, load_key, sign
 from billing_shared.auth.scopes import ALL_SCOPES
-from gateway_testkit import GatewayFactory, RunningGateway, Stub, problem
 
 
 def b64(data: dict[str, Any]) -> str:

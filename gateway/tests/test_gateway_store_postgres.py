@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+from gateway_testkit import GatewayFactory
+
 from gateway.migrate import upgrade
 from gateway.store import Store
-from gateway_testkit import GatewayFactory
 
 pytestmark = pytest.mark.integration
 

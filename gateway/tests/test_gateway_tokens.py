@@ -7,8 +7,9 @@ from typing import Any
 
 import jwt
 import requests
-from billing_shared.auth.scopes import ALL_SCOPES, CUSTOMER_SCOPES
 from gateway_testkit import GatewayFactory, RunningGateway, Stub, problem
+
+from billing_shared.auth.scopes import ALL_SCOPES, CUSTOMER_SCOPES
 
 
 def post_token(gw: RunningGateway, **kw: Any) -> requests.Response:

@@ -13,14 +13,15 @@ from typing import Any
 
 import jwt
 import pytest
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from billing_shared.auth import ALL_SCOPES, CUSTOMER_SCOPES, build_jwks, generate_key, sign
 from billing_shared.auth.flask import current_principal, init_auth, requires
 from billing_shared.auth.keys import SigningKey, load_key, thumbprint
 from billing_shared.auth.verifier import TokenVerifier, require_scope
 from billing_shared.errors import Problem
-from flask import Flask
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 ISS = "http://127.0.0.1:8080"
 AUD = "billing-api"

@@ -2,6 +2,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from billing_shared.events import catalog, contracts
 from billing_shared.events.envelope import Envelope, utc_now_iso
 

@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Column, String, Table, func, insert, select
+
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.inbox.consumer import EventConsumer
 from billing_shared.kafka import clients
 from billing_shared.testing.kit import TopicTail, kit_database
-from sqlalchemy import Column, String, Table, func, insert, select
 
 pytestmark = pytest.mark.integration
 TOPIC = catalog.TOPIC_ORDERS

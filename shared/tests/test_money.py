@@ -1,9 +1,10 @@
 from decimal import Decimal
 
 import pytest
-from billing_shared.money import Money, UnknownCurrency, exponent, is_currency, round_half_up
 from hypothesis import given
 from hypothesis import strategies as st
+
+from billing_shared.money import Money, UnknownCurrency, exponent, is_currency, round_half_up
 
 
 def test_exponents_come_from_iso_4217() -> None:

@@ -10,6 +10,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Column, String, Table, func, insert, select
+
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events.catalog import TOPIC_CUSTOMERS
 from billing_shared.events.envelope import Envelope
@@ -17,7 +19,6 @@ from billing_shared.inbox.consumer import EventConsumer
 from billing_shared.kafka.clients import producer
 from billing_shared.outbox import relay
 from billing_shared.testing.kit import TopicTail, commit_events, customer_event, kit_database, new_customer_id
-from sqlalchemy import Column, String, Table, func, insert, select
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
+
 from billing_shared.pricing import (
     CouponInput,
     LineInput,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from billing_shared.pricing import CouponInput, LineInput, TaxRate, price_order
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "money.md"

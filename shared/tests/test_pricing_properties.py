@@ -13,9 +13,10 @@ from decimal import ROUND_HALF_EVEN, Decimal, FloatOperation, Inexact, Rounded, 
 from fractions import Fraction
 from typing import Any
 
-from billing_shared.pricing import CouponInput, LineInput, PricedOrder, TaxRate, price_order
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from billing_shared.pricing import CouponInput, LineInput, PricedOrder, TaxRate, price_order
 
 
 def oracle_round(x: Fraction) -> int:

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from billing_shared.pricing import (
     LineInput,
     PricingError,
@@ -15,8 +18,6 @@ from billing_shared.pricing import (
     match_tax_rule,
     price_order,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

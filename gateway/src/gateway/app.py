@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
+from swagger_ui_bundle import swagger_ui_path
+
 from billing_shared import correlation
 from billing_shared.auth.keys import SigningKey
 from billing_shared.auth.verifier import TokenVerifier
 from billing_shared.errors import Problem
-from swagger_ui_bundle import swagger_ui_path
-
 from gateway.clients import ClientDirectory
 from gateway.config import UPSTREAMS, GatewaySettings
 from gateway.keyring import Issuer, KeyRing

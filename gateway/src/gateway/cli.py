@@ -11,7 +11,6 @@ from pathlib import Path
 
 from billing_shared.auth import scopes as scope_names
 from billing_shared.logs import configure_logging
-
 from gateway.config import GatewaySettings
 from gateway.migrate import upgrade
 from gateway.store import Store

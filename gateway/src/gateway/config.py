@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from billing_shared.settings import CommonSettings
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
+
+from billing_shared.settings import CommonSettings
 
 UPSTREAMS = ("customers", "orders", "payments", "invoicing")
 

@@ -16,7 +16,6 @@ from typing import Any
 from billing_shared.auth.keys import SigningKey, sign
 from billing_shared.auth.principal import ROLE_CUSTOMER
 from billing_shared.auth.scopes import format_scopes
-
 from gateway.store import STATE_CURRENT, STATE_NEXT, STATE_RETIRED, KeyRecord
 
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+
 from billing_shared.auth.scopes import ALL_SCOPES, CUSTOMER_SCOPES
 
 log = logging.getLogger("gateway.openapi")

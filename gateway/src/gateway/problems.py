@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aiohttp import web
+
 from billing_shared.correlation import HEADER as REQUEST_ID
 from billing_shared.errors import PROBLEM_CONTENT_TYPE, Problem
 

@@ -16,13 +16,13 @@ from collections.abc import Mapping
 
 import aiohttp
 from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
 from billing_shared import correlation
 from billing_shared.auth.principal import Principal
 from billing_shared.auth.verifier import TokenVerifier, insufficient_scope, invalid_token, missing_token
 from billing_shared.errors import Problem
-from multidict import CIMultiDict
-from yarl import URL
-
 from gateway.clients import ClientDirectory
 from gateway.metrics import Metrics
 from gateway.problems import problem_response

@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 import time
 
-from billing_shared.errors import Problem
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+
+from billing_shared.errors import Problem
 
 
 class LoopMemoryStorage(MemoryStorage):

@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from billing_shared.auth import scopes as scope_names
-from billing_shared.auth.keys import SigningKey, generate_key, load_key
-from billing_shared.db.engine import make_engine
 from sqlalchemy import Boolean, DateTime, String, Text, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from ulid import ULID
+
+from billing_shared.auth import scopes as scope_names
+from billing_shared.auth.keys import SigningKey, generate_key, load_key
+from billing_shared.db.engine import make_engine
 
 STATE_NEXT = "next"
 STATE_CURRENT = "current"

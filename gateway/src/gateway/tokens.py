@@ -11,12 +11,12 @@ from urllib.parse import quote, unquote_plus
 import aiohttp
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
+
 from billing_shared import correlation
 from billing_shared.auth import scopes as scope_names
 from billing_shared.auth.principal import ROLE_CLIENT, ROLE_CUSTOMER
 from billing_shared.auth.verifier import require_scope
 from billing_shared.errors import FieldError, Problem
-
 from gateway.problems import json_response, oauth_problem, problem_response
 
 if TYPE_CHECKING:

@@ -3,6 +3,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
 from billing_shared.db.migrate import upgrade
 from billing_shared.testing.tokens import TokenFactory
 from billing_shared.web.app import create_service_app
@@ -10,8 +13,6 @@ from customers.api.customers import blp
 from customers.cli import MIGRATIONS
 from customers.config import CustomersSettings
 from customers.store.database import open_database
-from flask import Flask
-from flask.testing import FlaskClient
 
 
 @pytest.fixture()

@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from billing_shared.testing.tokens import TokenFactory
-from customers.store.tables import customers, kit
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+
+from billing_shared.testing.tokens import TokenFactory
+from customers.store.tables import customers, kit
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from customers.domain import customer as rules
 from customers.domain.references import Reference, reference_from
 

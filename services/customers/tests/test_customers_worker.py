@@ -11,12 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
+
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.kafka import clients
 from billing_shared.localstack import free_port, http_ok
 from billing_shared.testing.kafka import TopicTail
-from flask.testing import FlaskClient
 
 pytestmark = pytest.mark.integration
 

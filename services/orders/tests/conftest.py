@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orders
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+import orders
 from billing_shared.db.migrate import upgrade
 from billing_shared.testing.tokens import TokenFactory
 from billing_shared.web.app import create_service_app
-from flask import Flask
-from flask.testing import FlaskClient
 from orders.api.catalog import blueprints as catalog_blueprints
+from orders.api.orders import blp as orders_blp
 from orders.config import OrdersSettings
 from orders.store.database import open_database
 
@@ -31,9 +33,9 @@ def orders_db_url(pg_database: str) -> str:
 def app(orders_db_url: str, tokens: TokenFactory) -> Iterator[Flask]:
     db = open_database(orders_db_url)
     yield create_service_app(
-        settings=OrdersSettings(database_url=orders_db_url),
+        settings=OrdersSettings(database_url=orders_db_url, projection_wait_seconds=1.0),
         db=db,
-        blueprints=[*catalog_blueprints],
+        blueprints=[*catalog_blueprints, orders_blp],
         title="Orders",
         verifier=tokens.verifier(),
     )

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+
 from orders.store.catalog import CatalogRepository
 from orders.store.tables import coupon_redemptions, coupons
-from sqlalchemy import func, select, update
 
 pytestmark = pytest.mark.integration
 

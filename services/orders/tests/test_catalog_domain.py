@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+
 from orders.domain import products, tax_rules
 from orders.domain.catalog import TaxRule
 from orders.domain.decimals import canonical, exact_decimal, parse_in_range

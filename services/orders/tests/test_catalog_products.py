@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from orders.store.tables import product_prices, products
 from sqlalchemy import func, select
+
+from orders.store.tables import product_prices, products
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
 from orders.domain import tax_rules as rules
 from orders.store.catalog import CatalogRepository
 from orders.store.tables import tax_rules
-from sqlalchemy import func, select
 
 pytestmark = pytest.mark.integration
 

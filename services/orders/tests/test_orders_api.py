@@ -7,54 +7,22 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from billing_shared.db.migrate import upgrade
-from billing_shared.events.envelope import Envelope
-from billing_shared.testing.tokens import TokenFactory
-from billing_shared.web.app import create_service_app
 from flask import Flask
 from flask.testing import FlaskClient
-from orders.api.catalog import blueprints as catalog_blueprints
-from orders.api.orders import blp as orders_blp
-from orders.cli import MIGRATIONS
-from orders.config import OrdersSettings
-from orders.handlers import HANDLERS
-from orders.store.database import open_database
-from orders.store.orders import CustomerProjection
-from orders.store.tables import coupons, kit, orders
 from sqlalchemy import func, select
 
+from billing_shared.events.envelope import Envelope
+from billing_shared.testing.tokens import TokenFactory
+from orders.handlers import HANDLERS
+from orders.store.orders import CustomerProjection
+from orders.store.tables import coupons, kit, orders
+
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture()
-def app(pg_database: str, tokens: TokenFactory) -> Iterator[Flask]:
-    upgrade(MIGRATIONS, pg_database)
-    db = open_database(pg_database)
-    settings = OrdersSettings(database_url=pg_database, projection_wait_seconds=1.0)
-    yield create_service_app(
-        settings=settings,
-        db=db,
-        blueprints=[*catalog_blueprints, orders_blp],
-        title="Orders",
-        verifier=tokens.verifier(),
-    )
-    db.dispose()
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture()
-def admin(tokens: TokenFactory) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens.token()}"}
 
 
 def know_customer(app: Flask, country: str | None = "GB", region: str | None = None) -> str:

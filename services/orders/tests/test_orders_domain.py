@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from billing_shared.errors import Problem
 from orders.domain import orders as rules
 from orders.domain.catalog import Coupon, Currency, Product, TaxRule

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from gateway.store import Base
 
 config = context.config

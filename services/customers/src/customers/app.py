@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from billing_shared.logs import configure_logging
-from billing_shared.web.app import create_service_app
 from flask import Flask
 
+from billing_shared.logs import configure_logging
+from billing_shared.web.app import create_service_app
 from customers.api.customers import blp
 from customers.config import CustomersSettings
 from customers.store.database import open_database

@@ -6,9 +6,10 @@ service's settings; `DATABASE_URL` is accepted too when a process runs alone.
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
+
 from billing_shared.db.engine import default_sqlite_url
 from billing_shared.settings import CommonSettings
-from pydantic import AliasChoices, Field
 
 
 class CustomersSettings(CommonSettings):

@@ -8,7 +8,6 @@ from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.catalog import TOPIC_INVOICES, TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_SUBSCRIPTIONS
 from billing_shared.events.envelope import Envelope
 from billing_shared.inbox.consumer import Handler
-
 from customers.domain.references import REFERENCE_EVENTS, reference_from
 from customers.store.repository import CustomerRepository
 

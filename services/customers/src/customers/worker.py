@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from billing_shared.logs import configure_logging
 from billing_shared.worker import run_worker
-
 from customers.config import CustomersSettings
 from customers.handlers import HANDLERS, TOPICS
 from customers.store.database import open_database

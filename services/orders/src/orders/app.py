@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from billing_shared.logs import configure_logging
-from billing_shared.web.app import create_service_app
 from flask import Flask
 
+from billing_shared.logs import configure_logging
+from billing_shared.web.app import create_service_app
 from orders.api.catalog import blueprints as catalog_blueprints
 from orders.api.orders import blp as orders_blp
 from orders.config import OrdersSettings

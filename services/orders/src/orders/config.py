@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import AliasChoices, Field
+
 from billing_shared.db.engine import default_sqlite_url
 from billing_shared.settings import CommonSettings
-from pydantic import AliasChoices, Field
 
 
 class OrdersSettings(CommonSettings):

@@ -13,7 +13,6 @@ from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.catalog import TOPIC_CUSTOMERS, TOPIC_INVOICES, TOPIC_PAYMENTS
 from billing_shared.events.envelope import Envelope
 from billing_shared.inbox.consumer import Handler
-
 from orders.domain import orders as rules
 from orders.store.orders import CustomerProjection, OrderRepository
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from billing_shared.logs import configure_logging
 from billing_shared.worker import run_worker
-
 from orders.config import OrdersSettings
 from orders.handlers import HANDLERS, TOPICS
 from orders.store.database import open_database

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response, current_app, make_response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
 from billing_shared.auth.flask import current_principal, requires
 from billing_shared.db.uow import Database
 from billing_shared.errors import Problem, not_found
@@ -12,10 +16,6 @@ from billing_shared.ids import new_id
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.schemas import page
 from billing_shared.web.transaction import current_uow, transactional
-from flask import Response, current_app, make_response
-from flask.views import MethodView
-from flask_smorest import Blueprint
-
 from customers.api.schemas import (
     CustomerCreateSchema,
     CustomerListArgs,

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pycountry
-from billing_shared.money import is_currency
-from billing_shared.web.schemas import CamelSchema, ListArgs
 from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-
-def _country(value: str) -> None:
-    if len(value) != 2 or not value.isupper() or pycountry.countries.get(alpha_2=value) is None:
-        raise ValidationError("Must be an ISO 3166-1 alpha-2 country code, e.g. 'US' or 'DE'.")
+from billing_shared.web import validators as v
+from billing_shared.web.schemas import CamelSchema, ListArgs
 
 
 def _email(value: str) -> None:
@@ -23,53 +18,34 @@ def _email(value: str) -> None:
         raise ValidationError(f"Not a valid e-mail address: {exc}") from None
 
 
-def _currency(value: str) -> None:
-    if not is_currency(value):
-        raise ValidationError("Must be an upper-case ISO 4217 currency code, e.g. 'USD'.")
-
-
-def _metadata(value: dict[str, Any]) -> None:
-    if len(value) > 50:
-        raise ValidationError("At most 50 keys.")
-    for k, v in value.items():
-        if not 1 <= len(k) <= 40:
-            raise ValidationError(f"Key '{k[:40]}' must be 1 to 40 characters.")
-        if v is not None and (not isinstance(v, str) or len(v) > 500):
-            raise ValidationError(f"Value of '{k}' must be a string of at most 500 characters.")
-
-
-def _text(max_len: int, **kw: Any) -> fields.String:
-    return fields.String(validate=validate.Length(1, max_len), **kw)
-
-
 class AddressSchema(CamelSchema):
-    line1 = _text(200, allow_none=True)
-    line2 = _text(200, allow_none=True)
-    city = _text(100, allow_none=True)
-    postal_code = _text(20, allow_none=True)
-    region = _text(100, allow_none=True, metadata={"description": "State/region, e.g. 'CA' or 'Bavaria'"})
-    country = fields.String(required=True, validate=_country)
+    line1 = v.text(200, allow_none=True)
+    line2 = v.text(200, allow_none=True)
+    city = v.text(100, allow_none=True)
+    postal_code = v.text(20, allow_none=True)
+    region = v.text(100, allow_none=True, metadata={"description": "State/region, e.g. 'CA' or 'Bavaria'"})
+    country = fields.String(required=True, validate=v.country)
 
 
 class CustomerCreateSchema(CamelSchema):
-    name = _text(200, required=True)
+    name = v.text(200, required=True)
     email = fields.String(required=True, validate=[validate.Length(3, 320), _email])
     billing_address = fields.Nested(AddressSchema, allow_none=True)
-    tax_id = _text(64, allow_none=True)
-    preferred_currency = fields.String(allow_none=True, validate=_currency)
-    metadata = fields.Dict(keys=fields.String(), values=fields.String(), validate=_metadata)
+    tax_id = v.text(64, allow_none=True)
+    preferred_currency = fields.String(allow_none=True, validate=v.currency)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String(), validate=v.metadata)
 
 
 class CustomerPatchSchema(CamelSchema):
-    name = _text(200)
+    name = v.text(200)
     email = fields.String(validate=[validate.Length(3, 320), _email])
     billing_address = fields.Nested(AddressSchema, allow_none=True)
-    tax_id = _text(64, allow_none=True)
-    preferred_currency = fields.String(allow_none=True, validate=_currency)
+    tax_id = v.text(64, allow_none=True)
+    preferred_currency = fields.String(allow_none=True, validate=v.currency)
     metadata = fields.Dict(
         keys=fields.String(),
         values=fields.String(allow_none=True),
-        validate=_metadata,
+        validate=v.metadata,
         metadata={"description": "Merged key by key; a null value deletes the key"},
     )
 

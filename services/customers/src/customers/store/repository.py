@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from billing_shared.db.uow import affected
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from billing_shared.db.uow import affected
 from customers.domain.customer import Customer, normalize_email
 from customers.domain.references import KINDS, Reference
 from customers.store.tables import customer_references, customers

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from billing_shared.db.tables import add_kit_tables
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
+
+from billing_shared.db.tables import add_kit_tables
 
 metadata = MetaData()
 kit = add_kit_tables(metadata)

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import flask
-from billing_shared.db.uow import Database
-from billing_shared.errors import FieldError, Problem
 from flask import current_app
 from flask_smorest import Blueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+
+from billing_shared.db.uow import Database
+from billing_shared.errors import FieldError, Problem
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 IDEMPOTENCY_KEY = {

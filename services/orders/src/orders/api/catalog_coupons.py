@@ -12,15 +12,15 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response, make_response
+from flask.views import MethodView
+
 from billing_shared.auth.flask import current_principal, requires
 from billing_shared.errors import FieldError, Problem, not_found
 from billing_shared.ids import new_id
 from billing_shared.pricing import LineInput, PricingError, price_order
 from billing_shared.web.schemas import page
 from billing_shared.web.transaction import current_uow, transactional
-from flask import Response, make_response
-from flask.views import MethodView
-
 from orders.api.catalog_common import BEARER, IDEMPOTENCY_KEY, CatalogBlueprint, db, invalid, refused
 from orders.api.catalog_schemas import (
     CouponCreateSchema,

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask.views import MethodView
+
 from billing_shared.auth.flask import requires
 from billing_shared.errors import Problem
 from billing_shared.web.schemas import page
 from billing_shared.web.transaction import current_uow, transactional
-from flask.views import MethodView
-
 from orders.api.catalog_common import BEARER, CatalogBlueprint, db
 from orders.api.catalog_schemas import (
     CurrencyListArgs,

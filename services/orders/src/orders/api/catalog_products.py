@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response, make_response
+from flask.views import MethodView
+
 from billing_shared.auth.flask import requires
 from billing_shared.errors import FieldError, Problem, not_found
 from billing_shared.ids import new_id
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.schemas import page
 from billing_shared.web.transaction import current_uow, transactional
-from flask import Response, make_response
-from flask.views import MethodView
-
 from orders.api.catalog_common import BEARER, IDEMPOTENCY_KEY, IF_MATCH, CatalogBlueprint, db, refused
 from orders.api.catalog_schemas import (
     ProductCreateSchema,

@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import pycountry
-from billing_shared.money import is_currency
-from billing_shared.web.schemas import CamelSchema, ListArgs
 from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
+from billing_shared.web import validators as v
+from billing_shared.web.schemas import CamelSchema, ListArgs
 from orders.domain.catalog import COUPON_DURATIONS, INTERVAL_UNITS, Coupon, Product, TaxRule
 from orders.domain.decimals import canonical, parse_in_range
 from orders.domain.tax_rules import parse_rate
@@ -34,16 +33,6 @@ COUPON_CODE = validate.Regexp(
 )
 
 
-def _country(value: str) -> None:
-    if len(value) != 2 or not value.isupper() or pycountry.countries.get(alpha_2=value) is None:
-        raise ValidationError("Must be an ISO 3166-1 alpha-2 country code, e.g. 'US' or 'DE'.")
-
-
-def _currency(value: str) -> None:
-    if not is_currency(value):
-        raise ValidationError("Must be an upper-case ISO 4217 currency code, e.g. 'USD'.")
-
-
 def _region(value: str) -> None:
     if not 1 <= len(value) <= 100 or "|" in value or value != value.strip():
         raise ValidationError(
@@ -56,20 +45,6 @@ def _future(value: datetime) -> None:
         raise ValidationError("Must be in the future.")
 
 
-def _metadata(value: dict[str, Any]) -> None:
-    if len(value) > 50:
-        raise ValidationError("At most 50 keys.")
-    for k, v in value.items():
-        if not 1 <= len(k) <= 40:
-            raise ValidationError(f"Key '{k[:40]}' must be 1 to 40 characters.")
-        if v is not None and (not isinstance(v, str) or len(v) > 500):
-            raise ValidationError(f"Value of '{k}' must be a string of at most 500 characters.")
-
-
-def _text(max_len: int, **kw: Any) -> fields.String:
-    return fields.String(validate=validate.Length(1, max_len), **kw)
-
-
 def _amount(low: int, **kw: Any) -> fields.Integer:
     """An integer amount in minor units: JSON floats (1.5, 1.0) and strings ("100") are refused."""
     return fields.Integer(strict=True, validate=validate.Range(low, MAX_AMOUNT), **kw)
@@ -80,7 +55,7 @@ def _metadata_field(*, deletable: bool = False) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(),
         values=fields.String(allow_none=deletable),
-        validate=_metadata,
+        validate=v.metadata,
         metadata={"description": description},
     )
 
@@ -147,7 +122,7 @@ class CurrencyListSchema(_Page):
 
 
 class BillingCycleCreateSchema(CamelSchema):
-    name = _text(100, required=True)
+    name = v.text(100, required=True)
     interval_unit = fields.String(required=True, validate=validate.OneOf(INTERVAL_UNITS))
     interval_count = fields.Integer(strict=True, required=True, validate=validate.Range(1, 366))
 
@@ -168,7 +143,7 @@ class BillingCycleListSchema(_Page):
 
 
 class PriceSchema(CamelSchema):
-    currency = fields.String(required=True, validate=_currency)
+    currency = fields.String(required=True, validate=v.currency)
     unit_price = _amount(0, required=True, metadata={"description": "Integer in the currency's minor unit"})
 
 
@@ -190,8 +165,8 @@ def _prices(**kw: Any) -> fields.List:
 
 
 class ProductCreateSchema(CamelSchema):
-    name = _text(200, required=True)
-    description = _text(5000, allow_none=True)
+    name = v.text(200, required=True)
+    description = v.text(5000, allow_none=True)
     tax_category = fields.String(required=True, validate=TAX_CATEGORY)
     active = Bool(load_default=True)
     prices = _prices(required=True)
@@ -204,8 +179,8 @@ class ProductCreateSchema(CamelSchema):
 
 
 class ProductPatchSchema(CamelSchema):
-    name = _text(200)
-    description = _text(5000, allow_none=True)
+    name = v.text(200)
+    description = v.text(5000, allow_none=True)
     tax_category = fields.String(validate=TAX_CATEGORY)
     active = Bool()
     prices = _prices()
@@ -251,8 +226,8 @@ class ProductListSchema(_Page):
 
 
 class TaxRuleCreateSchema(CamelSchema):
-    name = _text(200, required=True)
-    country = fields.String(required=True, validate=_country)
+    name = v.text(200, required=True)
+    country = fields.String(required=True, validate=v.country)
     region = fields.String(allow_none=True, validate=_region)
     tax_category = fields.String(allow_none=True, validate=TAX_CATEGORY)
     rate = ExactDecimal(
@@ -300,7 +275,7 @@ class TaxRuleSchema(CamelSchema):
 
 
 class TaxRuleListArgs(ListArgs):
-    country = fields.String(validate=_country)
+    country = fields.String(validate=v.country)
     active = fields.Boolean()
 
 
@@ -327,7 +302,7 @@ class CouponCreateSchema(CamelSchema):
         1, allow_none=True, metadata={"description": "Minor units of `currency`; or percentOff"}
     )
     currency = fields.String(
-        allow_none=True, validate=_currency, metadata={"description": "Required with amountOff, enabled"}
+        allow_none=True, validate=v.currency, metadata={"description": "Required with amountOff, enabled"}
     )
     redeem_by = fields.AwareDateTime(allow_none=True, validate=_future)
     max_redemptions = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 2**31 - 1))
@@ -411,7 +386,7 @@ class ValidateItemSchema(CamelSchema):
 class CouponValidateSchema(CamelSchema):
     code = fields.String(required=True, validate=validate.Length(1, 64))
     customer_id = fields.String(required=True, validate=_ID)
-    currency = fields.String(required=True, validate=_currency)
+    currency = fields.String(required=True, validate=v.currency)
     items = fields.List(
         fields.Nested(ValidateItemSchema),
         allow_none=True,

@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import Response, make_response
+from flask.views import MethodView
+
 from billing_shared.auth.flask import requires
 from billing_shared.errors import Problem, not_found
 from billing_shared.ids import new_id
 from billing_shared.web.schemas import page
 from billing_shared.web.transaction import current_uow, transactional
-from flask import Response, make_response
-from flask.views import MethodView
-
 from orders.api.catalog_common import BEARER, IDEMPOTENCY_KEY, CatalogBlueprint, db
 from orders.api.catalog_schemas import (
     TaxRuleCreateSchema,

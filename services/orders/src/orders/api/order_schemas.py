@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from billing_shared.web.schemas import CamelSchema, ListArgs
 from marshmallow import fields, validate
 
+from billing_shared.web.schemas import CamelSchema, ListArgs
 from orders.domain.order_pricing import MAX_LINES
 from orders.domain.orders import STATUSES
 

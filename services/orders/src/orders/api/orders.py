@@ -6,16 +6,16 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response, current_app, jsonify, make_response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
 from billing_shared.auth.flask import current_principal, requires
 from billing_shared.db.uow import Database
 from billing_shared.errors import FieldError, Problem, not_found
 from billing_shared.ids import new_id
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.transaction import current_uow, transactional
-from flask import Response, current_app, jsonify, make_response
-from flask.views import MethodView
-from flask_smorest import Blueprint
-
 from orders.api.order_schemas import OrderCreateSchema, OrderListArgs, OrderListSchema, OrderSchema
 from orders.domain import orders as rules
 from orders.domain.order_pricing import Buyer, Item, price

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from billing_shared.pricing import CouponInput
-
 from orders.domain.catalog import Coupon
 
 

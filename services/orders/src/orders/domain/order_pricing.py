@@ -18,7 +18,6 @@ from billing_shared.pricing import (
     match_tax_rule,
     price_order,
 )
-
 from orders.domain import coupons as coupon_rules
 from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule
 

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from billing_shared.db.uow import affected
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.uow import affected
 from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule, scope_key
 from orders.domain.decimals import canonical
 from orders.store.tables import (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from billing_shared.db.uow import Database
-
 from orders.store.tables import kit, metadata
 
 

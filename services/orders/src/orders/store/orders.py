@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from billing_shared.db.uow import affected
-from billing_shared.pricing import PricedOrder
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from billing_shared.db.uow import affected
+from billing_shared.pricing import PricedOrder
 from orders.domain.order_pricing import Buyer
 from orders.domain.orders import Order
 from orders.store.tables import customer_projection, orders

@@ -3,7 +3,6 @@ plus the kit's tables (outbox, inbox, idempotency keys)."""
 
 from __future__ import annotations
 
-from billing_shared.db.tables import add_kit_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from billing_shared.db.tables import add_kit_tables
 
 metadata = MetaData()
 kit = add_kit_tables(metadata)

@@ -1,0 +1,59 @@
+"""The command every service ships: `<service> serve | worker | migrate | openapi`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from flask import Flask
+
+
+class ServiceSettings(Protocol):
+    host: str
+    port: int
+    web_concurrency: int
+    web_threads: int
+
+    def db_url(self) -> str: ...
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def run(
+    *,
+    name: str,
+    settings: S,
+    migrations: Path,
+    create_app: Callable[[S], Flask],
+    worker: Callable[[S], None],
+    argv: list[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=name)
+    parser.add_argument("command", choices=["serve", "worker", "migrate", "openapi"])
+    command = parser.parse_args(argv).command
+    if command == "migrate":
+        from billing_shared.db.migrate import upgrade
+
+        upgrade(migrations, settings.db_url())
+    elif command == "serve":
+        from billing_shared.web.serve import serve
+
+        serve(
+            lambda: create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            workers=settings.web_concurrency,
+            threads=settings.web_threads,
+        )
+    elif command == "worker":
+        worker(settings)
+    else:
+        print(
+            json.dumps(
+                create_app(settings).extensions["flask-smorest"]["apis"][""]["spec"].to_dict(), indent=1
+            )
+        )
