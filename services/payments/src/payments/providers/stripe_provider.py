@@ -1,0 +1,476 @@
+"""The Stripe adapter: PaymentIntents, refunds and signed webhooks through the official `stripe` SDK.
+
+Why it is built this way:
+- One `stripe.StripeClient` per provider, never the module-global `stripe.api_key`: the key lives
+  in this object only, and `STRIPE_API_BASE` points every call at stripe-mock in tests.
+- Every POST carries the idempotency key payments derived from its own ids. A call retried by us or
+  by the SDK's own network retries replays Stripe's first answer instead of charging again.
+- A declined card is an answer, not an error: `create_intent` returns a `failed` intent with
+  Stripe's decline code and its customer-safe message; only calls that did not happen (network,
+  rate limit, 5xx) or can never succeed (bad request, bad key) raise `ProviderError`.
+- Our amounts are ISO 4217 minor units; Stripe's differ for two currencies (ISK is two-decimal for
+  backwards compatibility, MGA is zero-decimal) and are converted both ways here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Literal
+
+import stripe
+
+from payments.providers.base import (
+    CANCELED,
+    FAILED,
+    PROCESSING,
+    REQUIRES_ACTION,
+    REQUIRES_CAPTURE,
+    REQUIRES_PAYMENT_METHOD,
+    SUCCEEDED,
+    WEBHOOK_DISPUTE_CREATED,
+    WEBHOOK_IGNORED,
+    WEBHOOK_PAYMENT_FAILED,
+    WEBHOOK_PAYMENT_SUCCEEDED,
+    WEBHOOK_REFUNDED,
+    NextAction,
+    ProviderCharge,
+    ProviderError,
+    ProviderIntent,
+    ProviderRefund,
+    SignatureError,
+    WebhookEvent,
+)
+
+if TYPE_CHECKING:
+    from stripe.params import (
+        PaymentIntentCancelParams,
+        PaymentIntentCaptureParams,
+        PaymentIntentCreateParams,
+        PaymentIntentListParams,
+        PaymentIntentRetrieveParams,
+        RefundCreateParams,
+    )
+
+SIGNATURE_HEADER = "stripe-signature"
+WEBHOOK_TOLERANCE_SECONDS = 300
+DEFAULT_API_BASE = "https://api.stripe.com"
+TIMEOUT = (5.0, 30.0)  # connect, read: a stuck call must end well before payments calls it stale (60 s)
+NETWORK_RETRIES = 2  # the SDK's own retries of network errors, 409 and 5xx, with the same idempotency key
+# Reconciliation of one window reads at most this many intents: a larger window is refused rather than
+# compared half-read (a partial list would report the rest as "missing at the provider").
+MAX_RECONCILIATION_INTENTS = 10_000
+METADATA_VALUE_MAX = 500  # Stripe's limit for one metadata value
+
+# Stripe's minor unit = ours × 10**shift, for the currencies where Stripe's exponent is not ISO 4217's.
+_EXPONENT_SHIFT = {"ISK": 2, "MGA": -2}
+
+_STATUSES = {
+    "requires_payment_method": REQUIRES_PAYMENT_METHOD,
+    # we always confirm on create, so an unconfirmed intent still needs (another) payment method
+    "requires_confirmation": REQUIRES_PAYMENT_METHOD,
+    "requires_action": REQUIRES_ACTION,
+    "processing": PROCESSING,
+    "requires_capture": REQUIRES_CAPTURE,
+    "succeeded": SUCCEEDED,
+    "canceled": CANCELED,
+}
+
+_REFUND_STATUSES = {
+    "succeeded": "succeeded",
+    "pending": "pending",
+    "requires_action": "pending",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
+RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
+# our free-text reason, normalised (lower case, "_" for spaces and dashes) -> Stripe's enum
+_REFUND_REASONS: dict[str, RefundReason] = {
+    "duplicate": "duplicate",
+    "duplicate_charge": "duplicate",
+    "fraud": "fraudulent",
+    "fraudulent": "fraudulent",
+    "requested_by_customer": "requested_by_customer",
+    "customer_request": "requested_by_customer",
+    "customer_requested": "requested_by_customer",
+    "requested": "requested_by_customer",
+}
+
+_EVENTS = {
+    "payment_intent.succeeded": WEBHOOK_PAYMENT_SUCCEEDED,
+    "payment_intent.payment_failed": WEBHOOK_PAYMENT_FAILED,
+    "charge.refunded": WEBHOOK_REFUNDED,
+    "charge.dispute.created": WEBHOOK_DISPUTE_CREATED,
+}
+
+
+def _secret(value: Any) -> str:
+    """Settings may hold a plain string or a pydantic SecretStr."""
+    if value is None:
+        return ""
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if callable(getter) else value)
+
+
+def to_stripe_amount(amount: int, currency: str) -> int:
+    """Our minor units -> Stripe's; an amount Stripe cannot express exactly is refused, never rounded."""
+    shift = _EXPONENT_SHIFT.get(currency.upper(), 0)
+    if shift >= 0:
+        return amount * 10**shift
+    unit = 10**-shift
+    if amount % unit:
+        raise ProviderError(
+            f"Stripe charges {currency.upper()} in whole units: {amount} minor units is not one",
+            retryable=False,
+            code="amount_not_representable",
+        )
+    return amount // unit
+
+
+def from_stripe_amount(amount: int, currency: str) -> int:
+    """Stripe's minor units -> ours (exact: Stripe enforces ISK amounts divisible by 100)."""
+    shift = _EXPONENT_SHIFT.get(currency.upper(), 0)
+    return amount // 10**shift if shift >= 0 else amount * 10**-shift
+
+
+def _failure(error: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """(code, customer-safe message) of a Stripe error object: the decline code says more than
+    `card_declined` (e.g. `insufficient_funds`), so it wins when present."""
+    if not error:
+        return None, None
+    code = error.get("decline_code") or error.get("code")
+    message = error.get("message")
+    return (str(code) if code else None), (str(message) if message else None)
+
+
+def _is_card(pi: dict[str, Any]) -> bool:
+    """Whether the intent's payment method is a card: a card's redirect is a 3DS challenge."""
+    pm = pi.get("payment_method")
+    if isinstance(pm, dict):
+        return pm.get("type") == "card"
+    return pi.get("payment_method_types") == ["card"]
+
+
+def _next_action(pi: dict[str, Any]) -> NextAction | None:
+    action = pi.get("next_action") or {}
+    kind = action.get("type")
+    if kind == "redirect_to_url":
+        url = (action.get("redirect_to_url") or {}).get("url")
+        if url:
+            return NextAction(type="three_ds" if _is_card(pi) else "redirect", url=str(url))
+    elif kind == "use_stripe_sdk":
+        # 3DS that Stripe.js completes in the page (confirmed without a return_url): the client
+        # calls stripe.handleNextAction(clientSecret); a legacy 3DS1 flow still has a page to open.
+        url = (action.get("use_stripe_sdk") or {}).get("stripe_js")
+        return NextAction(type="three_ds", url=str(url) if isinstance(url, str) else "")
+    return None
+
+
+def _intent(pi: dict[str, Any]) -> ProviderIntent:
+    """One Stripe PaymentIntent in our vocabulary. Stripe has no `failed` state: a confirmation that
+    failed (decline, failed 3DS) leaves the intent in `requires_payment_method` with a
+    `last_payment_error` naming why, and that is our `failed`."""
+    status = _STATUSES.get(str(pi.get("status")), PROCESSING)
+    error = pi.get("last_payment_error")
+    code, message = None, None
+    if (
+        status == REQUIRES_PAYMENT_METHOD
+        and isinstance(error, dict)
+        and (error.get("code") or error.get("decline_code"))
+    ):
+        status = FAILED
+        code, message = _failure(error)
+    currency = str(pi["currency"])
+    return ProviderIntent(
+        reference=str(pi["id"]),
+        status=status,
+        amount=from_stripe_amount(int(pi["amount"]), currency),
+        currency=currency.upper(),
+        client_secret=pi.get("client_secret"),
+        next_action=_next_action(pi) if status == REQUIRES_ACTION else None,
+        failure_code=code,
+        failure_message=message,
+    )
+
+
+def _error_body(e: stripe.StripeError) -> dict[str, Any]:
+    body = e.json_body
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+class StripeProvider:
+    """`PaymentProvider` for the gateway id `stripe`: 3DS, redirects, refunds and manual capture in
+    every currency Stripe takes. Unconfigured (no `STRIPE_API_KEY`) it still exists, so its webhook
+    route answers (400 without a webhook secret), and every API call is a non-retryable error."""
+
+    id = "stripe"
+    currencies: frozenset[str] = frozenset()
+    capabilities = frozenset({"three_ds", "redirect", "refunds", "manual_capture"})
+
+    def __init__(self, settings: Any, *, http_client: stripe.HTTPClient | None = None) -> None:
+        self._api_key = _secret(getattr(settings, "stripe_api_key", None))
+        self._webhook_secret = _secret(getattr(settings, "stripe_webhook_secret", None))
+        self.api_base = str(getattr(settings, "stripe_api_base", "") or DEFAULT_API_BASE).rstrip("/")
+        self._client: stripe.StripeClient | None = None
+        if self._api_key:
+            self._client = stripe.StripeClient(
+                self._api_key,
+                base_addresses={"api": self.api_base},
+                max_network_retries=int(getattr(settings, "stripe_max_network_retries", NETWORK_RETRIES)),
+                http_client=http_client or stripe.RequestsClient(timeout=TIMEOUT),
+            )
+
+    def __repr__(self) -> str:  # keeps the key out of any log that prints the provider
+        return f"StripeProvider({self.api_base}, configured={self._client is not None})"
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    @property
+    def _v1(self) -> stripe.V1Services:
+        if self._client is None:
+            raise ProviderError(
+                "stripe is not configured (no STRIPE_API_KEY)", retryable=False, code="not_configured"
+            )
+        return self._client.v1
+
+    def _error(self, e: stripe.StripeError) -> ProviderError:
+        """A Stripe error as ours: retryable when the same call may succeed later (network, rate limit,
+        5xx, 409 = the same idempotency key still in flight), never for card or request errors."""
+        error = _error_body(e)
+        status = e.http_status
+        if isinstance(e, stripe.AuthenticationError | stripe.PermissionError):
+            # the message may echo the key (stripe-mock does): never pass it on
+            return ProviderError(
+                f"Stripe refused the configured API key (HTTP {status})",
+                retryable=False,
+                code="authentication_error",
+            )
+        if isinstance(e, stripe.CardError | stripe.IdempotencyError):
+            retryable = False
+        else:
+            retryable = isinstance(
+                e, stripe.APIConnectionError | stripe.RateLimitError | stripe.APIError
+            ) or (status is not None and (status >= 500 or status in (409, 429)))
+        code = error.get("decline_code") or error.get("code") or e.code
+        if not code:
+            code = "api_connection_error" if isinstance(e, stripe.APIConnectionError) else error.get("type")
+        message = str(error.get("message") or e.user_message or f"Stripe answered HTTP {status}")
+        if self._api_key:
+            message = message.replace(self._api_key, "sk_***")
+        return ProviderError(message, retryable=retryable, code=str(code) if code else None)
+
+    # -- PaymentProvider ------------------------------------------------------------------------
+
+    def create_intent(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        payment_method_token: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+        return_url: str | None,
+        capture_method: str,
+    ) -> ProviderIntent:
+        """Create and confirm a PaymentIntent in one call."""
+        params: PaymentIntentCreateParams = {
+            "amount": to_stripe_amount(amount, currency),
+            "currency": currency.lower(),
+            "payment_method": payment_method_token,
+            "confirm": True,
+            # automatic_async is Stripe's default "automatic": the same for the customer, faster to answer
+            "capture_method": "manual" if capture_method == "manual" else "automatic_async",
+            "metadata": {str(k): str(v) for k, v in metadata.items()},
+            "expand": ["payment_method"],
+        }
+        if return_url:
+            params["return_url"] = return_url
+        else:
+            # without a return_url Stripe refuses to confirm for methods that may redirect: offer none
+            params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
+        try:
+            pi = self._v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        except stripe.CardError as e:
+            return self._declined(e, amount=amount, currency=currency)
+        except stripe.StripeError as e:
+            raise self._error(e) from e
+        return _intent(pi.to_dict())
+
+    def _declined(self, e: stripe.CardError, *, amount: int, currency: str) -> ProviderIntent:
+        """A card error on confirmation: the intent exists at Stripe (its id is in the error) and failed."""
+        error = _error_body(e)
+        code, message = _failure(error)
+        pi = error.get("payment_intent")
+        pi = pi if isinstance(pi, dict) else {}
+        pi_currency = str(pi.get("currency") or currency)
+        return ProviderIntent(
+            reference=str(pi.get("id") or ""),
+            status=FAILED,
+            amount=from_stripe_amount(int(pi["amount"]), pi_currency) if "amount" in pi else amount,
+            currency=pi_currency.upper(),
+            client_secret=pi.get("client_secret"),
+            failure_code=code or e.code or "card_declined",
+            failure_message=message or e.user_message or "The card was declined.",
+        )
+
+    def retrieve(self, reference: str) -> ProviderIntent:
+        params: PaymentIntentRetrieveParams = {"expand": ["payment_method"]}
+        try:
+            return _intent(self._v1.payment_intents.retrieve(reference, params=params).to_dict())
+        except stripe.StripeError as e:
+            raise self._error(e) from e
+
+    def capture(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
+        """Capture the whole authorised amount."""
+        params: PaymentIntentCaptureParams = {"expand": ["payment_method"]}
+        try:
+            pi = self._v1.payment_intents.capture(
+                reference, params=params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as e:
+            raise self._error(e) from e
+        return _intent(pi.to_dict())
+
+    def cancel(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
+        params: PaymentIntentCancelParams = {"expand": ["payment_method"]}
+        try:
+            pi = self._v1.payment_intents.cancel(
+                reference, params=params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as e:
+            raise self._error(e) from e
+        return _intent(pi.to_dict())
+
+    def refund(self, reference: str, *, amount: int, reason: str, idempotency_key: str) -> ProviderRefund:
+        """Refund part or all of a payment. Stripe takes three reasons; ours is mapped onto them where
+        it says the same thing, and is always kept whole in the refund's metadata."""
+        retrieved = self.retrieve(reference)  # the currency decides Stripe's amount; refused early if unknown
+        params: RefundCreateParams = {
+            "payment_intent": reference,
+            "amount": to_stripe_amount(amount, retrieved.currency),
+            "metadata": {"reason": reason[:METADATA_VALUE_MAX]},
+        }
+        stripe_reason = _REFUND_REASONS.get(reason.strip().lower().replace(" ", "_").replace("-", "_"))
+        if stripe_reason:
+            params["reason"] = stripe_reason
+        try:
+            r = self._v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}).to_dict()
+        except stripe.StripeError as e:
+            raise self._error(e) from e
+        currency = str(r.get("currency") or retrieved.currency)
+        return ProviderRefund(
+            reference=str(r["id"]),
+            amount=from_stripe_amount(int(r["amount"]), currency),
+            status=_REFUND_STATUSES.get(str(r.get("status")), "pending"),
+        )
+
+    def charges(self, *, created_from: int, created_to: int) -> list[ProviderCharge]:
+        """Every PaymentIntent with created_from <= created < created_to, following Stripe's pages.
+        Intents, not charges: our references are intent ids and an intent's retries are one payment;
+        the refunded total comes from its latest charge."""
+        params: PaymentIntentListParams = {
+            "created": {"gte": created_from, "lt": created_to},
+            "limit": 100,
+            "expand": ["data.latest_charge"],
+        }
+        out: list[ProviderCharge] = []
+        try:
+            for item in self._v1.payment_intents.list(params=params).auto_paging_iter():
+                if len(out) >= MAX_RECONCILIATION_INTENTS:
+                    raise ProviderError(
+                        f"over {MAX_RECONCILIATION_INTENTS} Stripe payments in one window: use a shorter one",
+                        retryable=False,
+                        code="window_too_large",
+                    )
+                pi = item.to_dict()
+                intent = _intent(pi)
+                charge = pi.get("latest_charge")
+                refunded = int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
+                out.append(
+                    ProviderCharge(
+                        reference=intent.reference,
+                        amount=intent.amount,
+                        currency=intent.currency,
+                        status=intent.status,
+                        amount_refunded=from_stripe_amount(refunded, intent.currency),
+                        metadata={str(k): str(v) for k, v in (pi.get("metadata") or {}).items()},
+                        created=int(pi.get("created") or 0),
+                    )
+                )
+        except stripe.StripeError as e:
+            raise self._error(e) from e
+        return out
+
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> WebhookEvent:
+        """Verify `Stripe-Signature` (HMAC-SHA256 of "<t>.<body>" with the endpoint's secret, timestamp
+        at most 300 s old) and translate. `amount` is, for `refunded`, the charge's refunded total so
+        far (duplicates and reordering cannot add up twice), and for `dispute_created` the disputed
+        amount."""
+        if not self._webhook_secret:
+            raise SignatureError("no webhook secret configured for stripe (STRIPE_WEBHOOK_SECRET)")
+        header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
+        if not header:
+            raise SignatureError("missing Stripe-Signature header")
+        try:
+            # the check Webhook.construct_event runs, without building SDK objects from the body
+            stripe.WebhookSignature.verify_header(
+                body, header, self._webhook_secret, WEBHOOK_TOLERANCE_SECONDS
+            )
+        except stripe.SignatureVerificationError as e:
+            raise SignatureError(f"Stripe-Signature not verified: {e.user_message}") from None
+        except ValueError as e:  # a body that is not UTF-8
+            raise SignatureError("webhook body is not UTF-8 text") from e
+        try:
+            event = json.loads(body)
+            raw_type = str(event["type"])
+            event_id = str(event["id"])
+            obj = event["data"]["object"]
+            if not isinstance(obj, dict):
+                raise TypeError("data.object is not an object")
+        except (ValueError, KeyError, TypeError) as e:
+            raise SignatureError("signed webhook body is not a Stripe event") from e
+        return _event(event_id, raw_type, int(event.get("created") or 0), obj)
+
+
+def _event(event_id: str, raw_type: str, created: int, obj: dict[str, Any]) -> WebhookEvent:
+    kind = _EVENTS.get(raw_type, WEBHOOK_IGNORED)
+    currency = str(obj.get("currency") or "")
+
+    def amount(field: str) -> int | None:
+        value = obj.get(field)
+        return from_stripe_amount(int(value), currency) if isinstance(value, int) and currency else None
+
+    extra: dict[str, Any] = {
+        "amount": amount("amount"),
+        "currency": currency.upper() or None,
+        "metadata": obj.get("metadata") or {},
+    }
+    failure_code, failure_message = None, None
+    if obj.get("object") == "payment_intent":
+        reference = str(obj["id"]) if obj.get("id") else None
+        extra["status"] = _intent(obj).status if {"id", "amount", "currency"} <= obj.keys() else None
+        if kind == WEBHOOK_PAYMENT_FAILED:
+            failure_code, failure_message = _failure(obj.get("last_payment_error"))
+    else:
+        pi = obj.get("payment_intent")
+        reference = str(pi) if isinstance(pi, str) else (str(pi["id"]) if isinstance(pi, dict) else None)
+    event_amount: int | None = None
+    if kind == WEBHOOK_REFUNDED:
+        event_amount = amount("amount_refunded")
+        extra["amountRefunded"] = event_amount
+        extra["chargeId"] = obj.get("id")
+    elif kind == WEBHOOK_DISPUTE_CREATED:
+        event_amount = amount("amount")
+        extra.update(disputeId=obj.get("id"), chargeId=obj.get("charge"), reason=obj.get("reason"))
+    return WebhookEvent(
+        event_id=event_id,
+        kind=kind,
+        reference=reference,
+        amount=event_amount,
+        failure_code=failure_code,
+        failure_message=failure_message,
+        raw_type=raw_type,
+        created=created,
+        extra=extra,
+    )
