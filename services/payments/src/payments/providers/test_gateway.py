@@ -77,6 +77,7 @@ class TestGatewayProvider:
     id = "test"
     currencies: frozenset[str] = frozenset()
     capabilities = frozenset({"three_ds", "refunds", "manual_capture"})
+    page_size = 1000  # charges per listing request
 
     def __init__(self, settings: Any) -> None:
         self.base_url = str(getattr(settings, "test_psp_url", "") or "http://127.0.0.1:8190").rstrip("/")
@@ -186,7 +187,11 @@ class TestGatewayProvider:
         out: list[ProviderCharge] = []
         after: str | None = None
         while True:
-            params: dict[str, Any] = {"createdFrom": created_from, "createdTo": created_to, "limit": 1000}
+            params: dict[str, Any] = {
+                "createdFrom": created_from,
+                "createdTo": created_to,
+                "limit": self.page_size,
+            }
             if after:
                 params["startingAfter"] = after
             page = self._call("GET", "/v1/charges", params=params)

@@ -185,6 +185,12 @@ class WebhookReceiver:
 
         return match
 
+    def seen(self, charge_id: str, kind: str | None = None) -> list[Delivery]:
+        """The deliveries so far of one charge's events (of one type if given)."""
+        match = self.of_charge(charge_id, kind)
+        with self._cond:
+            return [d for d in self.deliveries if match(d)]
+
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
