@@ -18,6 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from secrets import token_hex
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -43,11 +44,15 @@ class Ports:
     gateway: int = 8080
     services: dict[str, int] = field(default_factory=lambda: {s.name: s.port for s in SERVICES})
     workers: dict[str, int] = field(default_factory=lambda: {s.name: s.worker_health_port for s in SERVICES})
+    test_psp: int = 8190  # the built-in test payment gateway (payments.testpsp)
 
     @classmethod
     def free(cls) -> Ports:
         return cls(
-            free_port(), {s.name: free_port() for s in SERVICES}, {s.name: free_port() for s in SERVICES}
+            free_port(),
+            {s.name: free_port() for s in SERVICES},
+            {s.name: free_port() for s in SERVICES},
+            test_psp=free_port(),
         )
 
 
@@ -128,9 +133,30 @@ class Platform:
             if s.name in self.db_urls:
                 env[f"{s.name.upper()}_DATABASE_URL"] = self.db_urls[s.name]
         env["GATEWAY_SERVICES"] = ",".join(s.name for s in SERVICES)
+        env |= self.test_psp_env()
         if "gateway" in self.db_urls:
             env["DATABASE_URL"] = self.db_urls["gateway"]
         return env | self.extra_env
+
+    def test_psp_env(self) -> dict[str, str]:
+        """The test payment gateway's address and its two secrets, which payments shares: random,
+        made once per var dir (so restarts keep verifying webhooks) and kept only in that dir."""
+        path = self.var / "test-psp-secrets.json"
+        if path.exists():
+            secrets_ = json.loads(path.read_text())
+        else:
+            self.var.mkdir(parents=True, exist_ok=True)
+            secrets_ = {"api_key": "sk_test_" + token_hex(24), "webhook_secret": "whsec_" + token_hex(24)}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(secrets_, f)
+        return {
+            "TEST_PSP_URL": f"http://127.0.0.1:{self.ports.test_psp}",
+            "TEST_PSP_PORT": str(self.ports.test_psp),
+            "TEST_PSP_API_KEY": secrets_["api_key"],
+            "TEST_PSP_WEBHOOK_SECRET": secrets_["webhook_secret"],
+            "TEST_PSP_WEBHOOK_URL": f"{self.gateway_url}/api/v1/PaymentGateways/test/webhooks",
+        }
 
     # -- preparation ------------------------------------------------------------------------
 
@@ -207,6 +233,14 @@ class Platform:
                     f"http://127.0.0.1:{self.ports.workers[s.name]}/readyz",
                 )
             )
+        self.procs.append(
+            Proc(
+                "test-psp",
+                [py, "-m", "payments.testpsp"],
+                env,
+                f"http://127.0.0.1:{self.ports.test_psp}/healthz",
+            )
+        )
         self.procs.append(
             Proc("gateway", [py, "-m", "gateway.cli", "serve"], env, f"{self.gateway_url}/readyz")
         )
@@ -319,7 +353,10 @@ def main() -> None:
             urls[name] = given
     platform = Platform(
         var_dir=ROOT / "var",
-        ports=Ports(gateway=int(os.environ.get("GATEWAY_PORT", "8080"))),
+        ports=Ports(
+            gateway=int(os.environ.get("GATEWAY_PORT", "8080")),
+            test_psp=int(os.environ.get("TEST_PSP_PORT", "8190")),
+        ),
         kafka_bootstrap=os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         database_urls=urls,
         echo=True,
