@@ -15,7 +15,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import stripe
 
@@ -260,6 +260,13 @@ class StripeProvider:
             message = message.replace(self._api_key, "sk_***")
         return ProviderError(message, retryable=retryable, code=str(code) if code else None)
 
+    def _fail(self, e: stripe.StripeError) -> NoReturn:
+        """Raise `_error(e)`; chained to Stripe's error for its request id, except when that error's
+        text may hold the key."""
+        if isinstance(e, stripe.AuthenticationError | stripe.PermissionError):
+            raise self._error(e) from None
+        raise self._error(e) from e
+
     # -- PaymentProvider ------------------------------------------------------------------------
 
     def create_intent(
@@ -294,7 +301,7 @@ class StripeProvider:
         except stripe.CardError as e:
             return self._declined(e, amount=amount, currency=currency)
         except stripe.StripeError as e:
-            raise self._error(e) from e
+            self._fail(e)
         return _intent(pi.to_dict())
 
     def _declined(self, e: stripe.CardError, *, amount: int, currency: str) -> ProviderIntent:
@@ -319,7 +326,7 @@ class StripeProvider:
         try:
             return _intent(self._v1.payment_intents.retrieve(reference, params=params).to_dict())
         except stripe.StripeError as e:
-            raise self._error(e) from e
+            self._fail(e)
 
     def capture(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
         """Capture the whole authorised amount."""
@@ -329,7 +336,7 @@ class StripeProvider:
                 reference, params=params, options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as e:
-            raise self._error(e) from e
+            self._fail(e)
         return _intent(pi.to_dict())
 
     def cancel(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
@@ -339,7 +346,7 @@ class StripeProvider:
                 reference, params=params, options={"idempotency_key": idempotency_key}
             )
         except stripe.StripeError as e:
-            raise self._error(e) from e
+            self._fail(e)
         return _intent(pi.to_dict())
 
     def refund(self, reference: str, *, amount: int, reason: str, idempotency_key: str) -> ProviderRefund:
@@ -357,7 +364,7 @@ class StripeProvider:
         try:
             r = self._v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}).to_dict()
         except stripe.StripeError as e:
-            raise self._error(e) from e
+            self._fail(e)
         currency = str(r.get("currency") or retrieved.currency)
         return ProviderRefund(
             reference=str(r["id"]),
@@ -399,7 +406,7 @@ class StripeProvider:
                     )
                 )
         except stripe.StripeError as e:
-            raise self._error(e) from e
+            self._fail(e)
         return out
 
     def parse_webhook(self, headers: dict[str, str], body: bytes) -> WebhookEvent:
