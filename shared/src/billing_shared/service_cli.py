@@ -52,8 +52,5 @@ def run(
     elif command == "worker":
         worker(settings)
     else:
-        print(
-            json.dumps(
-                create_app(settings).extensions["flask-smorest"]["apis"][""]["spec"].to_dict(), indent=1
-            )
-        )
+        api = create_app(settings).extensions["flask-smorest"]["apis"][""]["ext_obj"]
+        print(json.dumps(api.spec.to_dict(), indent=1))
