@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e gateway -e services/customers -e services/orders
+PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments
 
 .PHONY: run test lint bench venv infra clean-var
 
@@ -24,7 +24,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers services/orders/src/orders
+	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers services/orders/src/orders services/payments/src/payments
 
 bench: venv
 	$(BIN)/python bench/gateway_ratio.py

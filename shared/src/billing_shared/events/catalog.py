@@ -25,6 +25,7 @@ EVENT_TOPICS: dict[str, str] = {
     "PaymentSucceeded": TOPIC_PAYMENTS,
     "PaymentFailed": TOPIC_PAYMENTS,
     "PaymentRefunded": TOPIC_PAYMENTS,
+    "PaymentDisputed": TOPIC_PAYMENTS,
     "InvoiceCreated": TOPIC_INVOICES,
     "InvoiceFinalized": TOPIC_INVOICES,
     "InvoiceSent": TOPIC_INVOICES,

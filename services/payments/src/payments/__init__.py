@@ -1,0 +1,1 @@
+"""The payments service: gateways, payment intents, webhooks, refunds, reconciliation."""

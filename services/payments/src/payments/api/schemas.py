@@ -1,0 +1,134 @@
+"""Wire shapes of payments: camelCase, unknown fields refused, money as integer minor units."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from billing_shared.web import validators
+from billing_shared.web.schemas import CamelSchema, ListArgs
+from payments.domain.intents import CAPTURE_METHODS, STATUSES
+from payments.domain.refunds import REASONS
+from payments.domain.refunds import STATUSES as REFUND_STATUSES
+
+_ID = validate.Length(1, 64)
+
+
+class IntentCreateSchema(CamelSchema):
+    order_id = fields.String(required=True, validate=_ID)
+    amount = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(0, 10**15),
+        metadata={"description": "the order's total, in the currency's minor unit"},
+    )
+    currency = fields.String(required=True, validate=validators.currency)
+    payment_method_token = fields.String(
+        required=True,
+        validate=validate.Length(1, 255),
+        metadata={"description": "a gateway's token (e.g. tok_visa); never a card number"},
+    )
+    gateway_id = fields.String(validate=validate.Length(1, 20))
+    return_url = fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
+    capture_method = fields.String(load_default="automatic", validate=validate.OneOf(CAPTURE_METHODS))
+
+
+class NextActionSchema(CamelSchema):
+    type = fields.String(metadata={"enum": ["three_ds", "redirect"]})
+    url = fields.String()
+
+
+class IntentSchema(CamelSchema):
+    id = fields.String()
+    order_id = fields.String()
+    customer_id = fields.String()
+    amount = fields.Integer()
+    currency = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    client_secret = fields.String(allow_none=True)
+    next_action = fields.Nested(NextActionSchema, allow_none=True)
+    gateway_id = fields.String()
+    gateway_reference = fields.String(allow_none=True)
+    capture_method = fields.String()
+    return_url = fields.String(allow_none=True)
+    allowed_actions = fields.List(fields.String())
+    failure_code = fields.String(allow_none=True)
+    failure_message = fields.String(allow_none=True, metadata={"description": "safe to show to the payer"})
+    amount_refunded = fields.Integer()
+    disputed = fields.Boolean()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class IntentListArgs(ListArgs):
+    order_id = fields.String(validate=_ID)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class IntentListSchema(CamelSchema):
+    data = fields.List(fields.Nested(IntentSchema))
+    has_more = fields.Boolean()
+
+
+class RefundCreateSchema(CamelSchema):
+    payment_intent_id = fields.String(required=True, validate=_ID)
+    amount = fields.Integer(
+        strict=True,
+        validate=validate.Range(1, 10**15),
+        metadata={"description": "minor units; all that is left when omitted"},
+    )
+    reason = fields.String(required=True, validate=validate.OneOf(REASONS))
+
+
+class RefundSchema(CamelSchema):
+    id = fields.String()
+    payment_intent_id = fields.String()
+    order_id = fields.String()
+    customer_id = fields.String()
+    amount = fields.Integer()
+    currency = fields.String()
+    status = fields.String(metadata={"enum": list(REFUND_STATUSES)})
+    reason = fields.String()
+    gateway_reference = fields.String(allow_none=True)
+    failure_message = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class RefundListArgs(ListArgs):
+    payment_intent_id = fields.String(validate=_ID)
+
+
+class RefundListSchema(CamelSchema):
+    data = fields.List(fields.Nested(RefundSchema))
+    has_more = fields.Boolean()
+
+
+class GatewaySchema(CamelSchema):
+    id = fields.String()
+    enabled = fields.Boolean(metadata={"description": "configured here and switched on by an admin"})
+    configured = fields.Boolean(metadata={"description": "its settings are present in this environment"})
+    currencies = fields.List(fields.String(), metadata={"description": "empty: every currency"})
+    capabilities = fields.List(
+        fields.String(metadata={"enum": ["three_ds", "redirect", "refunds", "manual_capture"]})
+    )
+
+
+class GatewayListSchema(CamelSchema):
+    data = fields.List(fields.Nested(GatewaySchema))
+    has_more = fields.Boolean()
+
+
+class GatewayPatchSchema(CamelSchema):
+    enabled = fields.Boolean(required=True)
+
+
+class WebhookReceiptSchema(CamelSchema):
+    received = fields.Boolean()
+    duplicate = fields.Boolean()
+    applied = fields.Boolean()
+    payment_intent_id = fields.String(allow_none=True)
+
+
+class ReconciliationArgs(CamelSchema):
+    date = fields.Date(required=True, metadata={"description": "a UTC day, YYYY-MM-DD"})

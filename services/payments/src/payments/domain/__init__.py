@@ -1,0 +1,1 @@
+"""Pure rules of payments: no Flask, no SQLAlchemy, no Kafka, no provider calls."""

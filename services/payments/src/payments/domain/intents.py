@@ -1,0 +1,336 @@
+"""A payment intent's life: one state machine, the checks before any money moves, and the events a
+change raises. Pure: no Flask, no SQLAlchemy, no provider I/O (providers' answers come in as data).
+
+States (the provider adapters map theirs onto these):
+
+    requires_payment_method ─► requires_action ─► processing ─► requires_capture ─► succeeded
+             │                       │                │               │
+             └───────────────────────┴────────────────┴───────────────┴─► failed | canceled
+
+Nothing leaves `succeeded` but refunds (and a dispute flag). `failed` and `canceled` are final for
+our API; the one exception is a success the provider reports for a failed intent (the customer
+completed the payment with the provider after all): money moved, so the record says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from billing_shared.errors import FieldError, Problem
+from billing_shared.events.domain import DomainEvent
+from payments.domain.orders import OrderView
+from payments.providers.base import (
+    CANCELED,
+    FAILED,
+    PROCESSING,
+    REQUIRES_ACTION,
+    REQUIRES_CAPTURE,
+    REQUIRES_PAYMENT_METHOD,
+    SUCCEEDED,
+    ProviderIntent,
+)
+
+STATUSES = (
+    REQUIRES_PAYMENT_METHOD,
+    REQUIRES_ACTION,
+    PROCESSING,
+    REQUIRES_CAPTURE,
+    SUCCEEDED,
+    FAILED,
+    CANCELED,
+)
+TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELED})
+# Live: still holds its order (may yet take, or has taken, money). One live intent per order.
+LIVE = frozenset(STATUSES) - {FAILED, CANCELED}
+# How far along the happy path a state is: an answer never moves an intent backwards.
+RANK = {REQUIRES_PAYMENT_METHOD: 0, REQUIRES_ACTION: 1, PROCESSING: 2, REQUIRES_CAPTURE: 3}
+
+CAPTURE_METHODS = ("automatic", "manual")
+
+# The "user-facing" reason shown when the provider gave none.
+GENERIC_DECLINE = "The payment was declined. Try another payment method."
+
+
+@dataclass(frozen=True)
+class NextActionView:
+    type: str  # "three_ds" | "redirect"
+    url: str
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    order_id: str
+    customer_id: str
+    amount: int
+    currency: str
+    status: str
+    gateway_id: str
+    capture_method: str
+    payment_method_token: str
+    client_id: str
+    created_at: datetime
+    updated_at: datetime
+    gateway_reference: str | None = None
+    client_secret: str | None = None
+    next_action: NextActionView | None = None
+    return_url: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    amount_refunded: int = 0
+    disputed: bool = False
+    provider_pending: bool = True
+    idempotency_key: str | None = None
+    version: int = 1
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+    @property
+    def refundable(self) -> int:
+        """What is left to refund (refunds still in flight are the caller's to subtract)."""
+        return self.amount - self.amount_refunded if self.status == SUCCEEDED else 0
+
+    @property
+    def allowed_actions(self) -> list[str]:
+        """What a client may do next: shown on every intent as `allowedActions`."""
+        if self.provider_pending:
+            return []  # the gateway has not answered yet: poll
+        if self.status in (REQUIRES_PAYMENT_METHOD, REQUIRES_ACTION):
+            return ["cancel"]
+        if self.status == REQUIRES_CAPTURE:
+            return ["capture", "cancel"]
+        if self.status == SUCCEEDED and self.refundable > 0:
+            return ["refund"]
+        return []
+
+    def event_base(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "orderId": self.order_id,
+            "customerId": self.customer_id,
+            "amount": self.amount,
+            "currency": self.currency,
+        }
+
+
+# -- before any money moves ------------------------------------------------------------------
+
+
+def check_payable(order: OrderView, *, amount: int, currency: str) -> None:
+    """The server-side checks of a new intent against the order as payments knows it. Each
+    refusal is a 422 naming the field to fix; none of them ever reaches a provider."""
+    if order.total == 0:
+        raise Problem(
+            422,
+            f"Order '{order.id}' has a total of 0: it needs no payment (it is paid at once).",
+            errors=[FieldError("orderId", "needs no payment (total 0)")],
+        )
+    if order.status == "cancelled":
+        raise Problem(
+            422, f"Order '{order.id}' is cancelled.", errors=[FieldError("orderId", "order is cancelled")]
+        )
+    if order.status != "draft":
+        raise Problem(
+            422,
+            f"Order '{order.id}' is already paid.",
+            errors=[FieldError("orderId", "order is already paid")],
+        )
+    errors = []
+    if currency != order.currency:
+        errors.append(FieldError("currency", f"must be the order's currency, {order.currency}"))
+    if amount != order.total:
+        errors.append(FieldError("amount", f"must equal the order's total, {order.total} (minor units)"))
+    if errors:
+        names = " and ".join(e.field for e in errors)
+        raise Problem(422, f"The {names} must match order '{order.id}'.", errors=errors)
+
+
+def live_conflict(existing: PaymentIntent) -> Problem:
+    return Problem(
+        409,
+        f"Order '{existing.order_id}' already has a live payment intent, '{existing.id}' "
+        f"({existing.status}); use it, or cancel it before creating another.",
+        extra={"paymentIntentId": existing.id},
+    )
+
+
+def create(
+    *,
+    intent_id: str,
+    order: OrderView,
+    amount: int,
+    currency: str,
+    gateway_id: str,
+    payment_method_token: str,
+    capture_method: str,
+    return_url: str | None,
+    client_id: str,
+    idempotency_key: str | None,
+    now: datetime,
+) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """A new intent, before the provider has heard of it: it holds the order from this moment."""
+    intent = PaymentIntent(
+        id=intent_id,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        amount=amount,
+        currency=currency,
+        status=REQUIRES_PAYMENT_METHOD,
+        gateway_id=gateway_id,
+        capture_method=capture_method,
+        payment_method_token=payment_method_token,
+        client_id=client_id,
+        idempotency_key=idempotency_key,
+        return_url=return_url,
+        created_at=now,
+        updated_at=now,
+    )
+    data = intent.event_base() | {"status": intent.status, "gatewayId": gateway_id}
+    return intent, [DomainEvent("PaymentIntentCreated", intent.id, data)]
+
+
+# -- the provider's answers --------------------------------------------------------------------
+
+
+def _outcome_events(before: PaymentIntent, after: PaymentIntent) -> list[DomainEvent]:
+    if after.status == before.status:
+        return []
+    if after.status == SUCCEEDED:
+        data = after.event_base() | {
+            "gatewayId": after.gateway_id,
+            "gatewayReference": after.gateway_reference or "",
+        }
+        return [DomainEvent("PaymentSucceeded", after.id, data)]
+    if after.status == FAILED:
+        data = after.event_base() | {
+            "gatewayId": after.gateway_id,
+            "failureCode": after.failure_code,
+            "failureMessage": after.failure_message,
+        }
+        return [DomainEvent("PaymentFailed", after.id, data)]
+    return []
+
+
+def may_move(current: str, new: str) -> bool:
+    """Whether an answer saying `new` may change an intent that is `current`: never backwards,
+    never out of a final state, except a provider-confirmed success (see the module docstring)."""
+    if current == new:
+        return False
+    if new == SUCCEEDED:
+        return current != CANCELED
+    if current in TERMINAL:
+        return False
+    if new in TERMINAL:
+        return True
+    return RANK[new] > RANK[current]
+
+
+def _moved(intent: PaymentIntent, status: str, now: datetime, **changes: Any) -> PaymentIntent:
+    if status == SUCCEEDED:
+        changes |= {"failure_code": None, "failure_message": None, "next_action": None}
+    elif status in TERMINAL:
+        changes |= {"next_action": None}
+    return replace(intent, status=status, updated_at=now, version=intent.version + 1, **changes)
+
+
+def apply_answer(
+    intent: PaymentIntent, answer: ProviderIntent, now: datetime
+) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """Record what the provider said to a create, capture, cancel or retrieve call."""
+    changes: dict[str, Any] = {}
+    if intent.provider_pending:
+        changes = {
+            "provider_pending": False,
+            "gateway_reference": answer.reference,
+            "client_secret": answer.client_secret,
+        }
+    status = answer.status if answer.status in STATUSES else intent.status
+    if not may_move(intent.status, status):
+        if not changes:
+            return intent, []
+        return replace(intent, updated_at=now, version=intent.version + 1, **changes), []
+    if status == FAILED:
+        changes |= {
+            "failure_code": answer.failure_code or "payment_failed",
+            "failure_message": answer.failure_message or GENERIC_DECLINE,
+        }
+    if answer.next_action is not None and status == REQUIRES_ACTION:
+        changes["next_action"] = NextActionView(answer.next_action.type, answer.next_action.url)
+    after = _moved(intent, status, now, **changes)
+    return after, _outcome_events(intent, after)
+
+
+def refused(
+    intent: PaymentIntent, *, code: str | None, message: str, now: datetime
+) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """The provider refused the create outright (a 4xx: it took no money): the intent failed."""
+    after = _moved(
+        intent,
+        FAILED,
+        now,
+        provider_pending=False,
+        failure_code=code or "payment_refused",
+        failure_message=(message or GENERIC_DECLINE)[:500],
+    )
+    return after, _outcome_events(intent, after)
+
+
+def apply_payment_outcome(
+    intent: PaymentIntent,
+    *,
+    succeeded: bool,
+    failure_code: str | None,
+    failure_message: str | None,
+    now: datetime,
+) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """A verified webhook saying the payment succeeded or failed. A delivery repeated, or one that
+    arrives after a later state, changes nothing."""
+    status = SUCCEEDED if succeeded else FAILED
+    if not may_move(intent.status, status):
+        return intent, []
+    changes: dict[str, Any] = {}
+    if not succeeded:
+        changes = {
+            "failure_code": failure_code or "payment_failed",
+            "failure_message": (failure_message or GENERIC_DECLINE)[:500],
+        }
+    after = _moved(intent, status, now, **changes)
+    return after, _outcome_events(intent, after)
+
+
+def mark_disputed(
+    intent: PaymentIntent, amount: int | None, now: datetime
+) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """The customer disputed the payment with their bank: flagged once, PaymentDisputed once."""
+    if intent.disputed or intent.status != SUCCEEDED:
+        return intent, []
+    after = replace(intent, disputed=True, updated_at=now, version=intent.version + 1)
+    data = after.event_base() | {"amount": amount if amount and amount > 0 else intent.amount}
+    return after, [DomainEvent("PaymentDisputed", intent.id, data)]
+
+
+# -- what a client may ask -----------------------------------------------------------------------
+
+
+def check_capturable(intent: PaymentIntent) -> None:
+    if intent.status != REQUIRES_CAPTURE or intent.provider_pending:
+        raise Problem(
+            409,
+            f"Payment intent '{intent.id}' is {intent.status}; "
+            "only one that requires capture can be captured.",
+        )
+
+
+def check_cancelable(intent: PaymentIntent) -> None:
+    if intent.provider_pending:
+        raise Problem(
+            409,
+            f"Payment intent '{intent.id}' is waiting for the gateway's answer; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+    if "cancel" not in intent.allowed_actions:
+        raise Problem(409, f"Payment intent '{intent.id}' is {intent.status} and can no longer be canceled.")

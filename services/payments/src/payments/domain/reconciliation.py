@@ -1,0 +1,143 @@
+"""Reconciliation: our intents and refunds of one day against the provider's own records.
+
+The provider is asked for a window a little wider than the day (`MARGIN`), because our row and the
+provider's charge are stamped by two clocks a moment apart: a payment made at 23:59:59 must not look
+missing on one side. Only what belongs to the day is reported.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from payments.domain.intents import PaymentIntent
+from payments.providers.base import PROCESSING, REQUIRES_CAPTURE, SUCCEEDED, ProviderCharge
+
+MARGIN = 600  # seconds
+# States in which the provider must hold a record of the charge (money taken or held).
+MONEY_STATES = frozenset({SUCCEEDED, REQUIRES_CAPTURE, PROCESSING})
+
+
+@dataclass
+class Report:
+    date: str
+    gateways: list[str]
+    matched: int = 0
+    missing_at_gateway: list[dict[str, Any]] = field(default_factory=list)
+    missing_here: list[dict[str, Any]] = field(default_factory=list)
+    amount_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    status_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_charges: list[dict[str, Any]] = field(default_factory=list)
+    awaiting_gateway: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.missing_at_gateway
+            or self.missing_here
+            or self.amount_mismatches
+            or self.status_mismatches
+            or self.duplicate_charges
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "date": self.date,
+            "gateways": self.gateways,
+            "clean": self.clean,
+            "summary": {
+                "matched": self.matched,
+                "missingAtGateway": len(self.missing_at_gateway),
+                "missingHere": len(self.missing_here),
+                "amountMismatches": len(self.amount_mismatches),
+                "statusMismatches": len(self.status_mismatches),
+                "duplicateCharges": len(self.duplicate_charges),
+                "awaitingGateway": len(self.awaiting_gateway),
+            },
+            "missingAtGateway": self.missing_at_gateway,
+            "missingHere": self.missing_here,
+            "amountMismatches": self.amount_mismatches,
+            "statusMismatches": self.status_mismatches,
+            "duplicateCharges": self.duplicate_charges,
+            "awaitingGateway": self.awaiting_gateway,
+        }
+
+
+def _ours(i: PaymentIntent) -> dict[str, Any]:
+    return {
+        "paymentIntentId": i.id,
+        "orderId": i.order_id,
+        "gatewayId": i.gateway_id,
+        "gatewayReference": i.gateway_reference,
+        "amount": i.amount,
+        "amountRefunded": i.amount_refunded,
+        "currency": i.currency,
+        "status": i.status,
+    }
+
+
+def _theirs(gateway_id: str, c: ProviderCharge) -> dict[str, Any]:
+    return {
+        "gatewayId": gateway_id,
+        "gatewayReference": c.reference,
+        "orderId": c.metadata.get("orderId"),
+        "amount": c.amount,
+        "amountRefunded": c.amount_refunded,
+        "currency": c.currency,
+        "status": c.status,
+        "created": c.created,
+    }
+
+
+def compare(
+    report: Report,
+    gateway_id: str,
+    *,
+    day_start: int,
+    day_end: int,
+    ours_of_day: Iterable[PaymentIntent],
+    ours_by_reference: dict[str, PaymentIntent],
+    charges: Iterable[ProviderCharge],
+) -> None:
+    """Add one gateway's findings to the report.
+
+    `ours_of_day`: our intents at this gateway created in [day_start, day_end);
+    `ours_by_reference`: our intents (any day) holding the references the provider listed;
+    `charges`: the provider's records of [day_start - MARGIN, day_end + MARGIN).
+    """
+    listed = list(charges)
+    at_provider = {c.reference for c in listed}
+    for c in listed:
+        if not day_start <= c.created < day_end:
+            continue
+        mine = ours_by_reference.get(c.reference)
+        if mine is None:
+            report.missing_here.append(_theirs(gateway_id, c))
+            continue
+        report.matched += 1
+        if (c.amount, c.currency, c.amount_refunded) != (mine.amount, mine.currency, mine.amount_refunded):
+            report.amount_mismatches.append({"ours": _ours(mine), "gateway": _theirs(gateway_id, c)})
+        if c.status != mine.status:
+            report.status_mismatches.append({"ours": _ours(mine), "gateway": _theirs(gateway_id, c)})
+    for i in ours_of_day:
+        if i.provider_pending:
+            report.awaiting_gateway.append(_ours(i))
+        elif i.status in MONEY_STATES and i.gateway_reference not in at_provider:
+            report.missing_at_gateway.append(_ours(i))
+    by_order: dict[str, set[str]] = defaultdict(set)
+    for c in listed:
+        if day_start <= c.created < day_end and c.status in (SUCCEEDED, REQUIRES_CAPTURE):
+            mine = ours_by_reference.get(c.reference)
+            order_id = mine.order_id if mine else c.metadata.get("orderId")
+            if order_id:
+                by_order[order_id].add(c.reference)
+    for i in ours_of_day:
+        if i.status in (SUCCEEDED, REQUIRES_CAPTURE) and i.gateway_reference:
+            by_order[i.order_id].add(i.gateway_reference)
+    for order_id, refs in sorted(by_order.items()):
+        if len(refs) > 1:
+            report.duplicate_charges.append(
+                {"gatewayId": gateway_id, "orderId": order_id, "gatewayReferences": sorted(refs)}
+            )

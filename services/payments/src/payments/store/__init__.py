@@ -1,0 +1,1 @@
+"""Persistence of payment intents, refunds, the order projection and webhook deliveries."""

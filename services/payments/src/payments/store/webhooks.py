@@ -1,0 +1,90 @@
+"""Received webhook deliveries (one row per provider event id) and the admin's gateway switches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from payments.providers.base import WebhookEvent
+from payments.store.tables import gateway_switches, webhook_events
+
+
+class WebhookLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def first_delivery(self, gateway_id: str, event: WebhookEvent, now: datetime) -> bool:
+        """Record the delivery; False when this provider event was received before. Inside a
+        savepoint, so a concurrent delivery of the same event (which waits on the unique key and
+        then fails) leaves the caller's transaction usable."""
+        try:
+            with self.session.begin_nested():
+                self.session.execute(
+                    insert(webhook_events).values(
+                        gateway_id=gateway_id,
+                        event_id=event.event_id,
+                        kind=event.kind,
+                        raw_type=event.raw_type[:100],
+                        reference=event.reference,
+                        amount=event.amount,
+                        failure_code=event.failure_code,
+                        failure_message=(event.failure_message or "")[:500] or None,
+                        created=event.created,
+                        received_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def mark_applied(self, gateway_id: str, event_id: str, intent_id: str) -> None:
+        self.session.execute(
+            update(webhook_events)
+            .where(webhook_events.c.gateway_id == gateway_id, webhook_events.c.event_id == event_id)
+            .values(payment_intent_id=intent_id)
+        )
+
+    def unmatched(self, gateway_id: str, reference: str) -> list[WebhookEvent]:
+        """Deliveries for `reference` received before any intent held it, oldest first."""
+        rows = self.session.execute(
+            select(webhook_events)
+            .where(
+                webhook_events.c.gateway_id == gateway_id,
+                webhook_events.c.reference == reference,
+                webhook_events.c.payment_intent_id.is_(None),
+            )
+            .order_by(webhook_events.c.created, webhook_events.c.received_at)
+            .with_for_update()
+        )
+        return [
+            WebhookEvent(
+                event_id=r.event_id,
+                kind=r.kind,
+                reference=r.reference,
+                amount=r.amount,
+                failure_code=r.failure_code,
+                failure_message=r.failure_message,
+                raw_type=r.raw_type,
+                created=r.created,
+            )
+            for r in rows
+        ]
+
+
+class GatewaySwitches:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def all(self) -> dict[str, bool]:
+        return {r.id: r.enabled for r in self.session.execute(select(gateway_switches))}
+
+    def set(self, gateway_id: str, enabled: bool, now: datetime) -> None:
+        """The rows are seeded by the migrations, one per gateway this code knows."""
+        self.session.execute(
+            update(gateway_switches)
+            .where(gateway_switches.c.id == gateway_id)
+            .values(enabled=enabled, updated_at=now)
+        )

@@ -1,0 +1,92 @@
+"""Fixtures of the payments service's tests: a migrated PostgreSQL database per test, the app on it
+with an in-memory gateway (`fake`), and orders made known as OrderCreated would make them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fake_provider import FakeProvider
+from flask import Flask
+from flask.testing import FlaskClient
+from payments_testing import deliver, order_event
+from sqlalchemy import select
+
+from billing_shared.db.migrate import upgrade
+from billing_shared.ids import new_id
+from billing_shared.testing.tokens import TokenFactory
+from payments.app import create_app
+from payments.cli import MIGRATIONS
+from payments.config import PaymentsSettings
+from payments.store.tables import kit
+
+
+@pytest.fixture()
+def payments_db_url(pg_database: str) -> str:
+    upgrade(MIGRATIONS, pg_database)
+    return pg_database
+
+
+@pytest.fixture()
+def fake() -> FakeProvider:
+    return FakeProvider()
+
+
+@pytest.fixture()
+def settings(payments_db_url: str) -> PaymentsSettings:
+    return PaymentsSettings(database_url=payments_db_url, projection_wait_seconds=1.0)
+
+
+@pytest.fixture()
+def app(settings: PaymentsSettings, fake: FakeProvider, tokens: TokenFactory) -> Iterator[Flask]:
+    app = create_app(settings, providers={"test": fake}, verifier=tokens.verifier())
+    yield app
+    app.extensions["billing_db"].dispose()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def admin(tokens: TokenFactory) -> dict[str, str]:
+    """Headers of a client holding every scope."""
+    return {"Authorization": f"Bearer {tokens.token()}"}
+
+
+@pytest.fixture()
+def know_order(app: Flask) -> Callable[..., dict[str, Any]]:
+    """What OrderCreated would have told payments: `know_order(total=6296, currency="GBP")`."""
+
+    def make(total: int = 6296, currency: str = "GBP", customer_id: str | None = None) -> dict[str, Any]:
+        data = {
+            "id": new_id("ord"),
+            "customerId": customer_id or new_id("cus"),
+            "currency": currency,
+            "status": "draft",
+            "total": total,
+        }
+        deliver(app, order_event("OrderCreated", data))
+        return data
+
+    return make
+
+
+@pytest.fixture()
+def outbox(app: Flask) -> Callable[[str], list[dict[str, Any]]]:
+    """The data of every event of one name in the outbox, in order: `outbox("PaymentSucceeded")`."""
+
+    def read(name: str) -> list[dict[str, Any]]:
+        db = app.extensions["billing_db"]
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                select(kit.outbox.c.data)
+                .where(kit.outbox.c.type == f"billing.{name}.v1")
+                .order_by(kit.outbox.c.id)
+            )
+            return [json.loads(r.data) for r in rows]
+
+    return read
