@@ -213,7 +213,11 @@ def test_order_state_machine() -> None:
     assert exc.value.status == 409
     part = rules.record_refund(paid, 100, NOW)
     assert part.status == "partially_refunded" and part.amount_refunded == 100
-    full = rules.record_refund(part, order.total, NOW)
+    assert rules.record_refund(part, 100, NOW) is part  # the same total again: a repeat
+    assert rules.record_refund(part, 50, NOW) is part  # an older, smaller total
+    more = rules.record_refund(part, 300, NOW)  # totals, not amounts: 300 refunded in all
+    assert more.status == "partially_refunded" and more.amount_refunded == 300
+    full = rules.record_refund(more, order.total, NOW)
     assert full.status == "refunded" and full.amount_refunded == order.total and full.allowed_actions == []
     cancelled, c_events = rules.cancel(order, NOW)
     assert cancelled.status == "cancelled" and [e.name for e in c_events] == ["OrderCancelled"]

@@ -2,7 +2,8 @@
 
 - CustomerCreated / CustomerUpdated: the local customer projection (existence, address for tax).
 - PaymentIntentCreated / InvoiceCreated: the order records the ids of its intents and its invoice.
-- PaymentSucceeded: the order is paid (emits OrderPaid). PaymentRefunded: refunded in part or whole.
+- PaymentSucceeded: the order is paid (emits OrderPaid). PaymentRefunded: refunded in part or whole
+  (by its `amountRefunded`, the payment's running total).
 """
 
 from __future__ import annotations
@@ -50,9 +51,7 @@ def payment_refunded(uow: UnitOfWork, event: Envelope) -> None:
     repo, order = _order_of(uow, event)
     if order is None:
         return
-    refunded = rules.record_refund(
-        order, int(event.data.get("amountRefunded", event.data.get("amount", 0))), datetime.now(UTC)
-    )
+    refunded = rules.record_refund(order, int(event.data.get("amountRefunded", 0)), datetime.now(UTC))
     if refunded is not order and not repo.save(refunded, expected_version=order.version):
         raise RuntimeError(f"order {order.id} changed concurrently; retrying the event")
 

@@ -141,11 +141,15 @@ def mark_paid(
     return done, [DomainEvent("OrderPaid", order.id, data)]
 
 
-def record_refund(order: Order, amount: int, now: datetime) -> Order:
-    """Refunds move a paid order to partially_refunded, then refunded once all was given back."""
-    if order.status not in (PAID, PARTIALLY_REFUNDED) or amount <= 0:
+def record_refund(order: Order, refunded_so_far: int, now: datetime) -> Order:
+    """Refunds move a paid order to partially_refunded, then refunded once all was given back.
+
+    `refunded_so_far` is the payment's total refunded (PaymentRefunded's `amountRefunded`), not one
+    refund's amount: a total never double-counts, and an older event (a smaller total) changes nothing.
+    """
+    refunded = min(order.total, refunded_so_far)
+    if order.status not in (PAID, PARTIALLY_REFUNDED) or refunded <= order.amount_refunded:
         return order
-    refunded = min(order.total, order.amount_refunded + amount)
     status = REFUNDED if refunded >= order.total else PARTIALLY_REFUNDED
     return replace(order, amount_refunded=refunded, status=status, updated_at=now, version=order.version + 1)
 
