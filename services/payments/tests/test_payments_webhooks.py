@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -223,3 +224,33 @@ def test_a_refund_made_at_the_gateway_is_recorded_once(
     [refund] = client.get(f"/api/v1/Refunds?paymentIntentId={pi['id']}", headers=admin).json["data"]
     assert (refund["amount"], refund["status"]) == (400, "succeeded")
     assert [(e["amount"], e["amountRefunded"]) for e in outbox("PaymentRefunded")] == [(400, 400)]
+
+
+def test_a_delivery_that_crossed_the_create_answer_is_applied_by_the_worker(
+    client: FlaskClient,
+    admin: dict[str, str],
+    know_order: Callable[..., Order],
+    fake: FakeProvider,
+    app: Flask,
+    outbox: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    """The delivery committed (no intent yet) in the same instant as the create answer (which saw no
+    delivery yet): neither applied it; the worker's sweep does."""
+    pi = create(client, admin, know_order(), "tok_threeDSecureRequired")
+    with app.extensions["billing_db"].unit_of_work() as uow:
+        uow.session.execute(
+            webhook_events.insert().values(
+                gateway_id="test",
+                event_id="evt_crossed",
+                kind=WEBHOOK_PAYMENT_SUCCEEDED,
+                raw_type="charge.succeeded",
+                reference=pi["gatewayReference"],
+                created=1,
+                received_at=datetime.now(UTC),
+            )
+        )
+        uow.commit()
+    assert app.extensions["payments_flows"].recover() == 1
+    assert client.get(f"/api/v1/PaymentIntents/{pi['id']}", headers=admin).json["status"] == "succeeded"
+    assert [e["id"] for e in outbox("PaymentSucceeded")] == [pi["id"]]
+    assert app.extensions["payments_flows"].recover() == 0

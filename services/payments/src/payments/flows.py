@@ -276,12 +276,15 @@ class Flows:
 
     def apply_refund(self, uow: UnitOfWork, refund_id: str, answer: ProviderRefund | ProviderError) -> Refund:
         refunds, intents = RefundRepository(uow.session), IntentRepository(uow.session)
-        refund = refunds.get(refund_id, for_update=True)
-        if refund is None:
+        unlocked = refunds.get(refund_id)
+        if unlocked is None:
             raise RuntimeError(f"refund {refund_id} vanished")
-        intent = intents.get(refund.payment_intent_id, for_update=True)
-        if intent is None or not refund.provider_pending:
-            return refund
+        # The intent's lock first, as every writer of an intent and its refunds takes them (webhooks
+        # included): one order of locks, no deadlock.
+        intent = intents.get(unlocked.payment_intent_id, for_update=True)
+        refund = refunds.get(refund_id, for_update=True)
+        if intent is None or refund is None or not refund.provider_pending:
+            return refund or unlocked
         now = datetime.now(UTC)
         if isinstance(answer, ProviderError):
             done, after, events = refund_rules.settle(
@@ -312,10 +315,27 @@ class Flows:
             self.apply_refund(uow, refund_id, answer)
             uow.commit()
 
+    # -- webhooks that found no intent ---------------------------------------------------------------
+
+    def apply_stranded_webhooks(self, limit: int = 100) -> int:
+        """Deliveries recorded while no intent held their reference, whose intent now does. The create
+        answer applies them itself; this catches the one that committed in the same instant."""
+        with self.db.unit_of_work(write=False) as uow:
+            stranded = WebhookLog(uow.session).stranded(limit)
+        for gateway_id, event_id, reference in stranded:
+            with self.db.unit_of_work() as uow:
+                intent = IntentRepository(uow.session).by_reference(gateway_id, reference, for_update=True)
+                event = WebhookLog(uow.session).unapplied(gateway_id, event_id)
+                if intent is not None and event is not None:
+                    self.apply_webhook(uow, intent, event)
+                uow.commit()
+        return len(stranded)
+
     # -- the worker's sweep ------------------------------------------------------------------------
 
     def recover(self, limit: int = 50) -> int:
-        """Drive every call whose answer was lost; returns how many rows were tried."""
+        """Drive every call whose answer was lost, apply stranded deliveries; returns how many rows
+        were tried."""
         now = datetime.now(UTC)
         windows = self._windows(now, idle=self.settings.retry_after_seconds)
         with self.db.unit_of_work(write=False) as uow:
@@ -335,4 +355,4 @@ class Flows:
                 self.recover_refund(rid)
             except CallPending:
                 log.warning("gateway still unreachable; will retry", extra={"refund": rid})
-        return len(intent_ids) + len(refund_ids)
+        return len(intent_ids) + len(refund_ids) + self.apply_stranded_webhooks()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from payments.providers.base import WebhookEvent
-from payments.store.tables import gateway_switches, webhook_events
+from payments.store.tables import gateway_switches, payment_intents, webhook_events
 
 
 class WebhookLog:
@@ -47,6 +48,35 @@ class WebhookLog:
             .values(payment_intent_id=intent_id)
         )
 
+    def stranded(self, limit: int) -> list[tuple[str, str, str]]:
+        """(gateway, event id, reference) of unapplied deliveries whose reference an intent now holds."""
+        rows = self.session.execute(
+            select(webhook_events.c.gateway_id, webhook_events.c.event_id, webhook_events.c.reference)
+            .join(
+                payment_intents,
+                and_(
+                    payment_intents.c.gateway_id == webhook_events.c.gateway_id,
+                    payment_intents.c.gateway_reference == webhook_events.c.reference,
+                ),
+            )
+            .where(webhook_events.c.payment_intent_id.is_(None))
+            .order_by(webhook_events.c.created, webhook_events.c.received_at)
+            .limit(limit)
+        )
+        return [(r.gateway_id, r.event_id, r.reference) for r in rows]
+
+    def unapplied(self, gateway_id: str, event_id: str) -> WebhookEvent | None:
+        row = self.session.execute(
+            select(webhook_events)
+            .where(
+                webhook_events.c.gateway_id == gateway_id,
+                webhook_events.c.event_id == event_id,
+                webhook_events.c.payment_intent_id.is_(None),
+            )
+            .with_for_update()
+        ).first()
+        return _event(row) if row else None
+
     def unmatched(self, gateway_id: str, reference: str) -> list[WebhookEvent]:
         """Deliveries for `reference` received before any intent held it, oldest first."""
         rows = self.session.execute(
@@ -59,19 +89,20 @@ class WebhookLog:
             .order_by(webhook_events.c.created, webhook_events.c.received_at)
             .with_for_update()
         )
-        return [
-            WebhookEvent(
-                event_id=r.event_id,
-                kind=r.kind,
-                reference=r.reference,
-                amount=r.amount,
-                failure_code=r.failure_code,
-                failure_message=r.failure_message,
-                raw_type=r.raw_type,
-                created=r.created,
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+
+def _event(r: Any) -> WebhookEvent:
+    return WebhookEvent(
+        event_id=r.event_id,
+        kind=r.kind,
+        reference=r.reference,
+        amount=r.amount,
+        failure_code=r.failure_code,
+        failure_message=r.failure_message,
+        raw_type=r.raw_type,
+        created=r.created,
+    )
 
 
 class GatewaySwitches:
