@@ -36,6 +36,7 @@ class ServiceSpec:
 SERVICES = [
     ServiceSpec("customers", "customers.cli", 8101, 8111),
     ServiceSpec("orders", "orders.cli", 8102, 8112),
+    ServiceSpec("payments", "payments.cli", 8103, 8113),
 ]
 
 
