@@ -25,6 +25,8 @@
 #   JAVA [java]                    java binary (17 or newer)
 # Several instances can run at once with different ports and data dirs.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
@@ -52,48 +54,12 @@ LOG_FILE=$KAFKA_DATA_DIR/kafka.log
 LOCK_FILE=$KAFKA_DATA_DIR/.lock
 
 NAME="kafka[127.0.0.1:$KAFKA_PORT]"
-
-say() { echo "$NAME: $*"; }
-die() {
-    echo "$NAME: ERROR: $*" >&2
-    exit 1
-}
-
-usage() {
-    sed -n '6,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
+USAGE_LINES=6,25
 
 check_settings() {
-    local p
-    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-        if ! [[ $p =~ ^[0-9]+$ ]] || ((p < 1 || p > 65535)); then
-            die "invalid port '$p' (KAFKA_PORT / KAFKA_CONTROLLER_PORT)"
-        fi
-    done
-    [[ $KAFKA_PORT != "$KAFKA_CONTROLLER_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT are both $KAFKA_PORT"
-    [[ $KAFKA_START_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_START_TIMEOUT must be whole seconds, got '$KAFKA_START_TIMEOUT'"
-    [[ $KAFKA_STOP_TIMEOUT =~ ^[0-9]+$ ]] || die "KAFKA_STOP_TIMEOUT must be whole seconds, got '$KAFKA_STOP_TIMEOUT'"
-}
-
-# microseconds since the epoch, for timings
-now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
-elapsed() { # START_US -> "12.3"
-    local d=$(($(now_us) - $1))
-    printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
-}
-
-apt_install() {
-    [[ $(id -u) == 0 ]] || die "missing $*; install it (apt-get install $*) or run this as root"
-    command -v apt-get >/dev/null || die "missing $* and no apt-get to install it with"
-    local log
-    log=$(mktemp)
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        die "apt-get install $* failed (output above)"
-    fi
-    rm -f "$log"
+    check_port_pair KAFKA_PORT KAFKA_CONTROLLER_PORT
+    check_seconds KAFKA_START_TIMEOUT
+    check_seconds KAFKA_STOP_TIMEOUT
 }
 
 java_major() {
@@ -107,7 +73,7 @@ ensure_toolchain() {
     local pkgs=()
     command -v "$JAVA" >/dev/null || pkgs+=(openjdk-17-jre-headless)
     command -v mvn >/dev/null || pkgs+=(maven)
-    ((${#pkgs[@]} == 0)) || apt_install "${pkgs[@]}"
+    ((${#pkgs[@]} == 0)) || apt_install --no-install-recommends "${pkgs[@]}"
     command -v "$JAVA" >/dev/null || die "java ($JAVA) not found"
     local major
     major=$(java_major)
@@ -128,8 +94,7 @@ cmd_install() {
     installed && return 0
     mkdir -p "$CACHE_DIR"
     # another instance may be installing into the same cache right now
-    exec 8>"$CACHE_DIR.lock"
-    flock -w 600 8 || die "timed out waiting for another install (lock $CACHE_DIR.lock)"
+    take_install_lock "$CACHE_DIR.lock"
     if ! installed; then
         local tmp=$CACHE_DIR/libs.tmp.$$ log=$CACHE_DIR/mvn.log
         rm -rf "$tmp"
@@ -146,43 +111,16 @@ cmd_install() {
         rm -f "$log"
         pom_sum >"$MARKER"
     fi
-    exec 8>&-
+    release_install_lock
 }
 
 # --- process helpers -------------------------------------------------------
 
-# is PID our broker (kafka.Kafka with this data dir's config)?
+# is PID our broker (kafka.Kafka with this data dir's config)? For find_pid.
 is_our_pid() {
-    local pid=$1 cmd
-    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    local cmd
+    cmd=$(pid_cmdline "$1") || return 1
     [[ $cmd == *" kafka.Kafka $CONFIG"* ]]
-}
-
-# prints the pid of this instance's broker, if it runs
-find_pid() {
-    local pid f
-    if [[ -f $PID_FILE ]]; then
-        pid=$(<"$PID_FILE")
-        if is_our_pid "$pid"; then
-            echo "$pid"
-            return 0
-        fi
-    fi
-    # pid file lost or stale: look for the process itself
-    for f in /proc/[0-9]*/cmdline; do
-        pid=${f#/proc/}
-        pid=${pid%/cmdline}
-        if is_our_pid "$pid"; then
-            echo "$pid"
-            return 0
-        fi
-    done
-    return 1
-}
-
-port_open() {
-    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
 
 classpath() { echo "$LIBS_DIR/*"; }
@@ -203,7 +141,7 @@ default.api.timeout.ms=8000
 EOF
 }
 
-# does the broker answer a metadata request (list topics)?
+# does the broker answer a metadata request (list topics)? For wait_serving.
 serving() {
     port_open "$KAFKA_PORT" || return 1
     [[ -f $CLI_CONFIG ]] || write_cli_config
@@ -214,33 +152,26 @@ serving() {
 
 # wait until PID's broker serves; dies (after stopping it) on timeout or crash
 wait_ready() {
-    local pid=$1 start_us=$2 deadline=$((SECONDS + KAFKA_START_TIMEOUT))
-    while :; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "---- last lines of $LOG_FILE ----" >&2
-            tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
-            rm -f "$PID_FILE"
-            die "broker process $pid exited during startup (log: $LOG_FILE)"
-        fi
-        if serving; then
-            say "ready in $(elapsed "$start_us")s (pid $pid, data $KAFKA_DATA_DIR, log $LOG_FILE)"
-            return 0
-        fi
-        if ((SECONDS >= deadline)); then
-            echo "---- last lines of $LOG_FILE ----" >&2
-            tail -n 40 "$LOG_FILE" >&2 2>/dev/null || true
-            stop_pid "$pid" >/dev/null 2>&1 || true
-            die "broker not serving on 127.0.0.1:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
-        fi
-        sleep 0.5
-    done
+    local pid=$1 start_us=$2 rc=0
+    # every 0.5 s, not faster: each probe starts a JVM
+    wait_serving "$pid" "$KAFKA_START_TIMEOUT" 0.5 || rc=$? # 1: it exited, 2: timed out
+    if ((rc == 0)); then
+        say "ready in $(elapsed "$start_us")s (pid $pid, data $KAFKA_DATA_DIR, log $LOG_FILE)"
+        return 0
+    fi
+    show_log_tail 40
+    if ((rc == 1)); then
+        rm -f "$PID_FILE"
+        die "broker process $pid exited during startup (log: $LOG_FILE)"
+    fi
+    stop_pid "$pid" "$KAFKA_STOP_TIMEOUT" 0.2 >/dev/null 2>&1 || true
+    die "broker not serving on 127.0.0.1:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
 }
 
+# waits out another command's start or stop, with some slack
 lock_instance() {
-    mkdir -p "$KAFKA_DATA_DIR"
-    exec 9>"$LOCK_FILE"
-    flock -w $((KAFKA_START_TIMEOUT + KAFKA_STOP_TIMEOUT + 30)) 9 ||
-        die "timed out waiting for another kafka.sh on $KAFKA_DATA_DIR (lock $LOCK_FILE)"
+    take_lock "$LOCK_FILE" $((KAFKA_START_TIMEOUT + KAFKA_STOP_TIMEOUT + 30)) \
+        "another kafka.sh on $KAFKA_DATA_DIR (lock $LOCK_FILE)"
 }
 
 # render the config and format the storage once; called with the lock held
@@ -296,21 +227,8 @@ cmd_start() {
     prepare
     java_server_args
     cd "$KAFKA_DATA_DIR" # the JVM's working dir (crash files land here)
-    # own session so that the broker outlives the shell that started it; the
-    # wrapper writes its pid (kept by exec) atomically and drops the lock fd
-    rm -f "$PID_FILE"
-    # keep one previous log when it grows past 50 MB
-    if [[ -f $LOG_FILE ]] && (($(stat -c %s "$LOG_FILE") > 50 * 1024 * 1024)); then
-        mv -f "$LOG_FILE" "$LOG_FILE.1"
-    fi
-    echo "==== kafka.sh start $(date '+%F %T') ====" >>"$LOG_FILE"
-    # shellcheck disable=SC2016 # $$ and $@ are for the inner bash
-    setsid bash -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift && exec "$@"' _ "$PID_FILE" \
-        "${SERVER_CMD[@]}" </dev/null >>"$LOG_FILE" 2>&1 9>&- &
-    local tries=50
-    while [[ ! -s $PID_FILE ]] && ((tries-- > 0)); do
-        sleep 0.1
-    done
+    start_log 50
+    spawn "${SERVER_CMD[@]}"
     pid=$(<"$PID_FILE") || die "the broker did not write its pid file $PID_FILE (log: $LOG_FILE)"
     say "starting (pid $pid) ..."
     wait_ready "$pid" "$start_us"
@@ -331,36 +249,9 @@ cmd_run() {
     exec "${SERVER_CMD[@]}"
 }
 
-stop_pid() {
-    local pid=$1 start_us deadline
-    start_us=$(now_us)
-    kill -TERM "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-        sleep 0.2
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "still running ${KAFKA_STOP_TIMEOUT}s after SIGTERM; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        deadline=$((SECONDS + 10))
-        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-            sleep 0.2
-        done
-        ! kill -0 "$pid" 2>/dev/null || die "could not kill pid $pid"
-    fi
-    rm -f "$PID_FILE"
-    say "stopped (pid $pid, $(elapsed "$start_us")s)"
-}
-
 cmd_stop() {
     lock_instance
-    local pid
-    if ! pid=$(find_pid); then
-        rm -f "$PID_FILE"
-        say "not running"
-        return 0
-    fi
-    stop_pid "$pid"
+    stop_instance "$KAFKA_STOP_TIMEOUT" 0.2
 }
 
 cmd_status() {
@@ -402,10 +293,7 @@ main() {
     status) cmd_status ;;
     topics) cmd_topics "$@" ;;
     -h | --help | help) usage ;;
-    *)
-        echo "$NAME: unknown command '$cmd'" >&2
-        usage
-        ;;
+    *) unknown_command "$cmd" ;;
     esac
 }
 

@@ -27,6 +27,8 @@
 # As root, the server runs as the `postgres` user (PostgreSQL refuses root), so
 # that user must be able to traverse the repo's parent dirs (fixed here if not).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
@@ -41,44 +43,11 @@ LOCK_FILE=$PG_DATA_DIR.lock
 PG_USER=postgres # the superuser initdb creates; also the OS user when run as root
 
 NAME="postgres[127.0.0.1:$PG_PORT]"
-
-say() { echo "$NAME: $*"; }
-die() {
-    echo "$NAME: ERROR: $*" >&2
-    exit 1
-}
-
-usage() {
-    sed -n '6,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
+USAGE_LINES=6,24
 
 check_settings() {
-    if ! [[ $PG_PORT =~ ^[0-9]+$ ]] || ((PG_PORT < 1 || PG_PORT > 65535)); then
-        die "invalid PG_PORT '$PG_PORT'"
-    fi
-    [[ $PG_START_TIMEOUT =~ ^[0-9]+$ ]] || die "PG_START_TIMEOUT must be whole seconds, got '$PG_START_TIMEOUT'"
-}
-
-now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
-elapsed() {
-    local d=$(($(now_us) - $1))
-    printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
-}
-
-is_root() { [[ $(id -u) == 0 ]]; }
-
-apt_install() {
-    is_root || die "missing $*; install it (apt-get install $*) or run this as root"
-    command -v apt-get >/dev/null || die "missing $* and no apt-get to install it with"
-    local log
-    log=$(mktemp)
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        die "apt-get install $* failed (output above)"
-    fi
-    rm -f "$log"
+    valid_port "$PG_PORT" || die "invalid PG_PORT '$PG_PORT'"
+    check_seconds PG_START_TIMEOUT
 }
 
 have_initdb() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
@@ -221,12 +190,9 @@ running() { # the postmaster of this data dir is alive
 
 accepting() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 5; }
 
-port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
-
+# waits out another command's start or stop (fast, then immediate shutdown), with some slack
 lock() {
-    mkdir -p "$(dirname "$LOCK_FILE")"
-    exec 9>"$LOCK_FILE"
-    flock -w $((2 * PG_START_TIMEOUT + 30)) 9 || die "timed out waiting for another postgres.sh on $PG_DATA_DIR"
+    take_lock "$LOCK_FILE" $((2 * PG_START_TIMEOUT + 30)) "another postgres.sh on $PG_DATA_DIR"
 }
 
 cmd_start() {
@@ -350,10 +316,7 @@ main() {
     dropdb) cmd_dropdb "$@" ;;
     psql) cmd_psql "$@" ;;
     -h | --help | help) usage ;;
-    *)
-        echo "$NAME: unknown command '$cmd'" >&2
-        usage
-        ;;
+    *) unknown_command "$cmd" ;;
     esac
 }
 

@@ -24,6 +24,8 @@
 #   GO [go]                          the go binary (/usr/local/go/bin/go if not on PATH)
 # Several instances can run at once with different ports and dirs.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
@@ -48,38 +50,12 @@ LOG_FILE=$STRIPE_MOCK_DIR/stripe-mock.log
 LOCK_FILE=$STRIPE_MOCK_DIR/.lock
 
 NAME="stripe-mock[127.0.0.1:$STRIPE_MOCK_PORT]"
-
-say() { echo "$NAME: $*"; }
-die() {
-    echo "$NAME: ERROR: $*" >&2
-    exit 1
-}
-
-usage() {
-    sed -n '7,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
+USAGE_LINES=7,25
 
 check_settings() {
-    local p
-    for p in "$STRIPE_MOCK_PORT" "$STRIPE_MOCK_HTTPS_PORT"; do
-        if ! [[ $p =~ ^[0-9]+$ ]] || ((p < 1 || p > 65535)); then
-            die "invalid port '$p' (STRIPE_MOCK_PORT / STRIPE_MOCK_HTTPS_PORT)"
-        fi
-    done
-    [[ $STRIPE_MOCK_PORT != "$STRIPE_MOCK_HTTPS_PORT" ]] ||
-        die "STRIPE_MOCK_PORT and STRIPE_MOCK_HTTPS_PORT are both $STRIPE_MOCK_PORT"
-    [[ $STRIPE_MOCK_START_TIMEOUT =~ ^[0-9]+$ ]] ||
-        die "STRIPE_MOCK_START_TIMEOUT must be whole seconds, got '$STRIPE_MOCK_START_TIMEOUT'"
-    [[ $STRIPE_MOCK_STOP_TIMEOUT =~ ^[0-9]+$ ]] ||
-        die "STRIPE_MOCK_STOP_TIMEOUT must be whole seconds, got '$STRIPE_MOCK_STOP_TIMEOUT'"
-}
-
-# microseconds since the epoch, for timings
-now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
-elapsed() { # START_US -> "12.3"
-    local d=$(($(now_us) - $1))
-    printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
+    check_port_pair STRIPE_MOCK_PORT STRIPE_MOCK_HTTPS_PORT
+    check_seconds STRIPE_MOCK_START_TIMEOUT
+    check_seconds STRIPE_MOCK_STOP_TIMEOUT
 }
 
 # --- install -------------------------------------------------------------------
@@ -106,8 +82,7 @@ cmd_install() {
     find_go
     mkdir -p "$GO_BIN_DIR"
     # another instance may be installing into the same cache right now
-    exec 8>"$GO_BIN_DIR/.stripe-mock.lock"
-    flock -w 600 8 || die "timed out waiting for another install (lock $GO_BIN_DIR/.stripe-mock.lock)"
+    take_install_lock "$GO_BIN_DIR/.stripe-mock.lock"
     if [[ ! -x $BINARY ]]; then
         local log=$CACHE/stripe-mock-install.log start_us
         start_us=$(now_us)
@@ -128,7 +103,7 @@ cmd_install() {
         rm -f "$log"
         say "installed $(installed_version) in $(elapsed "$start_us")s ($BINARY)"
     fi
-    exec 8>&-
+    release_install_lock
 }
 
 installed_version() {
@@ -138,41 +113,14 @@ installed_version() {
 
 # --- process helpers -------------------------------------------------------
 
-# is PID our stripe-mock (this binary, this HTTP address)?
+# is PID our stripe-mock (this binary, this HTTP address)? For find_pid.
 is_our_pid() {
-    local pid=$1 cmd
-    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    local cmd
+    cmd=$(pid_cmdline "$1") || return 1
     [[ $cmd == "$BINARY "* && $cmd == *" -http-addr 127.0.0.1:$STRIPE_MOCK_PORT "* ]]
 }
 
-# prints the pid of this instance, if it runs
-find_pid() {
-    local pid f
-    if [[ -f $PID_FILE ]]; then
-        pid=$(<"$PID_FILE")
-        if is_our_pid "$pid"; then
-            echo "$pid"
-            return 0
-        fi
-    fi
-    # pid file lost or stale: look for the process itself
-    for f in /proc/[0-9]*/cmdline; do
-        pid=${f#/proc/}
-        pid=${pid%/cmdline}
-        if is_our_pid "$pid"; then
-            echo "$pid"
-            return 0
-        fi
-    done
-    return 1
-}
-
-port_open() {
-    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
-}
-
-# does it answer an API request? (stripe-mock accepts any test-looking key)
+# does it answer an API request (stripe-mock accepts any test-looking key)? For wait_serving.
 serving() {
     curl -fsS -o /dev/null --max-time 3 -H 'Authorization: Bearer sk_test_123' \
         "http://127.0.0.1:$STRIPE_MOCK_PORT/v1/customers?limit=1" 2>/dev/null
@@ -180,33 +128,25 @@ serving() {
 
 # wait until PID answers; dies (after stopping it) on timeout or crash
 wait_ready() {
-    local pid=$1 start_us=$2 deadline=$((SECONDS + STRIPE_MOCK_START_TIMEOUT))
-    while :; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            echo "---- last lines of $LOG_FILE ----" >&2
-            tail -n 20 "$LOG_FILE" >&2 2>/dev/null || true
-            rm -f "$PID_FILE"
-            die "process $pid exited during startup (log: $LOG_FILE)"
-        fi
-        if serving; then
-            say "ready in $(elapsed "$start_us")s (pid $pid, https 127.0.0.1:$STRIPE_MOCK_HTTPS_PORT, log $LOG_FILE)"
-            return 0
-        fi
-        if ((SECONDS >= deadline)); then
-            echo "---- last lines of $LOG_FILE ----" >&2
-            tail -n 20 "$LOG_FILE" >&2 2>/dev/null || true
-            stop_pid "$pid" >/dev/null 2>&1 || true
-            die "not answering on 127.0.0.1:$STRIPE_MOCK_PORT after ${STRIPE_MOCK_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
-        fi
-        sleep 0.2
-    done
+    local pid=$1 start_us=$2 rc=0
+    wait_serving "$pid" "$STRIPE_MOCK_START_TIMEOUT" 0.2 || rc=$? # 1: it exited, 2: timed out
+    if ((rc == 0)); then
+        say "ready in $(elapsed "$start_us")s (pid $pid, https 127.0.0.1:$STRIPE_MOCK_HTTPS_PORT, log $LOG_FILE)"
+        return 0
+    fi
+    show_log_tail 20
+    if ((rc == 1)); then
+        rm -f "$PID_FILE"
+        die "process $pid exited during startup (log: $LOG_FILE)"
+    fi
+    stop_pid "$pid" "$STRIPE_MOCK_STOP_TIMEOUT" >/dev/null 2>&1 || true
+    die "not answering on 127.0.0.1:$STRIPE_MOCK_PORT after ${STRIPE_MOCK_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
 }
 
+# waits out another command's start or stop, with some slack
 lock_instance() {
-    mkdir -p "$STRIPE_MOCK_DIR"
-    exec 9>"$LOCK_FILE"
-    flock -w $((STRIPE_MOCK_START_TIMEOUT + STRIPE_MOCK_STOP_TIMEOUT + 30)) 9 ||
-        die "timed out waiting for another stripe-mock.sh on $STRIPE_MOCK_DIR (lock $LOCK_FILE)"
+    take_lock "$LOCK_FILE" $((STRIPE_MOCK_START_TIMEOUT + STRIPE_MOCK_STOP_TIMEOUT + 30)) \
+        "another stripe-mock.sh on $STRIPE_MOCK_DIR (lock $LOCK_FILE)"
 }
 
 # --- commands ----------------------------------------------------------------
@@ -225,57 +165,16 @@ cmd_start() {
     for p in "$STRIPE_MOCK_PORT" "$STRIPE_MOCK_HTTPS_PORT"; do
         ! port_open "$p" || die "port 127.0.0.1:$p is already in use by another process (not this instance, dir $STRIPE_MOCK_DIR); pick another STRIPE_MOCK_PORT / STRIPE_MOCK_HTTPS_PORT"
     done
-    rm -f "$PID_FILE"
-    # keep one previous log when it grows past 10 MB
-    if [[ -f $LOG_FILE ]] && (($(stat -c %s "$LOG_FILE") > 10 * 1024 * 1024)); then
-        mv -f "$LOG_FILE" "$LOG_FILE.1"
-    fi
-    echo "==== stripe-mock.sh start $(date '+%F %T') ====" >>"$LOG_FILE"
-    # own session so that it outlives the shell that started it; the wrapper writes
-    # its pid (kept by exec) atomically and drops the lock fd
-    # shellcheck disable=SC2016 # $$ and $@ are for the inner bash
-    setsid bash -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && shift && exec "$@"' _ "$PID_FILE" \
-        "$BINARY" -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" -https-addr "127.0.0.1:$STRIPE_MOCK_HTTPS_PORT" \
-        </dev/null >>"$LOG_FILE" 2>&1 9>&- &
-    local tries=50
-    while [[ ! -s $PID_FILE ]] && ((tries-- > 0)); do
-        sleep 0.1
-    done
+    start_log 10
+    spawn "$BINARY" -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" -https-addr "127.0.0.1:$STRIPE_MOCK_HTTPS_PORT"
     pid=$(<"$PID_FILE") || die "stripe-mock did not write its pid file $PID_FILE (log: $LOG_FILE)"
     say "starting $(installed_version) (pid $pid) ..."
     wait_ready "$pid" "$start_us"
 }
 
-stop_pid() {
-    local pid=$1 start_us deadline
-    start_us=$(now_us)
-    kill -TERM "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + STRIPE_MOCK_STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        say "still running ${STRIPE_MOCK_STOP_TIMEOUT}s after SIGTERM; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        deadline=$((SECONDS + 10))
-        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
-            sleep 0.1
-        done
-        ! kill -0 "$pid" 2>/dev/null || die "could not kill pid $pid"
-    fi
-    rm -f "$PID_FILE"
-    say "stopped (pid $pid, $(elapsed "$start_us")s)"
-}
-
 cmd_stop() {
     lock_instance
-    local pid
-    if ! pid=$(find_pid); then
-        rm -f "$PID_FILE"
-        say "not running"
-        return 0
-    fi
-    stop_pid "$pid"
+    stop_instance "$STRIPE_MOCK_STOP_TIMEOUT"
 }
 
 cmd_status() {
@@ -303,10 +202,7 @@ main() {
     stop) cmd_stop ;;
     status) cmd_status ;;
     -h | --help | help) usage ;;
-    *)
-        echo "$NAME: unknown command '$cmd'" >&2
-        usage
-        ;;
+    *) unknown_command "$cmd" ;;
     esac
 }
 

@@ -8,19 +8,11 @@
 #               service is never left running (nothing of ours listens on port 80:
 #               the project starts nginx itself with its own config).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NAME=tools.sh
-
-say() { echo "$NAME: $*"; }
-die() {
-    echo "$NAME: ERROR: $*" >&2
-    exit 1
-}
-
-usage() {
-    sed -n '4,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 2
-}
+USAGE_LINES=4,9
 
 have() { command -v "$1" >/dev/null || [[ -x /usr/sbin/$1 ]]; }
 
@@ -33,9 +25,8 @@ remove_our_policy() {
     fi
 }
 
-apt_install() {
-    [[ $(id -u) == 0 ]] || die "missing $*; install it (apt-get install $*) or run this as root"
-    command -v apt-get >/dev/null || die "missing $* and no apt-get to install it with"
+apt_install_no_services() {
+    need_apt "$@" # first: without root, fail on this rather than on writing to /usr/sbin
     # Keep package scripts from starting services (e.g. nginx on port 80), the
     # usual way for containers: a policy-rc.d that says "no" (only if there is none).
     if [[ ! -e $POLICY ]]; then
@@ -44,14 +35,7 @@ apt_install() {
         OUR_POLICY=1
         trap remove_our_policy EXIT
     fi
-    local log
-    log=$(mktemp)
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
-        die "apt-get install $* failed (output above)"
-    fi
-    rm -f "$log"
+    apt_install "$@"
     remove_our_policy
 }
 
@@ -86,7 +70,7 @@ cmd_nginx_wrk() {
     have nginx || pkgs+=(nginx-light)
     have wrk || pkgs+=(wrk)
     ((${#pkgs[@]} > 0)) || return 0
-    apt_install "${pkgs[@]}"
+    apt_install_no_services "${pkgs[@]}"
     stop_system_nginx
     have nginx || die "nginx still missing after apt-get install ${pkgs[*]}"
     have wrk || die "wrk still missing after apt-get install ${pkgs[*]}"
@@ -97,8 +81,5 @@ cmd_nginx_wrk() {
 case $1 in
 nginx-wrk) cmd_nginx_wrk ;;
 -h | --help | help) usage ;;
-*)
-    echo "$NAME: unknown command '$1'" >&2
-    usage
-    ;;
+*) unknown_command "$1" ;;
 esac
