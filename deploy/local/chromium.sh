@@ -8,12 +8,12 @@
 #   as root), then prints the browser's path on stdout (CHROMIUM_PATH, if set, is used as is).
 set -euo pipefail
 
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 NAME=chromium.sh
-
-die() {
-    echo "$NAME: ERROR: $*" >&2
-    exit 1
-}
+USAGE_LINES=4,8
+# shellcheck source=deploy/local/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 
 find_chromium() {
     if [[ -n ${CHROMIUM_PATH:-} ]]; then
@@ -30,25 +30,16 @@ find_chromium() {
 
 case ${1:-} in
 "") ;;
--h | --help | help)
-    sed -n '4,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-    exit 0
-    ;;
-*) die "unknown argument '$1' (usage: deploy/local/chromium.sh)" ;;
+-h | --help | help) usage ;;
+*) unknown_command "$1" ;;
 esac
 
-if find_chromium; then
-    exit 0
-fi
-
-[[ $(id -u) == 0 ]] || die "Chromium is missing; install it (apt-get install chromium) or run this as root"
-command -v apt-get >/dev/null || die "Chromium is missing and there is no apt-get to install it with"
-echo "$NAME: installing Debian's chromium (once)" >&2
-log=$(mktemp)
-if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    die "apt-get install chromium failed (output above)"
-fi
-rm -f "$log"
+find_chromium && exit 0
+# two test runs at once install it once: the second waits, then finds it
+mkdir -p "$ROOT/var"
+take_install_lock "$ROOT/var/.chromium-install.lock"
+find_chromium && exit 0
+say "installing Debian's chromium (once)" >&2
+apt_install --no-install-recommends chromium
+release_install_lock
 find_chromium || die "chromium still missing after apt-get install"
