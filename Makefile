@@ -30,3 +30,4 @@ bench: venv
 	$(BIN)/python bench/gateway_ratio.py
 	$(BIN)/python bench/outbox_latency.py
 	$(BIN)/python bench/pricing_bench.py
+	$(BIN)/python bench/payments_throughput.py
