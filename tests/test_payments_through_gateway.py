@@ -244,3 +244,19 @@ def test_reconciliation_is_for_admins_and_compares_with_the_test_gateway(api: Cl
     assert report["missingAtGateway"] == [] and report["amountMismatches"] == []
     reader = api.token_with("payments:read")
     assert api.call("GET", f"/Reconciliation?date={today}", token=reader).status_code == 403
+
+
+def test_payments_resources_are_in_the_aggregated_openapi(api: Client) -> None:
+    paths = api.http.get(api.base + "/api/v1/openapi.json", timeout=10).json()["paths"]
+    for p in (
+        "/api/v1/PaymentGateways",
+        "/api/v1/PaymentGateways/{gateway_id}/webhooks",
+        "/api/v1/PaymentIntents",
+        "/api/v1/PaymentIntents/{intent_id}",
+        "/api/v1/PaymentIntents/{intent_id}/capture",
+        "/api/v1/PaymentIntents/{intent_id}/cancel",
+        "/api/v1/Refunds",
+        "/api/v1/Refunds/{refund_id}",
+        "/api/v1/Reconciliation",
+    ):
+        assert p in paths, p

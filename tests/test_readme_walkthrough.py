@@ -42,10 +42,14 @@ def test_walkthrough_works_as_printed(platform: Platform) -> None:
     assert created, res.stdout
     assert res.stdout.count(created.group(1)) >= 3, "listed and fetched the customer it created"
     assert '"hasMore"' in res.stdout
-    order = json.loads(res.stdout.strip().splitlines()[-1])  # the priced order: 3 x 19.99 GBP + 20 % VAT
+    lines = res.stdout.strip().splitlines()
+    order = json.loads(next(line for line in lines if '"subtotal"' in line))  # 3 x 19.99 GBP + 20 % VAT
     assert (order["subtotal"], order["taxTotal"], order["total"], order["status"]) == (
         5997,
         1199,
         7196,
         "draft",
     )
+    payment = json.loads(next(line for line in lines if '"id":"pi_' in line))  # the payment intent
+    assert (payment["orderId"], payment["amount"], payment["status"]) == (order["id"], 7196, "succeeded")
+    assert lines[-1] == f"order {order['id']} is paid", "paid with curl alone"
