@@ -340,12 +340,32 @@ def test_the_worker_completes_a_call_whose_answer_was_lost(
     assert r.status_code == 503
     flows = app.extensions["payments_flows"]
     assert flows.recover() == 0, "a released call is left to its client for retry_after_seconds"
-    flows.settings = flows.settings.model_copy(update={"retry_after_seconds": 0.001})
+    flows.settings = flows.settings.model_copy(update={"retry_after_seconds": 0.0})
     assert flows.recover() == 1 and flows.recover() == 0
     got = client.get(f"/api/v1/PaymentIntents/{r.json['paymentIntentId']}", headers=admin).json
     assert got["status"] == "succeeded" and got["allowedActions"] == ["refund"]
     assert len(fake.charges_by_ref) == 1 and len(set(fake.calls_of("create_intent"))) == 1
     assert [e["id"] for e in outbox("PaymentSucceeded")] == [got["id"]]
+
+
+def test_the_worker_leaves_a_call_to_a_gateway_it_cannot_reach_waiting(
+    client: FlaskClient,
+    admin: dict[str, str],
+    know_order: Callable[..., Order],
+    fake: FakeProvider,
+    app: Flask,
+) -> None:
+    fake.down = True
+    pi_id = client.post("/api/v1/PaymentIntents", json=body(know_order()), headers=admin).json[
+        "paymentIntentId"
+    ]
+    flows = app.extensions["payments_flows"]
+    flows.settings = flows.settings.model_copy(update={"retry_after_seconds": 0.0})
+    assert flows.recover() == 1  # still down: logged, kept, no exception out of the sweep
+    flows.providers = {}  # a worker where the gateway is not configured
+    assert flows.recover() == 1
+    got = client.get(f"/api/v1/PaymentIntents/{pi_id}", headers=admin).json
+    assert got["status"] == "requires_payment_method" and fake.charges_by_ref == {}
 
 
 def test_a_crashed_request_is_taken_over_after_the_stale_window(

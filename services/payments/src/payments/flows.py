@@ -348,11 +348,15 @@ class Flows:
         for iid in intent_ids:
             try:
                 self.recover_intent(iid)
-            except CallPending:
-                log.warning("gateway still unreachable; will retry", extra={"payment_intent": iid})
+            except (CallPending, Problem) as exc:  # unreachable, or not configured in this process
+                log.warning(
+                    "gateway call not completed; will retry", extra={"payment_intent": iid, "error": str(exc)}
+                )
         for rid in refund_ids:
             try:
                 self.recover_refund(rid)
-            except CallPending:
-                log.warning("gateway still unreachable; will retry", extra={"refund": rid})
+            except (CallPending, Problem) as exc:
+                log.warning(
+                    "gateway call not completed; will retry", extra={"refund": rid, "error": str(exc)}
+                )
         return len(intent_ids) + len(refund_ids) + self.apply_stranded_webhooks()
