@@ -43,7 +43,7 @@ def app(settings: PaymentsSettings, fake: FakeProvider, tokens: TokenFactory) ->
         }
     )
     providers = {"test": fake, "stripe": StripeProvider(stripe_settings)}
-    app = create_app(settings, providers=providers, verifier=tokens.verifier())  # type: ignore[arg-type]
+    app = create_app(settings, providers=providers, verifier=tokens.verifier())
     yield app
     app.extensions["billing_db"].dispose()
 
