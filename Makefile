@@ -30,4 +30,5 @@ bench: venv
 	$(BIN)/python bench/gateway_ratio.py
 	$(BIN)/python bench/outbox_latency.py
 	$(BIN)/python bench/pricing_bench.py
+	$(BIN)/python bench/api_throughput.py
 	$(BIN)/python bench/payments_throughput.py

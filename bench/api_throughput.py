@@ -25,7 +25,8 @@ def main() -> None:
     kafka, _ = infra.start_kafka()
     admin, _ = infra.start_postgres()
     urls = {
-        name: infra.create_database(admin, f"bench_{name}") for name in ("customers", "orders", "gateway")
+        name: infra.create_database(admin, f"bench_{name}")
+        for name in ("customers", "orders", "payments", "gateway")
     }
     var = Path(tempfile.mkdtemp(prefix="bench-api-")) / "var"
     platform = Platform(var_dir=var, ports=Ports.free(), kafka_bootstrap=kafka, database_urls=urls)
