@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from billing_shared.auth.flask import current_principal, requires
 from billing_shared.db.uow import Database
 from billing_shared.errors import FieldError, Problem, not_found
 from billing_shared.ids import new_id
+from billing_shared.projection import await_known
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.transaction import current_uow, transactional
 from orders.api.order_schemas import OrderCreateSchema, OrderListArgs, OrderListSchema, OrderSchema
@@ -74,23 +74,14 @@ def _visible(order: Order | None, order_id: str) -> Order:
 
 
 def _await_buyer(customer_id: str) -> Buyer:
-    """The customer as this service knows it from events. A client may post an order right after
-    the customer's 201, before CustomerCreated arrived: wait a short, bounded time before saying
-    the id is unknown. Read transactions only, so no lock is held while waiting."""
+    """The customer as orders knows it from events, waited for briefly (see billing_shared.projection)."""
     wait: float = current_app.extensions["billing_settings"].projection_wait_seconds
-    deadline = time.monotonic() + wait
-    pause = 0.01
-    while True:
-        with _db().unit_of_work(write=False) as uow:
-            buyer = CustomerProjection(uow.session).buyer(customer_id)
-        if buyer is not None:
-            return buyer
-        if time.monotonic() >= deadline:
-            raise Problem(
-                422, f"No customer '{customer_id}'.", errors=[FieldError("customerId", "unknown customer")]
-            )
-        time.sleep(pause)
-        pause = min(pause * 1.5, 0.1)
+    buyer = await_known(_db(), lambda session: CustomerProjection(session).buyer(customer_id), wait)
+    if buyer is None:
+        raise Problem(
+            422, f"No customer '{customer_id}'.", errors=[FieldError("customerId", "unknown customer")]
+        )
+    return buyer
 
 
 @blp.route("")

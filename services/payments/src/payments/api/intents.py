@@ -8,7 +8,6 @@ is not touched until the provider has answered, so no database lock is held acro
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from billing_shared.auth.flask import current_principal, requires
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import FieldError, Problem
 from billing_shared.ids import new_id
+from billing_shared.projection import await_known
 from billing_shared.web.etag import check_if_match
 from billing_shared.web.transaction import HEADER, TTL, current_uow, transactional
 from payments.api.common import (
@@ -53,21 +53,12 @@ def _unknown_order(order_id: str) -> Problem:
 
 
 def _await_order(order_id: str) -> OrderView:
-    """The order as this service knows it from events. A client may create the intent right after
-    the order's 201, before OrderCreated arrived: wait a short, bounded time before saying the id
-    is unknown. Read transactions only, so no lock is held while waiting."""
+    """The order as payments knows it from events, waited for briefly (see billing_shared.projection)."""
     wait: float = current_app.extensions["billing_settings"].projection_wait_seconds
-    deadline = time.monotonic() + wait
-    pause = 0.01
-    while True:
-        with db().unit_of_work(write=False) as uow:
-            order = OrderProjection(uow.session).get(order_id)
-        if order is not None:
-            return order
-        if time.monotonic() >= deadline:
-            raise _unknown_order(order_id)
-        time.sleep(pause)
-        pause = min(pause * 1.5, 0.1)
+    order = await_known(db(), lambda session: OrderProjection(session).get(order_id), wait)
+    if order is None:
+        raise _unknown_order(order_id)
+    return order
 
 
 def _same_request(intent: PaymentIntent, body: dict[str, Any], gateway_id: str) -> bool:
