@@ -4,6 +4,7 @@ and no event it published, holds the number in any of its usual spellings."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -159,3 +160,26 @@ def test_the_card_number_is_nowhere_after_a_paid_flow(api: Client, kafka_bootstr
     for owner, url in platform.db_urls.items():
         assert rows_with(url, SPELLINGS) == [], owner
     assert events_with(kafka_bootstrap, SPELLINGS) == []
+
+
+def test_provider_secrets_are_in_no_response_log_or_event(api: Client, kafka_bootstrap: str) -> None:
+    """Webhook secrets and provider keys come from settings only: no API answer, log line, database
+    row of ours or event carries them (the test gateway's own secrets file is where they live)."""
+    pay_with_a_card(api)
+    secrets = json.loads((api.platform.var / "test-psp-secrets.json").read_text())
+    needles = [str(v) for v in secrets.values() if isinstance(v, str) and len(v) >= 16]
+    assert needles, "no secrets to look for"
+    answers = [
+        api.call("GET", "/PaymentGateways"),
+        api.call("GET", "/PaymentGateways/test"),
+        api.http.get(api.base + "/api/v1/openapi.json", timeout=10),
+    ]
+    for r in answers:
+        assert r.status_code == 200, r.text
+        assert found_in(r.text, needles) == [], r.url
+    time.sleep(1)
+    logs = [f for f in api.platform.var.rglob("*.log")]
+    assert logs and [str(f) for f in logs if found_in(f.read_bytes(), needles)] == []
+    for owner, url in api.platform.db_urls.items():
+        assert rows_with(url, needles) == [], owner
+    assert events_with(kafka_bootstrap, needles) == []
