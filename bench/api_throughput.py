@@ -22,8 +22,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
 
 def main() -> None:
     ensure_tools()
-    kafka, _ = infra.start_kafka()
-    admin, _ = infra.start_postgres()
+    kafka, _ = infra.start_kafka(stop_at_exit=True)
+    admin, _ = infra.start_postgres(stop_at_exit=True)
     urls = {
         name: infra.create_database(admin, f"bench_{name}")
         for name in ("customers", "orders", "payments", "gateway")

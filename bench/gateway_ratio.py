@@ -75,7 +75,7 @@ def plot(summary: dict[str, dict[str, float]], path: Path) -> None:
 
 def main() -> None:
     ensure_tools()
-    kafka, _ = infra.start_kafka()
+    kafka, _ = infra.start_kafka(stop_at_exit=True)
     var = Path(tempfile.mkdtemp(prefix="bench-gw-")) / "var"
     platform = Platform(var_dir=var, ports=Ports.free(), kafka_bootstrap=kafka)
     platform.start(timeout=120)

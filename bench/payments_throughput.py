@@ -67,8 +67,8 @@ def make_orders(gw: str, token: str, count: int) -> list[dict[str, Any]]:
 
 def main() -> None:
     ensure_tools()
-    kafka, _ = infra.start_kafka()
-    admin, _ = infra.start_postgres()
+    kafka, _ = infra.start_kafka(stop_at_exit=True)
+    admin, _ = infra.start_postgres(stop_at_exit=True)
     urls = {
         name: infra.create_database(admin, f"bench_pay_{name}")
         for name in ("customers", "orders", "payments", "gateway")

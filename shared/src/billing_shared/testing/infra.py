@@ -5,6 +5,7 @@ names them (`TEST_POSTGRES_URL`, e.g. postgresql+psycopg://postgres@127.0.0.1:54
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import uuid
@@ -57,26 +58,30 @@ def _ensure(script: str, env: dict[str, str]) -> bool:
     return True
 
 
-def start_kafka() -> tuple[str, bool]:
-    """(bootstrap, started_here)."""
+def start_kafka(*, stop_at_exit: bool = False) -> tuple[str, bool]:
+    """(bootstrap, started_here). `stop_at_exit`: a script (a bench) stops what it started."""
     given = os.environ.get("TEST_KAFKA_BOOTSTRAP")
     if given:
         return given, False
-    return f"127.0.0.1:{TEST_KAFKA_PORT}", _ensure("kafka.sh", kafka_env())
+    started = _ensure("kafka.sh", kafka_env())
+    if started and stop_at_exit:
+        atexit.register(stop_kafka)
+    return f"127.0.0.1:{TEST_KAFKA_PORT}", started
 
 
 def stop_kafka() -> None:
     _script("kafka.sh", "stop", env=kafka_env())
 
 
-def start_postgres() -> tuple[str, bool]:
+def start_postgres(*, stop_at_exit: bool = False) -> tuple[str, bool]:
     """(admin URL of the `postgres` database, started_here)."""
     given = os.environ.get("TEST_POSTGRES_URL")
     if given:
         return given, False
-    return f"postgresql+psycopg://postgres@127.0.0.1:{TEST_PG_PORT}/postgres", _ensure(
-        "postgres.sh", pg_env()
-    )
+    started = _ensure("postgres.sh", pg_env())
+    if started and stop_at_exit:
+        atexit.register(stop_postgres)
+    return f"postgresql+psycopg://postgres@127.0.0.1:{TEST_PG_PORT}/postgres", started
 
 
 def stop_postgres() -> None:
