@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments
 
-.PHONY: run test lint bench venv infra clean-var
+.PHONY: run test lint bench venv
 
 $(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
