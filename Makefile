@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments
+PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments -e services/invoicing
 
 .PHONY: run test lint bench venv
 
@@ -24,7 +24,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers services/orders/src/orders services/payments/src/payments
+	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers services/orders/src/orders services/payments/src/payments services/invoicing/src/invoicing
 
 bench: venv
 	$(BIN)/python bench/gateway_ratio.py

@@ -1,0 +1,2 @@
+"""Invoicing: invoices from orders (draft, open, paid, void), their documents and sending,
+credit notes, subscriptions and the recurring biller."""
