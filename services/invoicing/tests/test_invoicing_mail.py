@@ -4,10 +4,12 @@ the local sink writes a parseable .eml atomically; a refused connection is a cle
 from __future__ import annotations
 
 import email
+import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,6 +32,7 @@ from invoicing.mail import (
 )
 
 NUMBER = "INV-2026-000007"
+LOCAL = "127.0.0.1"
 
 
 def _free_port() -> int:
@@ -237,3 +240,83 @@ def test_sink_failure_is_a_clear_error(tmp_path: Path, pdf: bytes) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(MailDeliveryError, match="could not write the message"):
         FileSinkMailer(blocker).send(_message(pdf))
+
+
+def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting only that server's certificate) for 127.0.0.1."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+def test_starttls_upgrades_before_login(tmp_path: Path, pdf: bytes) -> None:
+    server_ctx, client_ctx = _self_signed(tmp_path)
+    inbox = _Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        tls_context=server_ctx,
+        require_starttls=True,
+        authenticator=_authenticator,
+    )
+    controller.start()
+    try:
+        url = f"smtp://billing:p%40ss%3Aword@127.0.0.1:{controller.port}?starttls=true"
+        mailer = SmtpMailer.from_url(url, timeout=10)
+        mailer.ssl_context = client_ctx
+        sent = mailer.send(_message(pdf))
+        assert sent.path_or_server == f"smtp://127.0.0.1:{controller.port}"
+        _check_invoice_mail(_parse(inbox.messages[0][2]), pdf)
+
+        plain = SmtpMailer.from_url(url.replace("?starttls=true", ""), timeout=10)
+        with pytest.raises(MailDeliveryError):  # the server insists on TLS first
+            plain.send(_message(pdf))
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+
+
+def test_smtps_speaks_tls_from_the_first_byte(tmp_path: Path, pdf: bytes) -> None:
+    server_ctx, client_ctx = _self_signed(tmp_path)
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), ssl_context=server_ctx)
+    controller.start()
+    try:
+        mailer = SmtpMailer.from_url(f"smtps://127.0.0.1:{controller.port}", timeout=10)
+        mailer.ssl_context = client_ctx
+        sent = mailer.send(_message(pdf))
+        assert sent.path_or_server == f"smtps://127.0.0.1:{controller.port}"
+        _check_invoice_mail(_parse(inbox.messages[0][2]), pdf)
+    finally:
+        controller.stop()

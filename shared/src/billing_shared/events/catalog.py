@@ -31,6 +31,7 @@ EVENT_TOPICS: dict[str, str] = {
     "InvoiceSent": TOPIC_INVOICES,
     "InvoicePaid": TOPIC_INVOICES,
     "InvoiceVoided": TOPIC_INVOICES,
+    "InvoiceMarkedUncollectible": TOPIC_INVOICES,
     "SubscriptionCreated": TOPIC_SUBSCRIPTIONS,
     "SubscriptionRenewed": TOPIC_SUBSCRIPTIONS,
     "SubscriptionCancelled": TOPIC_SUBSCRIPTIONS,

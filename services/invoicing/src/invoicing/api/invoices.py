@@ -1,0 +1,203 @@
+"""/api/v1/Invoices: the order's invoice, read, finalized, voided, written off.
+
+Drafts are made from the order projection (OrderCreated data), never recomputed; the number is
+taken at finalization from a locked counter in the request's one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, current_app, jsonify, make_response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from billing_shared.auth.flask import current_principal, requires
+from billing_shared.db.uow import Database
+from billing_shared.errors import FieldError, Problem, not_found
+from billing_shared.events.domain import DomainEvent
+from billing_shared.projection import await_known
+from billing_shared.web.etag import check_if_match, etag
+from billing_shared.web.transaction import current_uow, transactional
+from invoicing import flows
+from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceListSchema, InvoiceSchema
+from invoicing.domain import invoices as rules
+from invoicing.domain.invoices import Invoice
+from invoicing.store.invoices import InvoiceRepository, OrderProjection
+
+blp = Blueprint("invoices", __name__, url_prefix="/api/v1/Invoices", description="Invoices of orders")
+_BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+_IDEMPOTENCY = [{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}]
+
+
+def _db() -> Database:
+    db: Database = current_app.extensions["billing_db"]
+    return db
+
+
+def to_wire(inv: Invoice) -> dict[str, Any]:
+    priced = inv.priced.to_dict()
+    return {
+        "id": inv.id,
+        "number": inv.number,
+        "orderId": inv.order_id,
+        "customerId": inv.customer_id,
+        "currency": inv.currency,
+        "status": inv.status,
+        "lines": priced["lines"],
+        "subtotal": inv.priced.subtotal,
+        "discountTotal": inv.priced.discount_total,
+        "taxTotal": inv.priced.tax_total,
+        "total": inv.priced.total,
+        "amountPaid": inv.amount_paid,
+        "amountDue": 0 if inv.status in (rules.PAID, rules.VOID) else inv.priced.total - inv.amount_paid,
+        "couponCode": inv.priced.coupon_code,
+        "paymentIntentId": inv.payment_intent_id,
+        "allowedActions": inv.allowed_actions,
+        "version": inv.version,
+        "createdAt": inv.created_at.isoformat(),
+        "updatedAt": inv.updated_at.isoformat(),
+        "finalizedAt": inv.finalized_at.isoformat() if inv.finalized_at else None,
+        "paidAt": inv.paid_at.isoformat() if inv.paid_at else None,
+        "voidedAt": inv.voided_at.isoformat() if inv.voided_at else None,
+        "markedUncollectibleAt": inv.marked_uncollectible_at.isoformat()
+        if inv.marked_uncollectible_at
+        else None,
+    }
+
+
+def _respond(inv: Invoice, status: int = 200) -> Response:
+    resp = make_response(jsonify(to_wire(inv)), status)
+    resp.headers["ETag"] = etag(inv.version)
+    if status == 201:
+        resp.headers["Location"] = f"/api/v1/Invoices/{inv.id}"
+    return resp
+
+
+def _own() -> str | None:
+    p = current_principal()
+    return p.customer_id if p.role == "customer" else None
+
+
+def _visible(inv: Invoice | None, invoice_id: str) -> Invoice:
+    own = _own()
+    if inv is None or (own is not None and inv.customer_id != own):
+        raise not_found("invoice", invoice_id)
+    return inv
+
+
+def _unknown_order(order_id: str) -> Problem:
+    return Problem(422, f"No order '{order_id}'.", errors=[FieldError("orderId", "unknown order")])
+
+
+@blp.route("")
+class InvoicesCollection(MethodView):
+    @requires("invoices:read")
+    @blp.arguments(InvoiceListArgs, location="query")
+    @blp.response(200, InvoiceListSchema)
+    @blp.doc(security=_BEARER)
+    def get(self, args: dict[str, Any]) -> Response:
+        """List invoices, oldest first; filter by `customerId`, `orderId` and `status`."""
+        customer_id, own = args.get("customer_id"), _own()
+        if own is not None:
+            if customer_id and customer_id != own:
+                return jsonify(data=[], hasMore=False)
+            customer_id = own
+        limit = args["limit"]
+        with _db().unit_of_work(write=False) as uow:
+            found = InvoiceRepository(uow.session).page(
+                limit=limit + 1,
+                starting_after=args["starting_after"],
+                customer_id=customer_id,
+                order_id=args.get("order_id"),
+                status=args.get("status"),
+            )
+        return jsonify(data=[to_wire(i) for i in found[:limit]], hasMore=len(found) > limit)
+
+    @requires("invoices:write")
+    @transactional
+    @blp.arguments(InvoiceCreateSchema)
+    @blp.response(201, InvoiceSchema)
+    @blp.doc(security=_BEARER, parameters=_IDEMPOTENCY)
+    def post(self, body: dict[str, Any]) -> Response:
+        """The order's invoice: 201 when this call drafts it from the order, 200 when it exists.
+        One invoice per order, ever. An order not known (after a short wait) is a 422."""
+        order_id, own = body["order_id"], _own()
+        wait: float = current_app.extensions["billing_settings"].projection_wait_seconds
+        order = await_known(_db(), lambda session: OrderProjection(session).get(order_id), wait)
+        if order is None or (own is not None and order["customer_id"] != own):
+            raise _unknown_order(order_id)
+        invoice, created = flows.draft_from_order(current_uow(), order, datetime.now(UTC))
+        return _respond(invoice, 201 if created else 200)
+
+
+@blp.route("/<string:invoice_id>")
+class InvoiceItem(MethodView):
+    @requires("invoices:read")
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(security=_BEARER)
+    def get(self, invoice_id: str) -> Response:
+        """One invoice with its lines, totals, number and allowed actions."""
+        with _db().unit_of_work(write=False) as uow:
+            invoice = _visible(InvoiceRepository(uow.session).get(invoice_id), invoice_id)
+        return _respond(invoice)
+
+
+def _change(
+    invoice_id: str, change: Callable[[Invoice, datetime], tuple[Invoice, list[DomainEvent]]]
+) -> Response:
+    uow = current_uow()
+    invoice = _visible(InvoiceRepository(uow.session).get(invoice_id, for_update=True), invoice_id)
+    check_if_match(invoice.version)
+    after, events = change(invoice, datetime.now(UTC))
+    try:
+        return _respond(flows.save(uow, invoice, after, events))
+    except flows.ConcurrentChange:
+        raise Problem(409, "The invoice changed while this request ran; retry.") from None
+
+
+def _require_merchant(action: str) -> None:
+    if current_principal().role == "customer":
+        raise Problem(403, f"A customer token cannot {action} an invoice; the merchant's API client can.")
+
+
+@blp.route("/<string:invoice_id>/finalize")
+class InvoiceFinalize(MethodView):
+    @requires("invoices:write")
+    @transactional
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(security=_BEARER)
+    def post(self, invoice_id: str) -> Response:
+        """draft -> open: the next gapless number of its series and year; content frozen
+        (emits InvoiceFinalized). For orders paid outside a gateway, e.g. a bank transfer."""
+        _require_merchant("finalize")
+        uow = current_uow()
+        invoice = _visible(InvoiceRepository(uow.session).get(invoice_id, for_update=True), invoice_id)
+        check_if_match(invoice.version)
+        return _respond(flows.finalize(uow, invoice, datetime.now(UTC)))
+
+
+@blp.route("/<string:invoice_id>/void")
+class InvoiceVoid(MethodView):
+    @requires("invoices:write")
+    @transactional
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(security=_BEARER)
+    def post(self, invoice_id: str) -> Response:
+        """draft or open -> void (emits InvoiceVoided); a paid invoice is never voided (409)."""
+        _require_merchant("void")
+        return _change(invoice_id, rules.void)
+
+
+@blp.route("/<string:invoice_id>/mark-uncollectible")
+class InvoiceMarkUncollectible(MethodView):
+    @requires("invoices:write")
+    @transactional
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(security=_BEARER)
+    def post(self, invoice_id: str) -> Response:
+        """open -> uncollectible (emits InvoiceMarkedUncollectible)."""
+        _require_merchant("write off")
+        return _change(invoice_id, rules.mark_uncollectible)

@@ -1,0 +1,67 @@
+"""Wire shapes of invoices: camelCase, unknown fields refused, money as integer minor units."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from billing_shared.web.schemas import CamelSchema, ListArgs
+from invoicing.domain.invoices import STATUSES
+
+_ID = validate.Length(1, 64)
+
+
+class InvoiceCreateSchema(CamelSchema):
+    order_id = fields.String(required=True, validate=_ID)
+
+
+class InvoiceLineSchema(CamelSchema):
+    product_id = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    subtotal = fields.Integer()
+    discount = fields.Integer()
+    tax_rule_id = fields.String(allow_none=True)
+    tax_name = fields.String(allow_none=True)
+    tax_rate = fields.String(metadata={"description": "exact decimal string"})
+    tax_inclusive = fields.Boolean()
+    tax = fields.Integer()
+    total = fields.Integer()
+
+
+class InvoiceSchema(CamelSchema):
+    id = fields.String()
+    number = fields.String(
+        allow_none=True, metadata={"description": "e.g. INV-2026-000001, set at finalization"}
+    )
+    order_id = fields.String()
+    customer_id = fields.String()
+    currency = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    lines = fields.List(fields.Nested(InvoiceLineSchema))
+    subtotal = fields.Integer()
+    discount_total = fields.Integer()
+    tax_total = fields.Integer()
+    total = fields.Integer()
+    amount_paid = fields.Integer()
+    amount_due = fields.Integer()
+    coupon_code = fields.String(allow_none=True)
+    payment_intent_id = fields.String(allow_none=True)
+    allowed_actions = fields.List(fields.String())
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    finalized_at = fields.DateTime(allow_none=True)
+    paid_at = fields.DateTime(allow_none=True)
+    voided_at = fields.DateTime(allow_none=True)
+    marked_uncollectible_at = fields.DateTime(allow_none=True)
+
+
+class InvoiceListArgs(ListArgs):
+    customer_id = fields.String(validate=_ID)
+    order_id = fields.String(validate=_ID)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class InvoiceListSchema(CamelSchema):
+    data = fields.List(fields.Nested(InvoiceSchema))
+    has_more = fields.Boolean()

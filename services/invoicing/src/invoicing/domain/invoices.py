@@ -1,0 +1,151 @@
+"""Invoices: the state machine and the events each change raises. Pure: no Flask, no SQL.
+
+draft -> open (finalized: number assigned, content frozen) -> paid | void | uncollectible;
+a draft may also be voided. The lines and totals are the order's, rebuilt with
+`PricedOrder.from_dict` from its OrderCreated data and never recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from billing_shared.errors import Problem
+from billing_shared.events.domain import DomainEvent
+from billing_shared.pricing import PricedOrder
+
+DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE = "draft", "open", "paid", "void", "uncollectible"
+STATUSES = (DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE)
+FINALIZE, PAY, VOID_ACTION, MARK_UNCOLLECTIBLE = "finalize", "pay", "void", "mark-uncollectible"
+SERIES = "INV"
+
+# The actions each status allows (what `allowedActions` shows). `pay` happens by events only.
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    DRAFT: (FINALIZE, VOID_ACTION),
+    OPEN: (VOID_ACTION, MARK_UNCOLLECTIBLE),
+    PAID: (),
+    VOID: (),
+    UNCOLLECTIBLE: (),
+}
+
+
+def format_number(series: str, year: int, seq: int) -> str:
+    """`INV`, 2026, 1 -> `INV-2026-000001` (more digits once a year passes 999,999)."""
+    return f"{series}-{year}-{seq:06d}"
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    order_id: str
+    customer_id: str
+    currency: str
+    status: str
+    priced: PricedOrder
+    created_at: datetime
+    updated_at: datetime
+    number: str | None = None
+    amount_paid: int = 0
+    payment_intent_id: str | None = None
+    version: int = 1
+    finalized_at: datetime | None = None
+    paid_at: datetime | None = None
+    voided_at: datetime | None = None
+    marked_uncollectible_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.priced.total
+
+    @property
+    def allowed_actions(self) -> list[str]:
+        return list(_ALLOWED[self.status])
+
+    def base_data(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "orderId": self.order_id,
+            "customerId": self.customer_id,
+            "currency": self.currency,
+            "total": self.total,
+            "status": self.status,
+        }
+
+
+def draft(
+    *, invoice_id: str, order_id: str, customer_id: str, priced: PricedOrder, now: datetime
+) -> tuple[Invoice, list[DomainEvent]]:
+    inv = Invoice(
+        id=invoice_id,
+        order_id=order_id,
+        customer_id=customer_id,
+        currency=priced.currency,
+        status=DRAFT,
+        priced=priced,
+        created_at=now,
+        updated_at=now,
+    )
+    data = inv.base_data() | {"createdAt": now.isoformat()}
+    return inv, [DomainEvent("InvoiceCreated", inv.id, data)]
+
+
+def _refuse(inv: Invoice, action: str, why: str) -> Problem:
+    return Problem(
+        409,
+        f"Invoice '{inv.id}' cannot {action}: {why}",
+        extra={"status": inv.status, "allowedActions": inv.allowed_actions},
+    )
+
+
+def finalize(inv: Invoice, *, number: str, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
+    """draft -> open with its number. The caller takes the number in the same transaction."""
+    if inv.status != DRAFT:
+        raise _refuse(inv, "be finalized", f"it is {inv.status}; only a draft is finalized.")
+    done = replace(inv, status=OPEN, number=number, finalized_at=now, updated_at=now, version=inv.version + 1)
+    data = done.base_data() | {"number": number, "finalizedAt": now.isoformat()}
+    return done, [DomainEvent("InvoiceFinalized", inv.id, data)]
+
+
+def pay(
+    inv: Invoice, *, payment_intent_id: str | None, amount: int, now: datetime
+) -> tuple[Invoice, list[DomainEvent]]:
+    """open -> paid (finalize a draft first). Paying a paid invoice again changes nothing."""
+    if inv.status == PAID:
+        return inv, []
+    if inv.status != OPEN:
+        raise _refuse(inv, "be paid", f"it is {inv.status}; only an open invoice is paid.")
+    done = replace(
+        inv,
+        status=PAID,
+        amount_paid=amount,
+        payment_intent_id=payment_intent_id,
+        paid_at=now,
+        updated_at=now,
+        version=inv.version + 1,
+    )
+    data = done.base_data() | {
+        "number": done.number,
+        "amountPaid": amount,
+        "paymentIntentId": payment_intent_id,
+        "paidAt": now.isoformat(),
+    }
+    return done, [DomainEvent("InvoicePaid", inv.id, data)]
+
+
+def void(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
+    if inv.status not in (DRAFT, OPEN):
+        raise _refuse(inv, "be voided", f"it is {inv.status}; only a draft or open invoice is voided.")
+    done = replace(inv, status=VOID, voided_at=now, updated_at=now, version=inv.version + 1)
+    data = done.base_data() | {"number": done.number, "voidedAt": now.isoformat()}
+    return done, [DomainEvent("InvoiceVoided", inv.id, data)]
+
+
+def mark_uncollectible(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
+    if inv.status != OPEN:
+        raise _refuse(inv, "be marked uncollectible", f"it is {inv.status}; only an open invoice is.")
+    done = replace(
+        inv, status=UNCOLLECTIBLE, marked_uncollectible_at=now, updated_at=now, version=inv.version + 1
+    )
+    data = done.base_data() | {"number": done.number, "markedUncollectibleAt": now.isoformat()}
+    return done, [DomainEvent("InvoiceMarkedUncollectible", inv.id, data)]

@@ -1,0 +1,72 @@
+"""What invoicing does when another service's event arrives.
+
+- OrderCreated: the order projection (the whole priced order) and the order's draft invoice;
+  a payment that arrived before it is applied now.
+- PaymentSucceeded: the order's invoice is finalized (if still a draft) and marked paid
+  (InvoiceFinalized, InvoicePaid); before OrderCreated arrived, the payment is kept for it.
+- OrderPaid with `paymentIntentId` null (a total of 0): the same without a payment.
+- OrderCancelled: a draft invoice is voided.
+Each runs in the worker's one transaction with the inbox entry.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from billing_shared.db.uow import UnitOfWork
+from billing_shared.events.catalog import TOPIC_ORDERS, TOPIC_PAYMENTS
+from billing_shared.events.envelope import Envelope
+from billing_shared.inbox.consumer import Handler
+from invoicing import flows
+from invoicing.domain import invoices as rules
+from invoicing.store.invoices import EarlyPayments, InvoiceRepository, OrderProjection
+
+TOPICS = [TOPIC_ORDERS, TOPIC_PAYMENTS]
+
+
+def order_created(uow: UnitOfWork, event: Envelope) -> None:
+    now = datetime.now(UTC)
+    projection = OrderProjection(uow.session)
+    projection.add_created(event.data, now)
+    order = projection.get(event.data["id"])
+    assert order is not None
+    flows.draft_from_order(uow, order, now)
+    early = EarlyPayments(uow.session).take(order["id"])
+    if early is not None:
+        intent_id, amount = early
+        flows.settle(uow, order["id"], payment_intent_id=intent_id, amount=amount, now=now)
+
+
+def payment_succeeded(uow: UnitOfWork, event: Envelope) -> None:
+    order_id, now = event.data.get("orderId"), datetime.now(UTC)
+    if not isinstance(order_id, str):
+        return
+    intent_id, amount = event.data.get("id"), int(event.data.get("amount", 0))
+    if flows.settle(uow, order_id, payment_intent_id=intent_id, amount=amount, now=now) is None:
+        EarlyPayments(uow.session).keep(order_id, intent_id, amount, now)
+
+
+def order_paid(uow: UnitOfWork, event: Envelope) -> None:
+    now = datetime.now(UTC)
+    OrderProjection(uow.session).set_status(event.data["id"], "paid", event.data.get("paymentIntentId"), now)
+    if event.data.get("paymentIntentId") is not None:
+        return  # PaymentSucceeded settles the invoice of a paid-through-a-gateway order
+    if flows.settle(uow, event.data["id"], payment_intent_id=None, amount=0, now=now) is None:
+        EarlyPayments(uow.session).keep(event.data["id"], None, 0, now)
+
+
+def order_cancelled(uow: UnitOfWork, event: Envelope) -> None:
+    now = datetime.now(UTC)
+    OrderProjection(uow.session).set_status(event.data["id"], "cancelled", None, now)
+    invoice = InvoiceRepository(uow.session).by_order(event.data["id"], for_update=True)
+    if invoice is not None and invoice.status == rules.DRAFT:
+        voided, events = rules.void(invoice, now)
+        flows.save(uow, invoice, voided, events)
+
+
+HANDLERS: dict[str, Handler] = {
+    "OrderCreated": order_created,
+    "OrderPaid": order_paid,
+    "OrderCancelled": order_cancelled,
+    "PaymentSucceeded": payment_succeeded,
+}

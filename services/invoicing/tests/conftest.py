@@ -1,0 +1,60 @@
+"""Fixtures of the invoicing service's tests: a migrated PostgreSQL database per test and the app on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+import invoicing
+from billing_shared.db.migrate import upgrade
+from billing_shared.testing.tokens import TokenFactory
+from billing_shared.web.app import create_service_app
+from invoicing.api.invoices import blp as invoices_blp
+from invoicing.config import InvoicingSettings
+from invoicing.store.database import open_database
+
+MIGRATIONS_DIR = Path(invoicing.__file__).parent / "migrations"
+
+
+@pytest.fixture()
+def invoicing_db_url(pg_database: str) -> str:
+    upgrade(MIGRATIONS_DIR, pg_database)
+    return pg_database
+
+
+@pytest.fixture()
+def app(invoicing_db_url: str, tokens: TokenFactory) -> Iterator[Flask]:
+    db = open_database(invoicing_db_url)
+    yield create_service_app(
+        settings=InvoicingSettings(database_url=invoicing_db_url, projection_wait_seconds=0.5),
+        db=db,
+        blueprints=[invoices_blp],
+        title="Invoicing",
+        verifier=tokens.verifier(),
+    )
+    db.dispose()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def admin(tokens: TokenFactory) -> dict[str, str]:
+    """Headers of a client holding every scope."""
+    return {"Authorization": f"Bearer {tokens.token()}"}
+
+
+@pytest.fixture()
+def bearer(tokens: TokenFactory) -> Callable[..., dict[str, str]]:
+    """Headers of a token with only the given scopes: `bearer("invoices:read")`."""
+
+    def make(*scopes: str, customer_id: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens.token(' '.join(scopes), customer_id=customer_id)}"}
+
+    return make

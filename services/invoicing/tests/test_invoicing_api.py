@@ -1,0 +1,217 @@
+"""/api/v1/Invoices on PostgreSQL, with the order and payment events applied as the worker would."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from invoicing_testing import (
+    deliver,
+    event,
+    new_id,
+    order_created,
+    order_paid_free,
+    payment_succeeded,
+    priced,
+)
+from sqlalchemy import func, select
+
+from invoicing.store.invoices import OrderProjection
+from invoicing.store.tables import invoices
+
+
+def _outbox(app: Flask) -> list[str]:
+    db = app.extensions["billing_db"]
+    with db.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(select(db.kit.outbox.c.type).order_by(db.kit.outbox.c.id)).all()
+    return [r.type.split(".")[1] for r in rows]
+
+
+def _count(app: Flask) -> int:
+    with app.extensions["billing_db"].unit_of_work(write=False) as uow:
+        return int(uow.session.execute(select(func.count()).select_from(invoices)).scalar_one())
+
+
+def _invoice_of(client: FlaskClient, admin: dict[str, str], order_id: str) -> dict[str, Any]:
+    r = client.get(f"/api/v1/Invoices?orderId={order_id}", headers=admin)
+    assert r.status_code == 200 and len(r.json["data"]) == 1, r.json
+    found: dict[str, Any] = r.json["data"][0]
+    return found
+
+
+def test_order_created_makes_a_draft_with_the_orders_lines_and_totals(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    order = order_created()
+    deliver(app, event("OrderCreated", order))
+    deliver(app, event("OrderCreated", order))  # a replay changes nothing
+    inv = _invoice_of(client, admin, order["id"])
+    assert inv["id"].startswith("in_") and inv["status"] == "draft" and inv["number"] is None
+    assert inv["customerId"] == order["customerId"] and inv["currency"] == "USD"
+    assert inv["lines"] == order["lines"]
+    for key in ("subtotal", "discountTotal", "taxTotal", "total"):
+        assert inv[key] == order[key]
+    assert inv["allowedActions"] == ["finalize", "void"]
+    assert _outbox(app) == ["InvoiceCreated"] and _count(app) == 1
+    one = client.get(f"/api/v1/Invoices/{inv['id']}", headers=admin)
+    assert one.status_code == 200 and one.json == inv and one.headers["ETag"]
+
+
+def test_post_returns_the_orders_one_invoice(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
+    order = order_created()
+    with app.extensions["billing_db"].unit_of_work() as uow:  # the projection only, no draft yet
+        OrderProjection(uow.session).add_created(order, datetime.now(UTC))
+        uow.commit()
+    first = client.post("/api/v1/Invoices", json={"orderId": order["id"]}, headers=admin)
+    assert first.status_code == 201, first.json
+    assert first.headers["Location"] == f"/api/v1/Invoices/{first.json['id']}"
+    again = client.post("/api/v1/Invoices", json={"orderId": order["id"]}, headers=admin)
+    assert again.status_code == 200 and again.json["id"] == first.json["id"]
+    deliver(app, event("OrderCreated", order))
+    assert _count(app) == 1 and _outbox(app) == ["InvoiceCreated"]
+
+
+def test_post_for_an_unknown_order_is_422_after_a_bounded_wait(
+    client: FlaskClient, admin: dict[str, str]
+) -> None:
+    started = time.monotonic()
+    r = client.post("/api/v1/Invoices", json={"orderId": new_id("ord")}, headers=admin)
+    assert r.status_code == 422 and r.mimetype == "application/problem+json"
+    assert r.json["errors"][0]["field"] == "orderId"
+    assert 0.4 <= time.monotonic() - started < 3
+    bad = client.post("/api/v1/Invoices", json={"orderId": "x", "extra": 1}, headers=admin)
+    assert bad.status_code == 422
+
+
+def test_post_right_after_the_order_waits_for_its_event(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    order = order_created()
+
+    def arrive_late() -> None:
+        time.sleep(0.2)
+        deliver(app, event("OrderCreated", order))
+
+    threading.Thread(target=arrive_late).start()
+    r = client.post("/api/v1/Invoices", json={"orderId": order["id"]}, headers=admin)
+    assert r.status_code in (200, 201) and r.json["orderId"] == order["id"]
+    assert _count(app) == 1
+
+
+def test_payment_succeeded_finalizes_and_pays_in_one_go(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    order = order_created()
+    deliver(app, event("OrderCreated", order))
+    paid = payment_succeeded(order)
+    deliver(app, event("PaymentSucceeded", paid, "/payments"))
+    deliver(app, event("PaymentSucceeded", paid, "/payments"))  # a replay changes nothing
+    inv = _invoice_of(client, admin, order["id"])
+    assert inv["status"] == "paid" and inv["number"].startswith("INV-") and inv["number"].endswith("-000001")
+    assert inv["paymentIntentId"] == paid["id"] and inv["amountPaid"] == order["total"]
+    assert inv["amountDue"] == 0 and inv["allowedActions"] == []
+    assert _outbox(app) == ["InvoiceCreated", "InvoiceFinalized", "InvoicePaid"]
+
+
+def test_a_payment_before_the_order_is_kept_until_the_order_arrives(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    order = order_created()
+    deliver(app, event("PaymentSucceeded", payment_succeeded(order), "/payments"))
+    assert _count(app) == 0
+    deliver(app, event("OrderCreated", order))
+    inv = _invoice_of(client, admin, order["id"])
+    assert inv["status"] == "paid" and inv["number"]
+    assert _outbox(app) == ["InvoiceCreated", "InvoiceFinalized", "InvoicePaid"]
+
+
+def test_an_order_of_zero_is_paid_without_a_payment(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    order = order_created(order=priced([(1, 0)]))
+    deliver(app, event("OrderCreated", order))
+    deliver(app, event("OrderPaid", order_paid_free(order)))
+    inv = _invoice_of(client, admin, order["id"])
+    assert inv["status"] == "paid" and inv["total"] == 0 and inv["paymentIntentId"] is None and inv["number"]
+
+
+def test_finalize_void_and_mark_uncollectible_follow_the_state_machine(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    first, second = order_created(), order_created()
+    deliver(app, event("OrderCreated", first))
+    deliver(app, event("OrderCreated", second))
+    a, b = (_invoice_of(client, admin, o["id"])["id"] for o in (first, second))
+    bad = client.post(f"/api/v1/Invoices/{a}/mark-uncollectible", headers=admin)
+    assert bad.status_code == 409 and "draft" in bad.json["detail"]
+    assert bad.mimetype == "application/problem+json"
+        bad.status_code == 409
+        and "draft" in bad.json["detail"]
+        and bad.mimetype == "application/problem+json"
+    )
+    opened = client.post(f"/api/v1/Invoices/{a}/finalize", headers=admin)
+    assert opened.status_code == 200 and opened.json["status"] == "open", opened.json
+    assert opened.json["allowedActions"] == ["void", "mark-uncollectible"]
+    again = client.post(f"/api/v1/Invoices/{a}/finalize", headers=admin)
+    assert again.status_code == 409 and "open" in again.json["detail"]
+    lost = client.post(f"/api/v1/Invoices/{a}/mark-uncollectible", headers=admin)
+    assert lost.status_code == 200 and lost.json["status"] == "uncollectible"
+    assert client.post(f"/api/v1/Invoices/{a}/void", headers=admin).status_code == 409
+    voided = client.post(f"/api/v1/Invoices/{b}/void", headers=admin)
+    assert voided.status_code == 200 and voided.json["status"] == "void" and voided.json["number"] is None
+    numbers = [client.get(f"/api/v1/Invoices/{i}", headers=admin).json["number"] for i in (a, b)]
+    assert numbers[0].endswith("-000001") and numbers[1] is None
+    stale = client.post(f"/api/v1/Invoices/{b}/void", headers=admin | {"If-Match": '"1"'})
+    assert stale.status_code in (409, 412)
+    assert client.post(f"/api/v1/Invoices/{new_id('in')}/void", headers=admin).status_code == 404
+
+
+def test_a_paid_invoice_cannot_be_voided(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
+    order = order_created()
+    deliver(app, event("OrderCreated", order))
+    deliver(app, event("PaymentSucceeded", payment_succeeded(order), "/payments"))
+    inv = _invoice_of(client, admin, order["id"])
+    r = client.post(f"/api/v1/Invoices/{inv['id']}/void", headers=admin)
+    assert r.status_code == 409 and "paid" in r.json["detail"]
+    assert client.get(f"/api/v1/Invoices/{inv['id']}", headers=admin).json["status"] == "paid"
+
+
+def test_list_filters_and_pages(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
+    cus = new_id("cus")
+    orders = [order_created(customer_id=cus) for _ in range(3)] + [order_created()]
+    for o in orders:
+        deliver(app, event("OrderCreated", o))
+    mine = client.get(f"/api/v1/Invoices?customerId={cus}&limit=2", headers=admin).json
+    assert len(mine["data"]) == 2 and mine["hasMore"] is True
+    rest = client.get(
+        f"/api/v1/Invoices?customerId={cus}&limit=2&startingAfter={mine['data'][-1]['id']}", headers=admin
+    ).json
+    assert len(rest["data"]) == 1 and rest["hasMore"] is False
+    assert client.get("/api/v1/Invoices?status=paid", headers=admin).json["data"] == []
+    assert len(client.get("/api/v1/Invoices?status=draft", headers=admin).json["data"]) == 4
+    assert client.get("/api/v1/Invoices?status=nope", headers=admin).status_code == 422
+
+
+def test_scopes_and_customer_tokens(
+    app: Flask, client: FlaskClient, bearer: Callable[..., dict[str, str]]
+) -> None:
+    mine, theirs = order_created(), order_created()
+    for o in (mine, theirs):
+        deliver(app, event("OrderCreated", o))
+    reader = bearer("invoices:read")
+    assert client.post("/api/v1/Invoices", json={"orderId": mine["id"]}, headers=reader).status_code == 403
+    assert client.get("/api/v1/Invoices").status_code == 401
+    me = bearer("invoices:read", "invoices:write", customer_id=mine["customerId"])
+    listed = client.get("/api/v1/Invoices", headers=me).json["data"]
+    assert [i["orderId"] for i in listed] == [mine["id"]]
+    other = client.get(f"/api/v1/Invoices?orderId={theirs['id']}", headers=reader).json["data"][0]["id"]
+    assert client.get(f"/api/v1/Invoices/{other}", headers=me).status_code == 404
+    assert client.post("/api/v1/Invoices", json={"orderId": theirs["id"]}, headers=me).status_code == 422
+    own = client.post("/api/v1/Invoices", json={"orderId": mine["id"]}, headers=me)
+    assert own.status_code == 200
+    assert client.post(f"/api/v1/Invoices/{own.json['id']}/finalize", headers=me).status_code == 403
