@@ -227,3 +227,12 @@ def test_hosted_token_refuses_weak_secrets_and_naive_times() -> None:
         hosted_url_token("inv_1", datetime(2026, 12, 1, tzinfo=UTC), "short")
     with pytest.raises(ValueError):
         hosted_url_token("inv_1", datetime(2026, 12, 1), SECRET)
+
+
+def test_html_has_stable_ids_and_an_optional_pdf_link() -> None:
+    doc = _doc(currency="USD", locale="en_US")
+    page = render_html(doc, pdf_url="/hosted/abc.def/pdf?a=1&b=2")
+    assert '<dd id="invoice-number">INV-2026-000042</dd>' in page
+    assert '<td id="total">$1,098.35</td>' in page
+    assert 'href="/hosted/abc.def/pdf?a=1&amp;b=2"' in page
+    assert "Download PDF" not in render_html(doc)

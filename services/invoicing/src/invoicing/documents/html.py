@@ -39,24 +39,29 @@ _CSS = (
 )
 
 
-_TOTAL_ATTR = ' class="total"'
 _LINE_HEAD = "".join(
     f"<th>{h}</th>" for h in ("Description", "Qty", "Unit price", "Discount", "Tax rate", "Tax", "Amount")
 )
+
+
+def _slug(label: str) -> str:
+    """'Invoice number' -> 'invoice-number' (stable ids for the page's tests and scrapers)."""
+    return "-".join(label.lower().split())
 
 
 def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
-def render_html(doc: InvoiceDocument) -> str:
-    """The hosted invoice page for `doc` as a complete HTML document."""
+def render_html(doc: InvoiceDocument, *, pdf_url: str | None = None) -> str:
+    """The hosted invoice page for `doc` as a complete HTML document; `pdf_url`, when given, is
+    linked as "Download PDF" (e.g. the same signed hosted URL + "/pdf")."""
     v = invoice_view(doc)
     status_class = "status-" + "".join(c for c in doc.status.lower() if c.isalnum() or c == "-")
     meta = [("Invoice number", v.number), ("Issue date", v.issue_date)]
     if v.due_date:
         meta.append(("Due date", v.due_date))
-    meta_html = "".join(f"<dt>{_e(k)}</dt><dd>{_e(val)}</dd>" for k, val in meta)
+    meta_html = "".join(f'<dt>{_e(k)}</dt><dd id="{_slug(k)}">{_e(val)}</dd>' for k, val in meta)
 
     def party(label: str, name: str, lines: tuple[str, ...]) -> str:
         rest = "".join(f"<p>{_e(line)}</p>" for line in lines)
@@ -83,12 +88,14 @@ def render_html(doc: InvoiceDocument) -> str:
         f"<tr><td>{_e(rate)}</td><td>{_e(net)}</td><td>{_e(tax)}</td></tr>" for rate, net, tax in v.taxes
     )
     total_rows = "".join(
-        f"<tr{_TOTAL_ATTR if label == 'Total' else ''}><td>{_e(label)}</td><td>{_e(amount)}</td></tr>"
+        f'<tr class="{_slug(label)}"><td>{_e(label)}</td><td id="{_slug(label)}">{_e(amount)}</td></tr>'
         for label, amount in v.totals
     )
     seller = party("From", v.seller_name, v.seller_lines)
     buyer = party("Bill to", v.buyer_name, v.buyer_lines)
     notes = "".join(f"<p>{_e(n)}</p>" for n in v.notes)
+    if pdf_url:
+        notes += f'<p class="download"><a href="{_e(pdf_url)}" download>Download PDF</a></p>'
     lang = _e(doc.locale.replace("_", "-"))
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
