@@ -211,3 +211,10 @@ def test_scopes_and_customer_tokens(
     own = client.post("/api/v1/Invoices", json={"orderId": mine["id"]}, headers=me)
     assert own.status_code == 200
     assert client.post(f"/api/v1/Invoices/{own.json['id']}/finalize", headers=me).status_code == 403
+
+
+def test_an_order_event_that_breaks_its_contract_is_skipped_not_retried(app: Flask) -> None:
+    broken = {"id": new_id("ord"), "customerId": "cus_1"}  # no priced order in it
+    deliver(app, event("OrderCreated", broken))
+    deliver(app, event("OrderPaid", broken))
+    assert _count(app) == 0 and _outbox(app) == []

@@ -11,9 +11,11 @@ Each runs in the worker's one transaction with the inbox entry.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from billing_shared.db.uow import UnitOfWork
+from billing_shared.events import contracts
 from billing_shared.events.catalog import TOPIC_ORDERS, TOPIC_PAYMENTS
 from billing_shared.events.envelope import Envelope
 from billing_shared.inbox.consumer import Handler
@@ -22,9 +24,24 @@ from invoicing.domain import invoices as rules
 from invoicing.store.invoices import EarlyPayments, InvoiceRepository, OrderProjection
 
 TOPICS = [TOPIC_ORDERS, TOPIC_PAYMENTS]
+log = logging.getLogger(__name__)
+
+
+def _breaks_contract(event: Envelope) -> bool:
+    """An event that breaks its published schema can never be applied: retrying it only delays
+    the events behind it (a fresh consumer group reads the topic's whole history). It is logged
+    and skipped at once."""
+    try:
+        contracts.check(event.name, event.version, event.data)
+    except contracts.ContractError as exc:
+        log.warning("event ignored: it breaks its contract", extra={"event_id": event.id, "error": str(exc)})
+        return True
+    return False
 
 
 def order_created(uow: UnitOfWork, event: Envelope) -> None:
+    if _breaks_contract(event):
+        return
     now = datetime.now(UTC)
     projection = OrderProjection(uow.session)
     projection.add_created(event.data, now)
@@ -47,6 +64,8 @@ def payment_succeeded(uow: UnitOfWork, event: Envelope) -> None:
 
 
 def order_paid(uow: UnitOfWork, event: Envelope) -> None:
+    if _breaks_contract(event):
+        return
     now = datetime.now(UTC)
     OrderProjection(uow.session).set_status(event.data["id"], "paid", event.data.get("paymentIntentId"), now)
     if event.data.get("paymentIntentId") is not None:
@@ -56,6 +75,8 @@ def order_paid(uow: UnitOfWork, event: Envelope) -> None:
 
 
 def order_cancelled(uow: UnitOfWork, event: Envelope) -> None:
+    if _breaks_contract(event):
+        return
     now = datetime.now(UTC)
     OrderProjection(uow.session).set_status(event.data["id"], "cancelled", None, now)
     invoice = InvoiceRepository(uow.session).by_order(event.data["id"], for_update=True)
