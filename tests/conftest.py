@@ -23,7 +23,7 @@ def platform(
     var = tmp_path_factory.mktemp("platform") / "var"
     urls = {
         name: infra.create_database(postgres_admin_url, name)
-        for name in ("customers", "orders", "payments", "gateway")
+        for name in ("customers", "orders", "payments", "invoicing", "gateway")
     }
     p = Platform(var_dir=var, ports=Ports.free(), kafka_bootstrap=kafka_bootstrap, database_urls=urls)
     try:

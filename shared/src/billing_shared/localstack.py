@@ -37,6 +37,7 @@ SERVICES = [
     ServiceSpec("customers", "customers.cli", 8101, 8111),
     ServiceSpec("orders", "orders.cli", 8102, 8112),
     ServiceSpec("payments", "payments.cli", 8103, 8113),
+    ServiceSpec("invoicing", "invoicing.cli", 8104, 8114),
 ]
 
 
