@@ -218,3 +218,18 @@ def test_an_order_event_that_breaks_its_contract_is_skipped_not_retried(app: Fla
     deliver(app, event("OrderCreated", broken))
     deliver(app, event("OrderPaid", broken))
     assert _count(app) == 0 and _outbox(app) == []
+
+
+def test_a_cancelled_order_voids_its_draft(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
+    order = order_created()
+    deliver(app, event("OrderCreated", order))
+    cancelled = {
+        "id": order["id"],
+        "customerId": order["customerId"],
+        "cancelledAt": datetime.now(UTC).isoformat(),
+    }
+    deliver(app, event("OrderCancelled", cancelled))
+    deliver(app, event("OrderCancelled", cancelled))
+    inv = _invoice_of(client, admin, order["id"])
+    assert inv["status"] == "void" and inv["number"] is None
+    assert _outbox(app) == ["InvoiceCreated", "InvoiceVoided"]
