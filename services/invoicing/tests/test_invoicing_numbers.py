@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from flask import Flask
-from invoicing_testing import deliver, event, order_created
+from invoicing_testing import deliver, event, order_created, payment_succeeded
 from sqlalchemy import select
 
 from billing_shared.db.uow import Database
@@ -61,3 +61,20 @@ def test_a_rolled_back_finalization_leaves_no_hole(app: Flask) -> None:
     second = _finalize(db, a)
     assert first is not None and second is not None
     assert (_seq(first), _seq(second)) == (1, 2)
+
+
+def test_200_orders_paid_in_parallel_get_200_gapless_numbers(app: Flask) -> None:
+    db: Database = app.extensions["billing_db"]
+    orders = [order_created() for _ in range(200)]
+    for o in orders:
+        deliver(app, event("OrderCreated", o))
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(
+            pool.map(
+                lambda o: deliver(app, event("PaymentSucceeded", payment_succeeded(o), "/payments")), orders
+            )
+        )
+    with db.unit_of_work(write=False) as uow:
+        rows = uow.session.execute(select(invoices.c.number, invoices.c.status)).all()
+    assert {r.status for r in rows} == {rules.PAID}
+    assert sorted(_seq(r.number) for r in rows) == list(range(1, 201))
