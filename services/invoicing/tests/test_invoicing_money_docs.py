@@ -52,13 +52,20 @@ def test_the_page_has_examples() -> None:
     assert len(examples()) >= 6
 
 
-@pytest.mark.parametrize("example", examples())
+def storable() -> list[Any]:
+    """The examples an order could carry: orders refuses amounts beyond a 64-bit integer."""
+    return [e for e in examples() if e.values[0]["expected"]["subtotal"] <= BIGINT_MAX]
+
+
+def test_most_examples_are_storable() -> None:
+    assert len(storable()) >= len(examples()) - 1
+
+
+@pytest.mark.parametrize("example", storable())
 def test_the_draft_has_the_orders_figures(
     example: dict[str, Any], app: Flask, client: FlaskClient, admin: dict[str, str]
 ) -> None:
     given, expected = example["input"], example["expected"]
-    if expected["subtotal"] > BIGINT_MAX:
-        pytest.skip("beyond BIGINT: orders stores its totals as BIGINT too, so no such order is published")
     lines = [
         LineInput(
             line["productId"],

@@ -222,3 +222,14 @@ def test_order_state_machine() -> None:
     cancelled, c_events = rules.cancel(order, NOW)
     assert cancelled.status == "cancelled" and [e.name for e in c_events] == ["OrderCancelled"]
     assert rules.cancel(cancelled, NOW) == (cancelled, [])
+
+
+def test_an_order_beyond_what_can_be_stored_is_refused() -> None:
+    huge = {"prod_a": product(prices={"USD": 10**15})}
+    with pytest.raises(Problem) as exc:
+        run([Item("prod_a", 10**6, None)], products=huge)
+    assert fields_of(exc) == {"items"}
+    assert (
+        run([Item("prod_a", 9_000, None)], products=huge, buyer=Buyer("cus_1", None, None)).total
+        == 9 * 10**18
+    )

@@ -22,6 +22,9 @@ from orders.domain import coupons as coupon_rules
 from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule
 
 MAX_LINES = 1000
+# Amounts are stored as 64-bit integers everywhere (orders, payments, invoices): an order beyond
+# that is refused here, as a 422, instead of failing in the database.
+MAX_STORABLE_AMOUNT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,12 @@ def price(
     if errors:
         raise refuse(errors)
     try:
-        return price_order(currency_code, lines, coupon_input)
+        priced = price_order(currency_code, lines, coupon_input)
     except PricingError as exc:
         raise refuse([FieldError(_request_field(exc.field), exc.message)]) from None
+    if max(priced.subtotal, priced.total) > MAX_STORABLE_AMOUNT:
+        raise refuse([FieldError("items", f"The order's amounts exceed {MAX_STORABLE_AMOUNT} minor units.")])
+    return priced
 
 
 def _request_field(pricing_field: str) -> str:
