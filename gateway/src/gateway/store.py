@@ -22,6 +22,7 @@ from ulid import ULID
 from billing_shared.auth import scopes as scope_names
 from billing_shared.auth.keys import SigningKey, generate_key, load_key
 from billing_shared.db.engine import make_engine
+from billing_shared.db.timestamps import aware
 
 STATE_NEXT = "next"
 STATE_CURRENT = "current"
@@ -83,13 +84,6 @@ class KeyRecord:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 class Store:
@@ -214,7 +208,7 @@ def _client(row: ApiClientRow) -> ApiClient:
         id=row.id,
         name=row.name,
         scopes=scope_names.parse(row.scopes),
-        created_at=_aware(row.created_at) or _now(),
+        created_at=aware(row.created_at) or _now(),
         disabled=bool(row.disabled),
         secret_hash=row.secret_hash,
     )
@@ -227,7 +221,7 @@ def _key(row: SigningKeyRow) -> KeyRecord:
         alg=row.alg,
         state=row.state,
         public_jwk=json.loads(row.public_jwk),
-        created_at=_aware(row.created_at) or _now(),
-        retired_at=_aware(row.retired_at),
+        created_at=aware(row.created_at) or _now(),
+        retired_at=aware(row.retired_at),
         signing_key=signing,
     )

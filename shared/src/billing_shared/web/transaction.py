@@ -26,6 +26,7 @@ from flask import Response, current_app, g, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import Database, UnitOfWork, affected
 from billing_shared.errors import FieldError, Problem
 
@@ -179,7 +180,7 @@ def _claim(db: Database, client: str, key: str, digest: str, token: str) -> Resp
             ).first()
             if row is None:
                 continue  # released meanwhile: claim again
-            if _aware(row.expires_at) <= now:
+            if aware(row.expires_at) <= now:
                 uow.session.execute(
                     delete(table).where(
                         table.c.client_id == client, table.c.key == key, table.c.lock_token == row.lock_token
@@ -199,7 +200,7 @@ def _claim(db: Database, client: str, key: str, digest: str, token: str) -> Resp
                 )
                 resp.headers[REPLAYED] = "true"
                 return resp
-            if now - _aware(row.locked_at) > STALE_CLAIM:
+            if now - aware(row.locked_at) > STALE_CLAIM:
                 took = uow.session.execute(
                     update(table)
                     .where(
@@ -216,11 +217,6 @@ def _claim(db: Database, client: str, key: str, digest: str, token: str) -> Resp
                 headers={"Retry-After": "1"},
             )
     raise Problem(409, "This Idempotency-Key is contended; retry shortly.", headers={"Retry-After": "1"})
-
-
-def _aware(ts: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def purge_expired(db: Database) -> int:

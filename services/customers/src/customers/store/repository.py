@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import affected
 from customers.domain.customer import Customer, normalize_email
 from customers.domain.references import KINDS, Reference
 from customers.store.tables import customer_references, customers
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 class CustomerRepository:
@@ -31,8 +28,8 @@ class CustomerRepository:
             tax_id=row.tax_id,
             preferred_currency=row.preferred_currency,
             metadata=row.metadata or {},
-            created_at=_aware(row.created_at),
-            updated_at=_aware(row.updated_at),
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
             version=row.version,
             references=refs if refs is not None else {},
         )

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import affected
 from billing_shared.pricing import PricedOrder
 from invoicing.domain.invoices import Invoice
 from invoicing.store.tables import early_payments, invoice_number_counters, invoices, order_projection
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 class InvoiceRepository:
@@ -32,16 +29,16 @@ class InvoiceRepository:
             currency=row.currency,
             status=row.status,
             priced=PricedOrder.from_dict(row.priced),
-            created_at=_aware(row.created_at),  # type: ignore[arg-type]
-            updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
             number=row.number,
             amount_paid=row.amount_paid,
             payment_intent_id=row.payment_intent_id,
             version=row.version,
-            finalized_at=_aware(row.finalized_at),
-            paid_at=_aware(row.paid_at),
-            voided_at=_aware(row.voided_at),
-            marked_uncollectible_at=_aware(row.marked_uncollectible_at),
+            finalized_at=aware(row.finalized_at),
+            paid_at=aware(row.paid_at),
+            voided_at=aware(row.voided_at),
+            marked_uncollectible_at=aware(row.marked_uncollectible_at),
         )
 
     @staticmethod

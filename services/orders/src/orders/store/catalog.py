@@ -10,7 +10,7 @@ poisoning the caller's transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import affected
 from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule, scope_key
 from orders.domain.decimals import canonical
@@ -32,12 +33,8 @@ from orders.store.tables import (
 )
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 def _maybe_aware(ts: datetime | None) -> datetime | None:
-    return None if ts is None else _aware(ts)
+    return None if ts is None else aware(ts)
 
 
 def _currency(row: Any) -> Currency:
@@ -50,7 +47,7 @@ def _billing_cycle(row: Any) -> BillingCycle:
         name=row.name,
         interval_unit=row.interval_unit,
         interval_count=row.interval_count,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
     )
 
 
@@ -64,7 +61,7 @@ def _tax_rule(row: Any) -> TaxRule:
         rate=Decimal(row.rate),
         inclusive=row.inclusive,
         active=row.active,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
         valid_from=_maybe_aware(row.valid_from),
         valid_to=_maybe_aware(row.valid_to),
         deactivated_at=_maybe_aware(row.deactivated_at),
@@ -85,7 +82,7 @@ def _coupon(row: Any) -> Coupon:
         duration=row.duration,
         duration_in_cycles=row.duration_in_cycles,
         active=row.active,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
         metadata=row.metadata or {},
     )
 
@@ -205,8 +202,8 @@ class CatalogRepository:
                 active=row.active,
                 prices=prices[row.id],
                 billing_cycle_id=row.billing_cycle_id,
-                created_at=_aware(row.created_at),
-                updated_at=_aware(row.updated_at),
+                created_at=aware(row.created_at),
+                updated_at=aware(row.updated_at),
                 description=row.description,
                 metadata=row.metadata or {},
                 version=row.version,

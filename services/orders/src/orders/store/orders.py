@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import affected
 from billing_shared.pricing import PricedOrder
 from orders.domain.order_pricing import Buyer
 from orders.domain.orders import Order
 from orders.store.tables import customer_projection, orders
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 class OrderRepository:
@@ -31,8 +28,8 @@ class OrderRepository:
             currency=row.currency,
             status=row.status,
             priced=PricedOrder.from_dict(row.priced),
-            created_at=_aware(row.created_at),  # type: ignore[arg-type]
-            updated_at=_aware(row.updated_at),  # type: ignore[arg-type]
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
             billing_cycle_id=row.billing_cycle_id,
             coupon_id=row.coupon_id,
             coupon_code=row.coupon_code,
@@ -41,8 +38,8 @@ class OrderRepository:
             invoice_id=row.invoice_id,
             metadata=row.metadata or {},
             version=row.version,
-            paid_at=_aware(row.paid_at),
-            cancelled_at=_aware(row.cancelled_at),
+            paid_at=aware(row.paid_at),
+            cancelled_at=aware(row.cancelled_at),
         )
 
     @staticmethod

@@ -3,21 +3,17 @@ from being driven by two processes at once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import affected
 from payments.domain.intents import NextActionView, PaymentIntent
 from payments.domain.refunds import PENDING, Refund
 from payments.store.tables import LIVE_STATUSES, payment_intents, refunds
-
-
-def aware(ts: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _claim(
@@ -84,8 +80,8 @@ class IntentRepository:
             capture_method=row.capture_method,
             payment_method_token=row.payment_method_token,
             client_id=row.client_id,
-            created_at=aware(row.created_at),  # type: ignore[arg-type]
-            updated_at=aware(row.updated_at),  # type: ignore[arg-type]
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
             gateway_reference=row.gateway_reference,
             client_secret=row.client_secret,
             next_action=NextActionView(na["type"], na["url"]) if na else None,
@@ -273,8 +269,8 @@ class RefundRepository:
             status=row.status,
             reason=row.reason,
             client_id=row.client_id,
-            created_at=aware(row.created_at),  # type: ignore[arg-type]
-            updated_at=aware(row.updated_at),  # type: ignore[arg-type]
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
             gateway_reference=row.gateway_reference,
             failure_message=row.failure_message,
             provider_pending=row.provider_pending,
