@@ -16,14 +16,17 @@ from datetime import UTC, datetime
 
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events import contracts
-from billing_shared.events.catalog import TOPIC_ORDERS, TOPIC_PAYMENTS
+from billing_shared.events.catalog import TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_PAYMENTS
 from billing_shared.events.envelope import Envelope
 from billing_shared.inbox.consumer import Handler
 from invoicing import flows
 from invoicing.domain import invoices as rules
+from invoicing.handlers_customers import CUSTOMER_HANDLERS
+from invoicing.handlers_refunds import REFUND_HANDLERS
+from invoicing.handlers_subscriptions import SUBSCRIPTION_HANDLERS
 from invoicing.store.invoices import EarlyPayments, InvoiceRepository, OrderProjection
 
-TOPICS = [TOPIC_ORDERS, TOPIC_PAYMENTS]
+TOPICS = [TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_CUSTOMERS]
 log = logging.getLogger(__name__)
 
 
@@ -90,4 +93,7 @@ HANDLERS: dict[str, Handler] = {
     "OrderPaid": order_paid,
     "OrderCancelled": order_cancelled,
     "PaymentSucceeded": payment_succeeded,
+    **CUSTOMER_HANDLERS,
+    **REFUND_HANDLERS,
+    **SUBSCRIPTION_HANDLERS,
 }

@@ -17,3 +17,8 @@ def aware(ts: datetime | None) -> datetime | None: ...
 def aware(ts: datetime | None) -> datetime | None:
     """The same instant, timezone-aware (UTC when the driver dropped the zone)."""
     return ts if ts is None or ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def iso(ts: datetime | None) -> str | None:
+    """The wire form of an optional timestamp: ISO 8601 with its offset, or None."""
+    return None if ts is None else aware(ts).isoformat()

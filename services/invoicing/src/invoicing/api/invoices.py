@@ -15,6 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import current_principal, requires
+from billing_shared.db.timestamps import iso
 from billing_shared.db.uow import Database
 from billing_shared.errors import FieldError, Problem, not_found
 from billing_shared.events.domain import DomainEvent
@@ -43,6 +44,10 @@ def to_wire(inv: Invoice) -> dict[str, Any]:
         "id": inv.id,
         "number": inv.number,
         "orderId": inv.order_id,
+        "subscriptionId": inv.subscription_id,
+        "billingReason": inv.billing_reason,
+        "periodStart": iso(inv.period_start),
+        "periodEnd": iso(inv.period_end),
         "customerId": inv.customer_id,
         "currency": inv.currency,
         "status": inv.status,
@@ -59,12 +64,10 @@ def to_wire(inv: Invoice) -> dict[str, Any]:
         "version": inv.version,
         "createdAt": inv.created_at.isoformat(),
         "updatedAt": inv.updated_at.isoformat(),
-        "finalizedAt": inv.finalized_at.isoformat() if inv.finalized_at else None,
-        "paidAt": inv.paid_at.isoformat() if inv.paid_at else None,
-        "voidedAt": inv.voided_at.isoformat() if inv.voided_at else None,
-        "markedUncollectibleAt": inv.marked_uncollectible_at.isoformat()
-        if inv.marked_uncollectible_at
-        else None,
+        "finalizedAt": iso(inv.finalized_at),
+        "paidAt": iso(inv.paid_at),
+        "voidedAt": iso(inv.voided_at),
+        "markedUncollectibleAt": iso(inv.marked_uncollectible_at),
     }
 
 
@@ -113,6 +116,7 @@ class InvoicesCollection(MethodView):
                 customer_id=customer_id,
                 order_id=args.get("order_id"),
                 status=args.get("status"),
+                subscription_id=args.get("subscription_id"),
             )
         return jsonify(data=[to_wire(i) for i in found[:limit]], hasMore=len(found) > limit)
 

@@ -33,7 +33,11 @@ class InvoiceSchema(CamelSchema):
     number = fields.String(
         allow_none=True, metadata={"description": "e.g. INV-2026-000001, set at finalization"}
     )
-    order_id = fields.String()
+    order_id = fields.String(allow_none=True, metadata={"description": "null on a renewal invoice"})
+    subscription_id = fields.String(allow_none=True)
+    billing_reason = fields.String(metadata={"enum": ["order", "subscription_cycle"]})
+    period_start = fields.DateTime(allow_none=True, metadata={"description": "a renewal's billed period"})
+    period_end = fields.DateTime(allow_none=True)
     customer_id = fields.String()
     currency = fields.String()
     status = fields.String(metadata={"enum": list(STATUSES)})
@@ -59,6 +63,7 @@ class InvoiceSchema(CamelSchema):
 class InvoiceListArgs(ListArgs):
     customer_id = fields.String(validate=_ID)
     order_id = fields.String(validate=_ID)
+    subscription_id = fields.String(validate=_ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 

@@ -19,6 +19,7 @@ DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE = "draft", "open", "paid", "void", "uncol
 STATUSES = (DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE)
 FINALIZE, PAY, VOID_ACTION, MARK_UNCOLLECTIBLE = "finalize", "pay", "void", "mark-uncollectible"
 SERIES = "INV"
+ORDER, SUBSCRIPTION_CYCLE = "order", "subscription_cycle"  # why the invoice exists
 
 # The actions each status allows (what `allowedActions` shows). `pay` happens by events only.
 _ALLOWED: dict[str, tuple[str, ...]] = {
@@ -38,7 +39,7 @@ def format_number(series: str, year: int, seq: int) -> str:
 @dataclass(frozen=True)
 class Invoice:
     id: str
-    order_id: str
+    order_id: str | None  # None for a subscription's renewal invoice
     customer_id: str
     currency: str
     status: str
@@ -53,6 +54,15 @@ class Invoice:
     paid_at: datetime | None = None
     voided_at: datetime | None = None
     marked_uncollectible_at: datetime | None = None
+    billing_reason: str = ORDER  # ORDER | SUBSCRIPTION_CYCLE
+    subscription_id: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    sent_at: datetime | None = None
+    sent_to: str | None = None
+    amount_refunded: int = 0
+    disputed: bool = False
+    disputed_at: datetime | None = None
 
     @property
     def total(self) -> int:

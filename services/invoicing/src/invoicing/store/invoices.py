@@ -39,6 +39,15 @@ class InvoiceRepository:
             paid_at=aware(row.paid_at),
             voided_at=aware(row.voided_at),
             marked_uncollectible_at=aware(row.marked_uncollectible_at),
+            billing_reason=row.billing_reason,
+            subscription_id=row.subscription_id,
+            period_start=aware(row.period_start),
+            period_end=aware(row.period_end),
+            sent_at=aware(row.sent_at),
+            sent_to=row.sent_to,
+            amount_refunded=row.amount_refunded,
+            disputed=row.disputed,
+            disputed_at=aware(row.disputed_at),
         )
 
     @staticmethod
@@ -64,6 +73,15 @@ class InvoiceRepository:
             "paid_at": i.paid_at,
             "voided_at": i.voided_at,
             "marked_uncollectible_at": i.marked_uncollectible_at,
+            "billing_reason": i.billing_reason,
+            "subscription_id": i.subscription_id,
+            "period_start": i.period_start,
+            "period_end": i.period_end,
+            "sent_at": i.sent_at,
+            "sent_to": i.sent_to,
+            "amount_refunded": i.amount_refunded,
+            "disputed": i.disputed,
+            "disputed_at": i.disputed_at,
         }
 
     def add(self, invoice: Invoice) -> bool:
@@ -107,6 +125,7 @@ class InvoiceRepository:
         customer_id: str | None,
         order_id: str | None,
         status: str | None,
+        subscription_id: str | None = None,
     ) -> list[Invoice]:
         stmt = select(invoices).order_by(invoices.c.id).limit(limit)
         if starting_after:
@@ -117,6 +136,8 @@ class InvoiceRepository:
             stmt = stmt.where(invoices.c.order_id == order_id)
         if status:
             stmt = stmt.where(invoices.c.status == status)
+        if subscription_id:
+            stmt = stmt.where(invoices.c.subscription_id == subscription_id)
         return [self._from_row(r) for r in self.session.execute(stmt)]
 
 
