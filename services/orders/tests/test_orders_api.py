@@ -114,13 +114,15 @@ def test_an_order_is_priced_by_the_server_with_tax_and_coupon(
     )
     assert (o["subtotal"], o["discountTotal"], o["taxTotal"], o["total"]) == (5997, 750, 1049, 6296)
     assert {s["step"] for s in o["trace"]} >= {"line.subtotal", "coupon.discount", "line.tax"}
-    [event] = outbox(app, "billing.OrderCreated.v1")
+    [event] = outbox(app, "billing.OrderCreated.v2")
     assert (event["id"], event["total"], event["taxTotal"], event["lines"][0]["tax"]) == (
         o["id"],
         6296,
         1049,
         1049,
     )
+    # v2 carries the coupon's terms, so a subscription can apply them again without calling back
+    assert event["coupon"]["percentOff"] == "12.5" and event["billingCycle"] is None
     assert client.get(f"/api/v1/Orders/{o['id']}", headers=admin).json["total"] == 6296
 
 

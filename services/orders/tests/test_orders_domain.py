@@ -185,8 +185,8 @@ def test_zero_total_order_is_paid_at_once() -> None:
         customer_id="cus_1",
         priced=priced,
         now=NOW,
-        billing_cycle_id=None,
-        coupon_id="cpn_1",
+        billing_cycle=None,
+        coupon=coupon(percent_off=Decimal("100")),
         metadata={},
     )
     assert order.status == rules.PAID and [e.name for e in events] == ["OrderCreated", "OrderPaid"]
@@ -199,8 +199,8 @@ def test_order_state_machine() -> None:
         customer_id="cus_1",
         priced=run([Item("prod_a", 2, None)]),
         now=NOW,
-        billing_cycle_id=None,
-        coupon_id=None,
+        billing_cycle=None,
+        coupon=None,
         metadata={},
     )
     assert order.status == "draft" and order.allowed_actions == ["pay", "cancel"]

@@ -133,6 +133,7 @@ class OrdersCollection(MethodView):
         catalog = CatalogRepository(uow.session)
         code, cycle_id = body.get("coupon_code"), body.get("billing_cycle_id")
         coupon = catalog.coupon_by_code(code) if code else None
+        cycle = catalog.billing_cycle(cycle_id) if cycle_id else None
         priced = price(
             items=items,
             currency=catalog.currency(body["currency"]),
@@ -141,7 +142,7 @@ class OrdersCollection(MethodView):
             buyer=buyer,
             tax_rules=catalog.tax_rules_for(buyer.country) if buyer.country else [],
             billing_cycle_id=cycle_id,
-            billing_cycle=catalog.billing_cycle(cycle_id) if cycle_id else None,
+            billing_cycle=cycle,
             coupon_code=code,
             coupon=coupon,
             may_override_price=p.has("orders:price_override"),
@@ -152,8 +153,8 @@ class OrdersCollection(MethodView):
             customer_id=customer_id,
             priced=priced,
             now=now,
-            billing_cycle_id=cycle_id,
-            coupon_id=coupon.id if coupon else None,
+            billing_cycle=cycle,
+            coupon=coupon,
             metadata=body.get("metadata") or {},
         )
         if coupon is not None and not catalog.redeem_coupon(

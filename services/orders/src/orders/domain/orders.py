@@ -13,6 +13,8 @@ from typing import Any
 from billing_shared.errors import Problem
 from billing_shared.events.domain import DomainEvent
 from billing_shared.pricing import PricedOrder
+from orders.domain.catalog import BillingCycle, Coupon
+from orders.domain.decimals import canonical
 
 DRAFT, PAID, PARTIALLY_REFUNDED, REFUNDED, CANCELLED = (
     "draft",
@@ -75,14 +77,34 @@ class Order:
         }
 
 
+def recurring_terms(cycle: BillingCycle | None, coupon: Coupon | None) -> dict[str, Any]:
+    """What OrderCreated v2 adds: the cycle's interval and the coupon's terms, so the subscription a
+    paid recurring order starts can price its renewals by the same rule without calling back."""
+    return {
+        "billingCycle": None
+        if cycle is None
+        else {"id": cycle.id, "intervalUnit": cycle.interval_unit, "intervalCount": cycle.interval_count},
+        "coupon": None
+        if coupon is None
+        else {
+            "code": coupon.code,
+            "percentOff": None if coupon.percent_off is None else canonical(coupon.percent_off),
+            "amountOff": coupon.amount_off,
+            "productIds": coupon.product_ids,
+            "duration": coupon.duration,
+            "durationInCycles": coupon.duration_in_cycles,
+        },
+    }
+
+
 def create(
     *,
     order_id: str,
     customer_id: str,
     priced: PricedOrder,
     now: datetime,
-    billing_cycle_id: str | None,
-    coupon_id: str | None,
+    billing_cycle: BillingCycle | None,
+    coupon: Coupon | None,
     metadata: dict[str, str],
 ) -> tuple[Order, list[DomainEvent]]:
     """A new order. One whose total is 0 needs no payment: it is paid at once."""
@@ -94,12 +116,13 @@ def create(
         priced=priced,
         created_at=now,
         updated_at=now,
-        billing_cycle_id=billing_cycle_id,
-        coupon_id=coupon_id,
+        billing_cycle_id=billing_cycle.id if billing_cycle else None,
+        coupon_id=coupon.id if coupon else None,
         coupon_code=priced.coupon_code,
         metadata=dict(metadata),
     )
-    events = [DomainEvent("OrderCreated", order.id, order.event_data())]
+    data = order.event_data() | recurring_terms(billing_cycle, coupon)
+    events = [DomainEvent("OrderCreated", order.id, data, version=2)]
     if order.total == 0:
         order, paid = mark_paid(order, payment_intent_id=None, amount=0, now=now)
         events += paid
