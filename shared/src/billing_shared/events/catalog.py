@@ -32,6 +32,7 @@ EVENT_TOPICS: dict[str, str] = {
     "InvoicePaid": TOPIC_INVOICES,
     "InvoiceVoided": TOPIC_INVOICES,
     "InvoiceMarkedUncollectible": TOPIC_INVOICES,
+    "InvoicePaymentRequested": TOPIC_INVOICES,
     "SubscriptionCreated": TOPIC_SUBSCRIPTIONS,
     "SubscriptionRenewed": TOPIC_SUBSCRIPTIONS,
     "SubscriptionCancelled": TOPIC_SUBSCRIPTIONS,
