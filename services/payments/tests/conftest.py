@@ -77,14 +77,15 @@ def know_order(app: Flask) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture()
 def outbox(app: Flask) -> Callable[[str], list[dict[str, Any]]]:
-    """The data of every event of one name in the outbox, in order: `outbox("PaymentSucceeded")`."""
+    """The data of every event of one name in the outbox, in order: `outbox("PaymentSucceeded")`.
+    Payments publishes its events as v2 (`outbox(name, version=1)` would find none)."""
 
-    def read(name: str) -> list[dict[str, Any]]:
+    def read(name: str, version: int = 2) -> list[dict[str, Any]]:
         db = app.extensions["billing_db"]
         with db.engine.connect() as conn:
             rows = conn.execute(
                 select(kit.outbox.c.data)
-                .where(kit.outbox.c.type == f"billing.{name}.v1")
+                .where(kit.outbox.c.type == f"billing.{name}.v{version}")
                 .order_by(kit.outbox.c.id)
             )
             return [json.loads(r.data) for r in rows]

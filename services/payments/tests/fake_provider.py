@@ -55,6 +55,7 @@ class FakeProvider:
     down: bool = False
     lose_answers: int = 0  # this many calls do their work, then "time out" before answering
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, idempotency key or ref)
+    off_session_keys: dict[str, bool] = field(default_factory=dict)  # create key -> off_session sent
     charges_by_ref: dict[str, Charge] = field(default_factory=dict)
     _answers: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,8 +93,11 @@ class FakeProvider:
         metadata: dict[str, str],
         return_url: str | None,
         capture_method: str,
+        off_session: bool = False,
     ) -> ProviderIntent:
         self._enter("create_intent", idempotency_key)
+        with self._lock:
+            self.off_session_keys[idempotency_key] = off_session
 
         def make() -> ProviderIntent | ProviderError:
             if payment_method_token == "tok_refused":

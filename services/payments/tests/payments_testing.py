@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from billing_shared.events.envelope import Envelope
-from payments.handlers import HANDLERS
+from payments.handlers import handlers
 
 
 def order_event(name: str, data: dict[str, Any]) -> Envelope:
@@ -25,9 +25,22 @@ def order_event(name: str, data: dict[str, Any]) -> Envelope:
     )
 
 
+def invoice_event(name: str, data: dict[str, Any], *, event_id: str | None = None) -> Envelope:
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        type=f"billing.{name}.v1",
+        source="/invoicing",
+        subject=data["invoiceId"],
+        time=datetime.now(UTC).isoformat(),
+        dataschema="",
+        key=data["invoiceId"],
+        data=data,
+    )
+
+
 def deliver(app: Flask, event: Envelope) -> None:
     """Apply an event as the worker would (the inbox aside)."""
     db = app.extensions["billing_db"]
     with db.unit_of_work() as uow:
-        HANDLERS[event.name](uow, event)
+        handlers(app.extensions["payments_flows"])[event.name](uow, event)
         uow.commit()

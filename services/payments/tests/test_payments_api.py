@@ -67,7 +67,15 @@ def test_an_order_is_paid_with_a_card(
     assert (pi["status"], pi["amount"], pi["currency"], pi["gatewayId"]) == ("succeeded", 6296, "GBP", "test")
     assert pi["allowedActions"] == ["refund"] and pi["gatewayReference"] and pi["clientSecret"]
     assert (pi["failureCode"], pi["failureMessage"], pi["nextAction"]) == (None, None, None)
+    assert (pi["orderId"], pi["invoiceId"], pi["subscriptionId"], pi["attempt"], pi["offSession"]) == (
+        order["id"],
+        None,
+        None,
+        None,
+        False,
+    )
     assert fake.calls_of("create_intent") == [f"{pi['id']}:create"]
+    assert fake.off_session_keys == {f"{pi['id']}:create": False}
     [charge] = fake.charges_by_ref.values()
     assert charge.metadata == {
         "paymentIntentId": pi["id"],
@@ -80,13 +88,21 @@ def test_an_order_is_paid_with_a_card(
         order["id"],
         order["customerId"],
     )
-    [paid] = outbox("PaymentSucceeded")
-    assert (paid["id"], paid["orderId"], paid["amount"], paid["gatewayReference"]) == (
-        pi["id"],
-        order["id"],
-        6296,
-        pi["gatewayReference"],
-    )
+    [paid] = outbox("PaymentSucceeded")  # v2 for every intent: an order's carries its token
+    assert paid == {
+        "id": pi["id"],
+        "orderId": order["id"],
+        "customerId": order["customerId"],
+        "amount": 6296,
+        "currency": "GBP",
+        "gatewayId": "test",
+        "gatewayReference": pi["gatewayReference"],
+        "invoiceId": None,
+        "subscriptionId": None,
+        "attempt": None,
+        "paymentMethodToken": "tok_visa",
+    }
+    assert outbox("PaymentSucceeded", version=1) == []
     got = client.get(f"/api/v1/PaymentIntents/{pi['id']}", headers=admin)
     assert got.status_code == 200 and got.json == pi and got.headers["ETag"] == f'"{pi["version"]}"'
     listed = client.get(f"/api/v1/PaymentIntents?orderId={order['id']}&status=succeeded", headers=admin).json

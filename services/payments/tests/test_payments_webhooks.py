@@ -205,6 +205,8 @@ def test_a_dispute_raises_payment_disputed_once(
         "customerId": order["customerId"],
         "amount": order["total"],
         "currency": order["currency"],
+        "invoiceId": None,
+        "subscriptionId": None,
     }
 
 

@@ -76,7 +76,7 @@ def test_worker_projects_orders_and_publishes_payment_events(
         assert r is not None and r.status_code == 201 and r.json["status"] == "succeeded", r and r.json
         records = tail.collect({r.json["id"]}, 2, timeout=20)
         types = [Envelope.from_kafka(x.key, x.headers, x.value).type for x in records]
-        assert types == ["billing.PaymentIntentCreated.v1", "billing.PaymentSucceeded.v1"]
+        assert types == ["billing.PaymentIntentCreated.v2", "billing.PaymentSucceeded.v2"]
         assert client.post("/api/v1/PaymentIntents", json=body, headers=admin).status_code == 409
     finally:
         worker.send_signal(signal.SIGTERM)

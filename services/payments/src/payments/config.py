@@ -35,6 +35,11 @@ class PaymentsSettings(CommonSettings):
     recovery_interval_seconds: float = Field(
         default=10.0, gt=0, validation_alias="PAYMENTS_RECOVERY_INTERVAL_SECONDS"
     )
+    # How often the worker looks for renewal charges (InvoicePaymentRequested) recorded and not yet
+    # sent to the gateway: the longest a renewal charge waits before its provider call starts.
+    off_session_interval_seconds: float = Field(
+        default=0.5, gt=0, le=60, validation_alias="PAYMENTS_OFF_SESSION_INTERVAL_SECONDS"
+    )
 
     # The built-in test payment gateway (its own HTTP app); never enabled in production.
     test_psp_url: str = Field(default="http://127.0.0.1:8190", validation_alias="TEST_PSP_URL")

@@ -13,6 +13,11 @@ held that long would block every other writer of the row), and it must never cha
 A call whose answer was lost (provider unreachable, process killed) leaves the row waiting; the
 worker drives it again later with the same key (`recover`). The provider answers a repeated key
 with the first call's result, so the worst a crash can do is delay an answer.
+
+A renewal invoice's off-session charge (InvoicePaymentRequested) follows the same protocol: the
+event's handler records the intent in the consumer's transaction (with the inbox entry), unclaimed;
+the worker's `charge_off_session` loop claims, calls (`off_session=True`) and applies it moments
+later, and `recover` drives it if that process dies mid-call.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.errors import Problem
@@ -53,7 +58,20 @@ def provider_key(row_id: str, action: str) -> str:
 
 
 def metadata_of(intent: PaymentIntent) -> dict[str, str]:
-    return {"paymentIntentId": intent.id, "orderId": intent.order_id, "customerId": intent.customer_id}
+    if intent.order_id is not None:
+        return {"paymentIntentId": intent.id, "orderId": intent.order_id, "customerId": intent.customer_id}
+    return {
+        "paymentIntentId": intent.id,
+        "invoiceId": intent.invoice_id or "",
+        "subscriptionId": intent.subscription_id or "",
+        "attempt": str(intent.attempt or ""),
+        "customerId": intent.customer_id,
+    }
+
+
+# The failure code of a renewal intent whose gateway is not configured in this environment: it is
+# recorded failed at once (no provider was called, no money can have moved).
+GATEWAY_NOT_CONFIGURED = "gateway_not_configured"
 
 
 class CallPending(Exception):
@@ -128,6 +146,7 @@ class Flows:
                 metadata=metadata_of(intent),
                 return_url=intent.return_url,
                 capture_method=intent.capture_method,
+                off_session=intent.off_session,
             ),
         )
 
@@ -186,7 +205,12 @@ class Flows:
     def recover_intent(self, intent_id: str) -> None:
         """The worker's drive of a call whose answer was lost: same key, so the same call; then a
         fresh read, because a provider replays a repeated key's *first* answer, not today's state."""
-        if not self.claim_intent(intent_id, idle=self.settings.retry_after_seconds):
+        self.drive_intent(intent_id, idle=self.settings.retry_after_seconds)
+
+    def drive_intent(self, intent_id: str, *, idle: float) -> None:
+        """Claim (if no call is in flight and the last ended `idle` seconds ago, or the one in flight
+        is stale), call under the row's provider key, apply; then refresh a non-final answer."""
+        if not self.claim_intent(intent_id, idle=idle):
             return
         with self.db.unit_of_work(write=False) as uow:
             intent = IntentRepository(uow.session).get(intent_id)
@@ -204,7 +228,7 @@ class Flows:
                     "could not refresh a recovered intent",
                     extra={"payment_intent": intent_id, "error": str(exc)},
                 )
-        log.info("payment intent recovered", extra={"payment_intent": intent_id, "status": after.status})
+        log.info("payment intent driven", extra={"payment_intent": intent_id, "status": after.status})
 
     def refresh(self, intent: PaymentIntent) -> PaymentIntent:
         """Bring a non-final intent up to the provider's current state (retrieve is read-only)."""
@@ -222,6 +246,75 @@ class Flows:
                     uow.emit(e)
             uow.commit()
         return after
+
+    # -- renewal invoices: off-session charges ------------------------------------------------------
+
+    def record_renewal(self, uow: UnitOfWork, data: dict[str, Any]) -> PaymentIntent | None:
+        """Step 1 for InvoicePaymentRequested, in the consumer's transaction: one intent per
+        (invoice, attempt), its provider call not yet claimed. A repeated request (a redelivery, a
+        replay, another event id for the same invoice and attempt) records nothing: None."""
+        now = datetime.now(UTC)
+        intent, events = rules.create_renewal(
+            intent_id=new_id("pi"),
+            invoice_id=data["invoiceId"],
+            subscription_id=data["subscriptionId"],
+            attempt=data["attempt"],
+            customer_id=data["customerId"],
+            amount=data["amount"],
+            currency=data["currency"],
+            gateway_id=data["gatewayId"],
+            payment_method_token=data["paymentMethodToken"],
+            now=now,
+        )
+        repo = IntentRepository(uow.session)
+        if not repo.add_unless_invoice_attempt_exists(intent):
+            existing = repo.for_invoice_attempt(intent.invoice_id or "", intent.attempt or 0)
+            if existing is not None and (existing.amount, existing.currency, existing.customer_id) != (
+                intent.amount,
+                intent.currency,
+                intent.customer_id,
+            ):
+                log.warning(
+                    "renewal charge requested again with other data; the first request stands",
+                    extra={
+                        "invoice": intent.invoice_id,
+                        "attempt": intent.attempt,
+                        "payment_intent": existing.id,
+                    },
+                )
+            return None
+        for e in events:
+            uow.emit(e)
+        if intent.gateway_id not in self.providers:
+            # Nothing here can call that gateway: say so now (no provider was called, no money
+            # moved) rather than leave the invoice waiting for a charge that cannot happen.
+            after, failed = rules.refused(
+                intent,
+                code=GATEWAY_NOT_CONFIGURED,
+                message=f"Gateway '{intent.gateway_id}' is not configured in this environment.",
+                now=now,
+            )
+            repo.save(after, intent.version, call_done=True)
+            for e in failed:
+                uow.emit(e)
+            return after
+        return intent
+
+    def charge_off_session(self, limit: int = 50) -> int:
+        """Steps 2 and 3 for renewal intents recorded and never sent: claimed at once (idle 0),
+        called off-session, applied. The worker runs this every `off_session_interval_seconds`;
+        a call whose answer is lost is left to `recover`, like any other."""
+        with self.db.unit_of_work(write=False) as uow:
+            due = IntentRepository(uow.session).never_called(limit=limit)
+        for iid in due:
+            try:
+                self.drive_intent(iid, idle=0.0)
+            except (CallPending, Problem) as exc:
+                log.warning(
+                    "off-session charge not completed; will retry",
+                    extra={"payment_intent": iid, "error": str(exc)},
+                )
+        return len(due)
 
     # -- capture and cancel --------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""The payments worker: publishes its outbox, keeps the order projection current, and drives
-again every provider call whose answer was lost (see `payments.flows`)."""
+"""The payments worker: publishes its outbox, keeps the order projection current, records the
+renewal charges invoicing asks for and makes them off-session, and drives again every provider call
+whose answer was lost (see `payments.flows`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from billing_shared.logs import configure_logging
 from billing_shared.worker import run_worker
 from payments.config import PaymentsSettings
 from payments.flows import Flows
-from payments.handlers import HANDLERS, TOPICS
+from payments.handlers import TOPICS, handlers
 from payments.providers import registry
 from payments.store.database import open_database
 
@@ -20,9 +21,13 @@ def main(settings: PaymentsSettings | None = None) -> None:
     run_worker(
         settings=s,
         db=db,
-        handlers=HANDLERS,
+        handlers=handlers(flows),
         topics=TOPICS,
         health_port=s.worker_health_port,
         health_host=s.host,
-        periodic=[(s.recovery_interval_seconds, flows.recover)],
+        periodic=[
+            (s.recovery_interval_seconds, flows.recover),
+            # renewal charges recorded by InvoicePaymentRequested: called within this interval
+            (s.off_session_interval_seconds, flows.charge_off_session),
+        ],
     )

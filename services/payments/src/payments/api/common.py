@@ -62,6 +62,10 @@ def intent_wire(i: PaymentIntent) -> dict[str, Any]:
     return {
         "id": i.id,
         "orderId": i.order_id,
+        "invoiceId": i.invoice_id,
+        "subscriptionId": i.subscription_id,
+        "attempt": i.attempt,
+        "offSession": i.off_session,
         "customerId": i.customer_id,
         "amount": i.amount,
         "currency": i.currency,

@@ -156,7 +156,7 @@ class IntentsCollection(MethodView):
     @blp.response(200, IntentListSchema)
     @blp.doc(security=BEARER)
     def get(self, args: dict[str, Any]) -> Response:
-        """List payment intents, oldest first; filter by `orderId` and `status`."""
+        """List payment intents, oldest first; filter by `orderId`, `invoiceId` and `status`."""
         limit = args["limit"]
         with db().unit_of_work(write=False) as uow:
             found = IntentRepository(uow.session).page(
@@ -165,6 +165,7 @@ class IntentsCollection(MethodView):
                 customer_id=only_own_customer(),
                 order_id=args.get("order_id"),
                 status=args.get("status"),
+                invoice_id=args.get("invoice_id"),
             )
         return jsonify(data=[intent_wire(i) for i in found[:limit]], hasMore=len(found) > limit)
 

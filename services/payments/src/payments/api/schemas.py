@@ -39,7 +39,15 @@ class NextActionSchema(CamelSchema):
 
 class IntentSchema(CamelSchema):
     id = fields.String()
-    order_id = fields.String()
+    order_id = fields.String(allow_none=True, metadata={"description": "null for a renewal charge"})
+    invoice_id = fields.String(
+        allow_none=True, metadata={"description": "the renewal invoice this charge pays; null for an order's"}
+    )
+    subscription_id = fields.String(allow_none=True)
+    attempt = fields.Integer(
+        allow_none=True, metadata={"description": "renewal charge attempt: 1, then 2.. for retries"}
+    )
+    off_session = fields.Boolean(metadata={"description": "charged without the customer present"})
     customer_id = fields.String()
     amount = fields.Integer()
     currency = fields.String()
@@ -62,6 +70,7 @@ class IntentSchema(CamelSchema):
 
 class IntentListArgs(ListArgs):
     order_id = fields.String(validate=_ID)
+    invoice_id = fields.String(validate=_ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
@@ -83,7 +92,7 @@ class RefundCreateSchema(CamelSchema):
 class RefundSchema(CamelSchema):
     id = fields.String()
     payment_intent_id = fields.String()
-    order_id = fields.String()
+    order_id = fields.String(allow_none=True)
     customer_id = fields.String()
     amount = fields.Integer()
     currency = fields.String()

@@ -7,6 +7,11 @@ States (the provider adapters map theirs onto these):
              │                       │                │               │
              └───────────────────────┴────────────────┴───────────────┴─► failed | canceled
 
+An intent pays either an order (`order_id`, created through the API with the payer present) or a
+subscription's renewal invoice (`invoice_id`, `subscription_id`, `attempt`; `order_id` None),
+created from InvoicePaymentRequested and charged *off-session*: nobody is there to complete 3DS, so
+a provider asking for authentication fails the intent with `authentication_required`.
+
 Nothing leaves `succeeded` but refunds (and a dispute flag). `failed` and `canceled` are final for
 our API; the one exception is a success the provider reports for a failed intent (the customer
 completed the payment with the provider after all): money moved, so the record says so.
@@ -59,10 +64,22 @@ class NextActionView:
     url: str
 
 
+# Off-session there is no payer to authenticate: a provider asking for it is a failure.
+AUTHENTICATION_REQUIRED = "authentication_required"
+AUTHENTICATION_REQUIRED_MESSAGE = (
+    "The card issuer asks for the customer's authentication (3D Secure), which an automatic "
+    "renewal charge cannot complete. The customer needs to pay, or update the payment method."
+)
+# The API client recorded on intents created from InvoicePaymentRequested.
+INVOICING_CLIENT = "billing:invoicing"
+# The versions of the events payments publishes (v2: an intent may pay a renewal invoice).
+EVENT_VERSION = 2
+
+
 @dataclass(frozen=True)
 class PaymentIntent:
     id: str
-    order_id: str
+    order_id: str | None
     customer_id: str
     amount: int
     currency: str
@@ -83,6 +100,10 @@ class PaymentIntent:
     disputed: bool = False
     provider_pending: bool = True
     idempotency_key: str | None = None
+    invoice_id: str | None = None
+    subscription_id: str | None = None
+    attempt: int | None = None
+    off_session: bool = False
     version: int = 1
 
     @property
@@ -115,6 +136,10 @@ class PaymentIntent:
             "amount": self.amount,
             "currency": self.currency,
         }
+
+    def links(self) -> dict[str, Any]:
+        """What a renewal charge pays (all None for an order's payment)."""
+        return {"invoiceId": self.invoice_id, "subscriptionId": self.subscription_id}
 
 
 # -- before any money moves ------------------------------------------------------------------
@@ -189,8 +214,53 @@ def create(
         created_at=now,
         updated_at=now,
     )
-    data = intent.event_base() | {"status": intent.status, "gatewayId": gateway_id}
-    return intent, [DomainEvent("PaymentIntentCreated", intent.id, data)]
+    return intent, [_created_event(intent)]
+
+
+def _created_event(intent: PaymentIntent) -> DomainEvent:
+    data = (
+        intent.event_base()
+        | {"status": intent.status, "gatewayId": intent.gateway_id}
+        | intent.links()
+        | {"attempt": intent.attempt, "offSession": intent.off_session}
+    )
+    return DomainEvent("PaymentIntentCreated", intent.id, data, version=EVENT_VERSION)
+
+
+def create_renewal(
+    *,
+    intent_id: str,
+    invoice_id: str,
+    subscription_id: str,
+    attempt: int,
+    customer_id: str,
+    amount: int,
+    currency: str,
+    gateway_id: str,
+    payment_method_token: str,
+    now: datetime,
+) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """A renewal invoice's off-session charge (InvoicePaymentRequested), before the provider has
+    heard of it. The invoicing service decided the amount; there is no order and no payer."""
+    intent = PaymentIntent(
+        id=intent_id,
+        order_id=None,
+        customer_id=customer_id,
+        amount=amount,
+        currency=currency,
+        status=REQUIRES_PAYMENT_METHOD,
+        gateway_id=gateway_id,
+        capture_method="automatic",
+        payment_method_token=payment_method_token,
+        client_id=INVOICING_CLIENT,
+        created_at=now,
+        updated_at=now,
+        invoice_id=invoice_id,
+        subscription_id=subscription_id,
+        attempt=attempt,
+        off_session=True,
+    )
+    return intent, [_created_event(intent)]
 
 
 # -- the provider's answers --------------------------------------------------------------------
@@ -199,19 +269,25 @@ def create(
 def _outcome_events(before: PaymentIntent, after: PaymentIntent) -> list[DomainEvent]:
     if after.status == before.status:
         return []
+    common = after.links() | {"attempt": after.attempt, "paymentMethodToken": after.payment_method_token}
     if after.status == SUCCEEDED:
-        data = after.event_base() | {
-            "gatewayId": after.gateway_id,
-            "gatewayReference": after.gateway_reference or "",
-        }
-        return [DomainEvent("PaymentSucceeded", after.id, data)]
+        data = (
+            after.event_base()
+            | {"gatewayId": after.gateway_id, "gatewayReference": after.gateway_reference or ""}
+            | common
+        )
+        return [DomainEvent("PaymentSucceeded", after.id, data, version=EVENT_VERSION)]
     if after.status == FAILED:
-        data = after.event_base() | {
-            "gatewayId": after.gateway_id,
-            "failureCode": after.failure_code,
-            "failureMessage": after.failure_message,
-        }
-        return [DomainEvent("PaymentFailed", after.id, data)]
+        data = (
+            after.event_base()
+            | {
+                "gatewayId": after.gateway_id,
+                "failureCode": after.failure_code,
+                "failureMessage": after.failure_message,
+            }
+            | common
+        )
+        return [DomainEvent("PaymentFailed", after.id, data, version=EVENT_VERSION)]
     return []
 
 
@@ -249,6 +325,15 @@ def apply_answer(
             "client_secret": answer.client_secret,
         }
     status = answer.status if answer.status in STATUSES else intent.status
+    if status == REQUIRES_ACTION and intent.off_session:
+        # Nobody is there to authenticate: the charge cannot complete, say why.
+        status = FAILED
+        answer = replace(
+            answer,
+            failure_code=AUTHENTICATION_REQUIRED,
+            failure_message=AUTHENTICATION_REQUIRED_MESSAGE,
+            next_action=None,
+        )
     if not may_move(intent.status, status):
         if not changes:
             return intent, []
@@ -309,8 +394,8 @@ def mark_disputed(
     if intent.disputed or intent.status != SUCCEEDED:
         return intent, []
     after = replace(intent, disputed=True, updated_at=now, version=intent.version + 1)
-    data = after.event_base() | {"amount": amount if amount and amount > 0 else intent.amount}
-    return after, [DomainEvent("PaymentDisputed", intent.id, data)]
+    data = after.event_base() | {"amount": amount if amount and amount > 0 else intent.amount} | after.links()
+    return after, [DomainEvent("PaymentDisputed", intent.id, data, version=EVENT_VERSION)]
 
 
 # -- what a client may ask -----------------------------------------------------------------------

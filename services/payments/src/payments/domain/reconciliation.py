@@ -134,7 +134,8 @@ def compare(
             if order_id:
                 by_order[order_id].add(c.reference)
     for i in ours_of_day:
-        if i.status in (SUCCEEDED, REQUIRES_CAPTURE) and i.gateway_reference:
+        # a renewal charge has no order (one intent per invoice and attempt is the database's rule)
+        if i.status in (SUCCEEDED, REQUIRES_CAPTURE) and i.gateway_reference and i.order_id:
             by_order[i.order_id].add(i.gateway_reference)
     for order_id, refs in sorted(by_order.items()):
         if len(refs) > 1:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
-from payments.domain.intents import PaymentIntent
+from payments.domain.intents import EVENT_VERSION, PaymentIntent
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
 STATUSES = (PENDING, SUCCEEDED, FAILED)
@@ -23,7 +23,7 @@ REASONS = ("requested_by_customer", "duplicate", "fraudulent")
 class Refund:
     id: str
     payment_intent_id: str
-    order_id: str
+    order_id: str | None  # None for a refund of a renewal invoice's charge
     customer_id: str
     amount: int
     currency: str
@@ -131,8 +131,8 @@ def refunded_event(intent: PaymentIntent, refund: Refund) -> DomainEvent:
         "amount": refund.amount,
         "amountRefunded": intent.amount_refunded,
         "currency": intent.currency,
-    }
-    return DomainEvent("PaymentRefunded", intent.id, data)
+    } | intent.links()
+    return DomainEvent("PaymentRefunded", intent.id, data, version=EVENT_VERSION)
 
 
 def provider_refunded(

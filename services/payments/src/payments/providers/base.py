@@ -106,6 +106,10 @@ class PaymentProvider(Protocol):
         metadata: dict[str, str],
         return_url: str | None,
         capture_method: str,  # "automatic" | "manual"
+        # True: charged without the customer present (a saved method, a renewal). Nobody can do
+        # 3DS: the provider declines (or answers requires_action, which payments records as
+        # failed with `authentication_required`).
+        off_session: bool = False,
     ) -> ProviderIntent: ...
 
     def retrieve(self, reference: str) -> ProviderIntent: ...

@@ -279,8 +279,11 @@ class StripeProvider:
         metadata: dict[str, str],
         return_url: str | None,
         capture_method: str,
+        off_session: bool = False,
     ) -> ProviderIntent:
-        """Create and confirm a PaymentIntent in one call."""
+        """Create and confirm a PaymentIntent in one call. Off-session (a renewal with a saved
+        method, nobody present), Stripe is told so (`off_session`, `confirm`): a card that needs
+        authentication is then declined with `authentication_required` instead of asking for 3DS."""
         params: PaymentIntentCreateParams = {
             "amount": to_stripe_amount(amount, currency),
             "currency": currency.lower(),
@@ -291,7 +294,9 @@ class StripeProvider:
             "metadata": {str(k): str(v) for k, v in metadata.items()},
             "expand": ["payment_method"],
         }
-        if return_url:
+        if off_session:
+            params["off_session"] = True  # with "confirm": True above, as Stripe requires
+        if return_url and not off_session:
             params["return_url"] = return_url
         else:
             # without a return_url Stripe refuses to confirm for methods that may redirect: offer none

@@ -148,6 +148,7 @@ class TestGatewayProvider:
         metadata: dict[str, str],
         return_url: str | None,
         capture_method: str,
+        off_session: bool = False,
     ) -> ProviderIntent:
         body: dict[str, Any] = {
             "amount": amount,
@@ -158,6 +159,8 @@ class TestGatewayProvider:
         }
         if return_url:
             body["returnUrl"] = return_url
+        if off_session:
+            body["offSession"] = True  # only when set: an on-session body stays what it always was
         return _intent(self._call("POST", "/v1/charges", body=body, idempotency_key=idempotency_key))
 
     def retrieve(self, reference: str) -> ProviderIntent:

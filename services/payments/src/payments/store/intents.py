@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_shared.db.timestamps import aware
@@ -92,6 +93,10 @@ class IntentRepository:
             disputed=row.disputed,
             provider_pending=row.provider_pending,
             idempotency_key=row.idempotency_key,
+            invoice_id=row.invoice_id,
+            subscription_id=row.subscription_id,
+            attempt=row.attempt,
+            off_session=bool(row.off_session),
             version=row.version,
         )
 
@@ -117,6 +122,10 @@ class IntentRepository:
             "provider_pending": i.provider_pending,
             "client_id": i.client_id,
             "idempotency_key": i.idempotency_key,
+            "invoice_id": i.invoice_id,
+            "subscription_id": i.subscription_id,
+            "attempt": i.attempt,
+            "off_session": i.off_session,
             "version": i.version,
             "created_at": i.created_at,
             "updated_at": i.updated_at,
@@ -175,6 +184,44 @@ class IntentRepository:
         ).first()
         return self._from_row(row) if row else None
 
+    def for_invoice_attempt(self, invoice_id: str, attempt: int) -> PaymentIntent | None:
+        row = self.session.execute(
+            select(payment_intents).where(
+                payment_intents.c.invoice_id == invoice_id, payment_intents.c.attempt == attempt
+            )
+        ).first()
+        return self._from_row(row) if row else None
+
+    def add_unless_invoice_attempt_exists(self, intent: PaymentIntent) -> bool:
+        """Insert a renewal intent unless its (invoice, attempt) has one already: False then. The
+        unique index decides, in a savepoint, so a concurrent duplicate loses without aborting the
+        caller's transaction. Its provider call is not claimed: the worker makes it (never_called)."""
+        if intent.invoice_id is None or intent.attempt is None:
+            raise ValueError("a renewal intent names its invoice and attempt")
+        if self.for_invoice_attempt(intent.invoice_id, intent.attempt) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.add(intent, calling_since=None)
+        except IntegrityError:
+            return False
+        return True
+
+    def never_called(self, *, limit: int) -> list[str]:
+        """Off-session intents recorded and never sent to the provider: due at once."""
+        rows = self.session.execute(
+            select(payment_intents.c.id)
+            .where(
+                payment_intents.c.provider_pending.is_(True),
+                payment_intents.c.off_session.is_(True),
+                payment_intents.c.provider_call_at.is_(None),
+                payment_intents.c.provider_attempts == 0,
+            )
+            .order_by(payment_intents.c.id)
+            .limit(limit)
+        )
+        return [r.id for r in rows]
+
     def live_for_order(self, order_id: str) -> PaymentIntent | None:
         row = self.session.execute(
             select(payment_intents).where(
@@ -228,6 +275,7 @@ class IntentRepository:
         customer_id: str | None,
         order_id: str | None,
         status: str | None,
+        invoice_id: str | None = None,
     ) -> list[PaymentIntent]:
         stmt = select(payment_intents).order_by(payment_intents.c.id).limit(limit)
         if starting_after:
@@ -238,6 +286,8 @@ class IntentRepository:
             stmt = stmt.where(payment_intents.c.order_id == order_id)
         if status:
             stmt = stmt.where(payment_intents.c.status == status)
+        if invoice_id:
+            stmt = stmt.where(payment_intents.c.invoice_id == invoice_id)
         return [self._from_row(r) for r in self.session.execute(stmt)]
 
     def created_between(self, gateway_id: str, start: datetime, end: datetime) -> list[PaymentIntent]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 
 from billing_shared.db.tables import add_kit_tables
@@ -34,7 +35,15 @@ payment_intents = Table(
     "payment_intents",
     metadata,
     Column("id", String(40), primary_key=True),
-    Column("order_id", String(40), nullable=False, index=True),
+    # The order this intent pays; NULL for a subscription renewal invoice's off-session charge.
+    Column("order_id", String(40), nullable=True, index=True),
+    # A renewal charge (InvoicePaymentRequested): the invoice, its subscription and the attempt
+    # (1 the period's first charge, 2.. dunning retries); NULL for an order's intent.
+    Column("invoice_id", String(40), nullable=True),
+    Column("subscription_id", String(40), nullable=True),
+    Column("attempt", Integer, nullable=True),
+    # Charged without the customer present (no 3DS possible): renewal charges.
+    Column("off_session", Boolean, nullable=False, server_default=false()),
     Column("customer_id", String(40), nullable=False, index=True),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -66,6 +75,13 @@ payment_intents = Table(
     UniqueConstraint("gateway_id", "gateway_reference", name="uq_payment_intents_gateway_reference"),
 )
 Index("ix_payment_intents_request_key", payment_intents.c.client_id, payment_intents.c.idempotency_key)
+# One intent per renewal invoice and attempt: a replayed InvoicePaymentRequested makes no second one.
+Index(
+    "uq_payment_intents_invoice_attempt",
+    payment_intents.c.invoice_id,
+    payment_intents.c.attempt,
+    unique=True,
+)
 # One order has at most one live intent: the database says so, whatever races the API loses.
 Index(
     "uq_payment_intents_live_order",
@@ -86,7 +102,7 @@ refunds = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("payment_intent_id", String(40), ForeignKey("payment_intents.id"), nullable=False, index=True),
-    Column("order_id", String(40), nullable=False),
+    Column("order_id", String(40), nullable=True),  # NULL for a refund of a renewal charge
     Column("customer_id", String(40), nullable=False, index=True),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),

@@ -46,6 +46,9 @@ DECLINE_CODE = "insufficient_funds"
 DECLINE_MESSAGE = "Your card has insufficient funds."
 AUTH_FAILED_CODE = "authentication_failed"
 AUTH_FAILED_MESSAGE = "The cardholder did not complete 3D Secure authentication."
+# A 3DS card charged off-session (offSession: true): nobody is there to authenticate.
+AUTH_REQUIRED_CODE = "authentication_required"
+AUTH_REQUIRED_MESSAGE = "This card requires authentication, which an off-session payment cannot do."
 
 
 class CardError(ValueError):

@@ -161,12 +161,19 @@ class TestPsp:
             not isinstance(return_url, str) or urlsplit(return_url).scheme not in ("http", "https")
         ):
             raise ApiError(400, "invalid_return_url", "returnUrl must be an http(s) URL.", param="returnUrl")
+        off_session = body.get("offSession", False)
+        if not isinstance(off_session, bool):
+            raise ApiError(400, "invalid_off_session", "offSession is true or false.", param="offSession")
         card = self._card_of(token)
 
         charge_id = new_id("ch")
         now = int(time.time())
         status, failure_code, failure_message = "succeeded", None, None
-        if card.behaviour == cards.THREE_DS:
+        if card.behaviour == cards.THREE_DS and off_session:
+            # nobody is there to authenticate: declined, as a real provider does off-session
+            status = "failed"
+            failure_code, failure_message = cards.AUTH_REQUIRED_CODE, cards.AUTH_REQUIRED_MESSAGE
+        elif card.behaviour == cards.THREE_DS:
             status = "requires_action"
         elif card.behaviour == cards.DECLINED:
             status, failure_code, failure_message = "failed", cards.DECLINE_CODE, cards.DECLINE_MESSAGE

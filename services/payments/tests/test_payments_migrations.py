@@ -1,0 +1,80 @@
+"""The Alembic migrations build exactly the schema `store/tables.py` describes, on SQLite (the
+one-machine default) and PostgreSQL, and 0003 upgrades a database that already holds intents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, insert, select, text
+
+from billing_shared.db.migrate import upgrade
+from payments.cli import MIGRATIONS
+from payments.store.tables import metadata, payment_intents
+
+
+def differences(url: str) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(ctx, metadata))
+    finally:
+        engine.dispose()
+
+
+def test_migrations_equal_the_tables_on_postgresql(pg_database: str) -> None:
+    upgrade(MIGRATIONS, pg_database)
+    assert differences(pg_database) == []
+
+
+def test_migrations_equal_the_tables_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'payments.sqlite3'}"
+    upgrade(MIGRATIONS, url)
+    assert differences(url) == []
+
+
+def test_0003_keeps_existing_intents_and_makes_them_on_session(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'payments.sqlite3'}"
+    upgrade(MIGRATIONS, url, "0002")
+    engine = create_engine(url)
+    row = {
+        "id": "pi_1",
+        "order_id": "ord_1",
+        "customer_id": "cus_1",
+        "amount": 100,
+        "currency": "EUR",
+        "status": "succeeded",
+        "gateway_id": "test",
+        "capture_method": "automatic",
+        "payment_method_token": "tok_visa",
+        "amount_refunded": 0,
+        "disputed": False,
+        "provider_pending": False,
+        "provider_attempts": 1,
+        "client_id": "c",
+        "version": 1,
+        "created_at": "2026-11-25 00:00:00",
+        "updated_at": "2026-11-25 00:00:00",
+    }
+    with engine.begin() as conn:
+        cols = ", ".join(row)
+        conn.execute(
+            text(f"INSERT INTO payment_intents ({cols}) VALUES ({', '.join(':' + k for k in row)})"), row
+        )
+    upgrade(MIGRATIONS, url)
+    with engine.begin() as conn:
+        got = conn.execute(select(payment_intents).where(payment_intents.c.id == "pi_1")).one()
+        assert (got.order_id, got.invoice_id, got.attempt, got.off_session) == ("ord_1", None, None, False)
+        renewal = row | {
+            "id": "pi_2",
+            "order_id": None,
+            "invoice_id": "in_1",
+            "attempt": 1,
+            "off_session": True,
+        }
+        renewal |= {"created_at": got.created_at, "updated_at": got.updated_at}
+        conn.execute(insert(payment_intents).values(**renewal))
+    engine.dispose()
