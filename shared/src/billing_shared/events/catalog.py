@@ -29,6 +29,7 @@ EVENT_TOPICS: dict[str, str] = {
     "InvoiceCreated": TOPIC_INVOICES,
     "InvoiceFinalized": TOPIC_INVOICES,
     "InvoiceSent": TOPIC_INVOICES,
+    "CreditNoteIssued": TOPIC_INVOICES,
     "InvoicePaid": TOPIC_INVOICES,
     "InvoiceVoided": TOPIC_INVOICES,
     "InvoiceMarkedUncollectible": TOPIC_INVOICES,
