@@ -43,7 +43,7 @@ def test_an_order_paid_with_tok_visa_has_its_invoice_paid_with_a_number(api: Cli
     )
     assert paid["id"] == draft["id"] and re.fullmatch(r"INV-\d{4}-\d{6,}", paid["number"])
     assert paid["paymentIntentId"] == r.json()["id"] and paid["amountPaid"] == order["total"]
-    assert paid["allowedActions"] == []
+    assert paid["allowedActions"] == ["send"]
     assert api.call("POST", f"/Invoices/{paid['id']}/void").status_code == 409
     eventually(
         lambda: api.call("GET", f"/Orders/{order['id']}").json()["invoiceId"] == paid["id"],

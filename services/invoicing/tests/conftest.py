@@ -13,6 +13,8 @@ import invoicing
 from billing_shared.db.migrate import upgrade
 from billing_shared.testing.tokens import TokenFactory
 from billing_shared.web.app import create_service_app
+from invoicing.api.credit_notes import blp as credit_notes_blp
+from invoicing.api.documents import blp as invoice_documents_blp
 from invoicing.api.invoices import blp as invoices_blp
 from invoicing.config import InvoicingSettings
 from invoicing.store.database import open_database
@@ -27,12 +29,17 @@ def invoicing_db_url(pg_database: str) -> str:
 
 
 @pytest.fixture()
-def app(invoicing_db_url: str, tokens: TokenFactory) -> Iterator[Flask]:
+def app(invoicing_db_url: str, tokens: TokenFactory, tmp_path: Path) -> Iterator[Flask]:
     db = open_database(invoicing_db_url)
     yield create_service_app(
-        settings=InvoicingSettings(database_url=invoicing_db_url, projection_wait_seconds=0.5),
+        settings=InvoicingSettings(
+            database_url=invoicing_db_url,
+            projection_wait_seconds=0.5,
+            var_dir=str(tmp_path / "var"),  # the .eml sink and the hosted-link secret
+            smtp_url="",  # the sink, whatever the shell exports; a test sets its own server
+        ),
         db=db,
-        blueprints=[invoices_blp],
+        blueprints=[invoices_blp, invoice_documents_blp, credit_notes_blp],
         title="Invoicing",
         verifier=tokens.verifier(),
     )

@@ -114,7 +114,7 @@ def test_payment_succeeded_finalizes_and_pays_in_one_go(
     inv = _invoice_of(client, admin, order["id"])
     assert inv["status"] == "paid" and inv["number"].startswith("INV-") and inv["number"].endswith("-000001")
     assert inv["paymentIntentId"] == paid["id"] and inv["amountPaid"] == order["total"]
-    assert inv["amountDue"] == 0 and inv["allowedActions"] == []
+    assert inv["amountDue"] == 0 and inv["allowedActions"] == ["send"]
     assert _outbox(app) == ["InvoiceCreated", "InvoiceFinalized", "InvoicePaid"]
 
 
@@ -152,7 +152,7 @@ def test_finalize_void_and_mark_uncollectible_follow_the_state_machine(
     assert bad.mimetype == "application/problem+json"
     opened = client.post(f"/api/v1/Invoices/{a}/finalize", headers=admin)
     assert opened.status_code == 200 and opened.json["status"] == "open", opened.json
-    assert opened.json["allowedActions"] == ["void", "mark-uncollectible"]
+    assert opened.json["allowedActions"] == ["void", "mark-uncollectible", "send"]
     again = client.post(f"/api/v1/Invoices/{a}/finalize", headers=admin)
     assert again.status_code == 409 and "open" in again.json["detail"]
     lost = client.post(f"/api/v1/Invoices/{a}/mark-uncollectible", headers=admin)

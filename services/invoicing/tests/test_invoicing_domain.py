@@ -41,10 +41,10 @@ def test_finalize_then_pay() -> None:
     inv = _draft()
     opened, events = rules.finalize(inv, number="INV-2026-000001", now=NOW)
     assert opened.status == rules.OPEN and opened.number == "INV-2026-000001"
-    assert opened.allowed_actions == ["void", "mark-uncollectible"]
+    assert opened.allowed_actions == ["void", "mark-uncollectible", "send"]
     assert events[0].name == "InvoiceFinalized" and events[0].data["number"] == "INV-2026-000001"
     paid, events = rules.pay(opened, payment_intent_id="pi_1", amount=inv.total, now=NOW)
-    assert paid.status == rules.PAID and paid.allowed_actions == [] and paid.amount_paid == inv.total
+    assert paid.status == rules.PAID and paid.allowed_actions == ["send"] and paid.amount_paid == inv.total
     assert events[0].name == "InvoicePaid" and events[0].data["paymentIntentId"] == "pi_1"
     again, events = rules.pay(paid, payment_intent_id="pi_1", amount=inv.total, now=NOW)
     assert again is paid and events == []

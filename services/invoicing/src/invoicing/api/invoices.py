@@ -1,4 +1,4 @@
-"""/api/v1/Invoices: the order's invoice, read, finalized, voided, written off.
+"""/api/v1/Invoices: the order's invoice, read, finalized, voided, written off, sent.
 
 Drafts are made from the order projection (OrderCreated data), never recomputed; the number is
 taken at finalization from a locked counter in the request's one transaction.
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, jsonify, make_response
+from flask import Response, current_app, jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -22,10 +22,12 @@ from billing_shared.events.domain import DomainEvent
 from billing_shared.projection import await_known
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.transaction import current_uow, transactional
-from invoicing import flows
+from invoicing import flows, sending
+from invoicing.api.access import hosted_links, party_of, settings
 from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceListSchema, InvoiceSchema
 from invoicing.domain import invoices as rules
 from invoicing.domain.invoices import Invoice
+from invoicing.mail import MailError
 from invoicing.store.invoices import InvoiceRepository, OrderProjection
 
 blp = Blueprint("invoices", __name__, url_prefix="/api/v1/Invoices", description="Invoices of orders")
@@ -36,6 +38,11 @@ _IDEMPOTENCY = [{"in": "header", "name": "Idempotency-Key", "schema": {"type": "
 def _db() -> Database:
     db: Database = current_app.extensions["billing_db"]
     return db
+
+
+def _hosted_url(inv: Invoice) -> str | None:
+    """A fresh signed link on every read of a finalized invoice; a draft has none."""
+    return None if inv.status == rules.DRAFT else hosted_links().url(inv.id, datetime.now(UTC))
 
 
 def to_wire(inv: Invoice) -> dict[str, Any]:
@@ -68,6 +75,12 @@ def to_wire(inv: Invoice) -> dict[str, Any]:
         "paidAt": iso(inv.paid_at),
         "voidedAt": iso(inv.voided_at),
         "markedUncollectibleAt": iso(inv.marked_uncollectible_at),
+        "hostedInvoiceUrl": _hosted_url(inv),
+        "sentAt": iso(inv.sent_at),
+        "sentTo": inv.sent_to,
+        "amountRefunded": inv.amount_refunded,
+        "disputed": inv.disputed,
+        "disputedAt": iso(inv.disputed_at),
     }
 
 
@@ -148,6 +161,30 @@ class InvoiceItem(MethodView):
             invoice = _visible(InvoiceRepository(uow.session).get(invoice_id), invoice_id)
         return _respond(invoice)
 
+    @requires("invoices:write")
+    @transactional
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(
+        security=_BEARER,
+        requestBody={
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["status"],
+                        "additionalProperties": False,
+                        "properties": {"status": {"type": "string", "enum": ["sent"]}},
+                    }
+                }
+            }
+        },
+    )
+    def put(self, invoice_id: str) -> Response:
+        """`{"status": "sent"}` sends the invoice, exactly as `POST /Invoices/{id}/send` does. It is
+        the only change PUT makes: any other body is a 422 naming the field."""
+        _require_sent_body(request.get_json(silent=True))
+        return _send(invoice_id)
+
 
 def _change(
     invoice_id: str, change: Callable[[Invoice, datetime], tuple[Invoice, list[DomainEvent]]]
@@ -205,3 +242,63 @@ class InvoiceMarkUncollectible(MethodView):
         """open -> uncollectible (emits InvoiceMarkedUncollectible)."""
         _require_merchant("write off")
         return _change(invoice_id, rules.mark_uncollectible)
+
+
+def _require_sent_body(body: Any) -> None:
+    if not isinstance(body, dict):
+        raise Problem(
+            422,
+            'PUT /Invoices/{id} takes the JSON body {"status": "sent"} (it only sends the invoice).',
+            errors=[FieldError("status", 'required: "sent"')],
+        )
+    other = sorted(k for k in body if k != "status")
+    if other:
+        raise Problem(
+            422,
+            f"PUT /Invoices/{{id}} only sets status to sent; it cannot change {', '.join(other)}.",
+            errors=[FieldError(k, "cannot be changed") for k in other],
+        )
+    if body.get("status") != "sent":
+        raise Problem(
+            422,
+            'The only status PUT sets is "sent"; finalize, void and mark-uncollectible have their own POSTs.',
+            errors=[FieldError("status", 'must be "sent"')],
+        )
+
+
+def _send(invoice_id: str) -> Response:
+    """Refuse what cannot be sent (nothing changes), e-mail it with no transaction open, then
+    record the sending in the request's transaction (see invoicing.sending for why that order)."""
+    _require_merchant("send")
+    with _db().unit_of_work(write=False) as uow:
+        invoice = _visible(InvoiceRepository(uow.session).get(invoice_id), invoice_id)
+        party = party_of(uow.session, invoice.customer_id)
+    check_if_match(invoice.version)
+    rules.check_sendable(invoice)
+    if not party.buyer.email:
+        raise Problem(
+            409,
+            f"Invoice '{invoice.id}' cannot be sent: no e-mail address is known for customer "
+            f"'{invoice.customer_id}' yet.",
+            extra={"status": invoice.status},
+        )
+    try:
+        mail = sending.deliver(invoice, party, settings(), hosted_links().url(invoice.id, datetime.now(UTC)))
+    except MailError as exc:
+        raise Problem(
+            502, f"The invoice e-mail could not be delivered: {exc}; nothing was recorded."
+        ) from None
+    return _respond(sending.record(current_uow(), invoice.id, party.buyer.email, mail, datetime.now(UTC)))
+
+
+@blp.route("/<string:invoice_id>/send")
+class InvoiceSend(MethodView):
+    @requires("invoices:write")
+    @transactional
+    @blp.response(200, InvoiceSchema)
+    @blp.doc(security=_BEARER, parameters=_IDEMPOTENCY)
+    def post(self, invoice_id: str) -> Response:
+        """E-mail the finalized invoice to the customer with its PDF attached and the hosted link;
+        sets `sentAt`/`sentTo`, emits InvoiceSent. Sending again is allowed and recorded. A draft
+        or a void invoice is a 409 naming the reason; so is a customer with no known e-mail."""
+        return _send(invoice_id)

@@ -58,6 +58,17 @@ class InvoiceSchema(CamelSchema):
     paid_at = fields.DateTime(allow_none=True)
     voided_at = fields.DateTime(allow_none=True)
     marked_uncollectible_at = fields.DateTime(allow_none=True)
+    hosted_invoice_url = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "signed, expiring hosted invoice page link (no token needed); null on a draft"
+        },
+    )
+    sent_at = fields.DateTime(allow_none=True, metadata={"description": "the last sending by e-mail"})
+    sent_to = fields.String(allow_none=True)
+    amount_refunded = fields.Integer(metadata={"description": "refunded so far (see CreditNotes)"})
+    disputed = fields.Boolean(metadata={"description": "the payment is disputed (a chargeback was opened)"})
+    disputed_at = fields.DateTime(allow_none=True)
 
 
 class InvoiceListArgs(ListArgs):
@@ -69,4 +80,28 @@ class InvoiceListArgs(ListArgs):
 
 class InvoiceListSchema(CamelSchema):
     data = fields.List(fields.Nested(InvoiceSchema))
+    has_more = fields.Boolean()
+
+
+class CreditNoteSchema(CamelSchema):
+    id = fields.String()
+    number = fields.String(metadata={"description": "e.g. CN-2026-000001, its own gapless series"})
+    invoice_id = fields.String()
+    invoice_number = fields.String(allow_none=True)
+    customer_id = fields.String()
+    currency = fields.String()
+    amount = fields.Integer(metadata={"description": "minor units: the refund this note credits"})
+    reason = fields.String(metadata={"enum": ["refund"]})
+    refund_id = fields.String()
+    payment_intent_id = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CreditNoteListArgs(ListArgs):
+    invoice_id = fields.String(validate=_ID)
+    customer_id = fields.String(validate=_ID)
+
+
+class CreditNoteListSchema(CamelSchema):
+    data = fields.List(fields.Nested(CreditNoteSchema))
     has_more = fields.Boolean()

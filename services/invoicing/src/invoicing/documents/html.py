@@ -58,7 +58,7 @@ def render_html(doc: InvoiceDocument, *, pdf_url: str | None = None) -> str:
     linked as "Download PDF" (e.g. the same signed hosted URL + "/pdf")."""
     v = invoice_view(doc)
     status_class = "status-" + "".join(c for c in doc.status.lower() if c.isalnum() or c == "-")
-    meta = [("Invoice number", v.number), ("Issue date", v.issue_date)]
+    meta = [(f"{v.kind} number", v.number), ("Issue date", v.issue_date)]
     if v.due_date:
         meta.append(("Due date", v.due_date))
     meta_html = "".join(f'<dt>{_e(k)}</dt><dd id="{_slug(k)}">{_e(val)}</dd>' for k, val in meta)

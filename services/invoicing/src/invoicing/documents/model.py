@@ -79,6 +79,8 @@ class InvoiceDocument:
     total: int
     status: str  # "draft", "open", "paid", "void", "uncollectible"
     notes: tuple[str, ...] = field(default=())
+    # "Invoice", or "Credit note" for the same layout crediting money back on an invoice.
+    kind: str = "Invoice"
 
     def __post_init__(self) -> None:
         exponent(self.currency)  # raises UnknownCurrency for anything that cannot be billed

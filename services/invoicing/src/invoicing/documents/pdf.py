@@ -68,7 +68,7 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     story: list[object] = []
 
     meta = [
-        ["Invoice number", v.number],
+        [f"{v.kind} number", v.number],
         ["Issue date", v.issue_date],
         *([["Due date", v.due_date]] if v.due_date else []),
         ["Status", v.status],

@@ -30,6 +30,7 @@ class LineView:
 @dataclass(frozen=True)
 class InvoiceView:
     title: str
+    kind: str  # "Invoice" | "Credit note": labels the number
     number: str
     status: str
     issue_date: str
@@ -84,7 +85,8 @@ def invoice_view(doc: InvoiceDocument) -> InvoiceView:
     elif doc.status == "open":
         totals.append(("Amount due", money(doc.total)))
     return InvoiceView(
-        title=f"Invoice {number}",
+        title=f"{doc.kind} {number}",
+        kind=doc.kind,
         number=number,
         status=status_label(doc.status),
         issue_date=format_day(doc.issue_date, doc.locale),

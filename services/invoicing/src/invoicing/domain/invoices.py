@@ -18,16 +18,17 @@ from billing_shared.pricing import PricedOrder
 DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE = "draft", "open", "paid", "void", "uncollectible"
 STATUSES = (DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE)
 FINALIZE, PAY, VOID_ACTION, MARK_UNCOLLECTIBLE = "finalize", "pay", "void", "mark-uncollectible"
+SEND = "send"  # e-mail the finalized invoice (again) to the customer
 SERIES = "INV"
 ORDER, SUBSCRIPTION_CYCLE = "order", "subscription_cycle"  # why the invoice exists
 
 # The actions each status allows (what `allowedActions` shows). `pay` happens by events only.
 _ALLOWED: dict[str, tuple[str, ...]] = {
     DRAFT: (FINALIZE, VOID_ACTION),
-    OPEN: (VOID_ACTION, MARK_UNCOLLECTIBLE),
-    PAID: (),
+    OPEN: (VOID_ACTION, MARK_UNCOLLECTIBLE, SEND),
+    PAID: (SEND,),
     VOID: (),
-    UNCOLLECTIBLE: (),
+    UNCOLLECTIBLE: (SEND,),
 }
 
 
@@ -72,6 +73,15 @@ class Invoice:
     def allowed_actions(self) -> list[str]:
         return list(_ALLOWED[self.status])
 
+    def event_data(self) -> dict[str, Any]:
+        """The common part of the v2 invoice events (a renewal invoice has no order)."""
+        return self.base_data() | {
+            "subscriptionId": self.subscription_id,
+            "billingReason": self.billing_reason,
+            "periodStart": self.period_start.isoformat() if self.period_start else None,
+            "periodEnd": self.period_end.isoformat() if self.period_end else None,
+        }
+
     def base_data(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -96,8 +106,37 @@ def draft(
         created_at=now,
         updated_at=now,
     )
-    data = inv.base_data() | {"createdAt": now.isoformat()}
-    return inv, [DomainEvent("InvoiceCreated", inv.id, data)]
+    data = inv.event_data() | {"createdAt": now.isoformat()}
+    return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=2)]
+
+
+def renewal(
+    *,
+    invoice_id: str,
+    subscription_id: str,
+    customer_id: str,
+    priced: PricedOrder,
+    period_start: datetime,
+    period_end: datetime,
+    now: datetime,
+) -> tuple[Invoice, list[DomainEvent]]:
+    """The draft of one period of a subscription (finalized at once by the biller)."""
+    inv = Invoice(
+        id=invoice_id,
+        order_id=None,
+        customer_id=customer_id,
+        currency=priced.currency,
+        status=DRAFT,
+        priced=priced,
+        created_at=now,
+        updated_at=now,
+        billing_reason=SUBSCRIPTION_CYCLE,
+        subscription_id=subscription_id,
+        period_start=period_start,
+        period_end=period_end,
+    )
+    data = inv.event_data() | {"createdAt": now.isoformat()}
+    return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=2)]
 
 
 def _refuse(inv: Invoice, action: str, why: str) -> Problem:
@@ -113,8 +152,8 @@ def finalize(inv: Invoice, *, number: str, now: datetime) -> tuple[Invoice, list
     if inv.status != DRAFT:
         raise _refuse(inv, "be finalized", f"it is {inv.status}; only a draft is finalized.")
     done = replace(inv, status=OPEN, number=number, finalized_at=now, updated_at=now, version=inv.version + 1)
-    data = done.base_data() | {"number": number, "finalizedAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceFinalized", inv.id, data)]
+    data = done.event_data() | {"number": number, "finalizedAt": now.isoformat()}
+    return done, [DomainEvent("InvoiceFinalized", inv.id, data, version=2)]
 
 
 def pay(
@@ -134,21 +173,21 @@ def pay(
         updated_at=now,
         version=inv.version + 1,
     )
-    data = done.base_data() | {
+    data = done.event_data() | {
         "number": done.number,
         "amountPaid": amount,
         "paymentIntentId": payment_intent_id,
         "paidAt": now.isoformat(),
     }
-    return done, [DomainEvent("InvoicePaid", inv.id, data)]
+    return done, [DomainEvent("InvoicePaid", inv.id, data, version=2)]
 
 
 def void(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
     if inv.status not in (DRAFT, OPEN):
         raise _refuse(inv, "be voided", f"it is {inv.status}; only a draft or open invoice is voided.")
     done = replace(inv, status=VOID, voided_at=now, updated_at=now, version=inv.version + 1)
-    data = done.base_data() | {"number": done.number, "voidedAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceVoided", inv.id, data)]
+    data = done.event_data() | {"number": done.number, "voidedAt": now.isoformat()}
+    return done, [DomainEvent("InvoiceVoided", inv.id, data, version=2)]
 
 
 def mark_uncollectible(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
@@ -157,5 +196,45 @@ def mark_uncollectible(inv: Invoice, now: datetime) -> tuple[Invoice, list[Domai
     done = replace(
         inv, status=UNCOLLECTIBLE, marked_uncollectible_at=now, updated_at=now, version=inv.version + 1
     )
-    data = done.base_data() | {"number": done.number, "markedUncollectibleAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceMarkedUncollectible", inv.id, data)]
+    data = done.event_data() | {"number": done.number, "markedUncollectibleAt": now.isoformat()}
+    return done, [DomainEvent("InvoiceMarkedUncollectible", inv.id, data, version=2)]
+
+
+def check_sendable(inv: Invoice) -> None:
+    """Only a finalized, not voided invoice is e-mailed: a draft has no number and may still
+    change, a void one is not owed. Checked before any mail goes out."""
+    if SEND not in _ALLOWED[inv.status]:
+        why = "it is a draft; finalize it first." if inv.status == DRAFT else f"it is {inv.status}."
+        raise _refuse(inv, "be sent", why)
+
+
+def sent(inv: Invoice, *, to: str, now: datetime, send_count: int) -> tuple[Invoice, list[DomainEvent]]:
+    """Records a sending that already happened (the mail is out): sentAt/sentTo are the last one.
+    Not refused here even if the invoice was voided meanwhile: the record must match the mail."""
+    done = replace(inv, sent_at=now, sent_to=to, updated_at=now, version=inv.version + 1)
+    data = {
+        "id": inv.id,
+        "number": inv.number,
+        "orderId": inv.order_id,
+        "customerId": inv.customer_id,
+        "currency": inv.currency,
+        "total": inv.total,
+        "status": inv.status,
+        "sentTo": to,
+        "sentAt": now.isoformat(),
+        "sendCount": send_count,
+    }
+    return done, [DomainEvent("InvoiceSent", inv.id, data)]
+
+
+def refunded(inv: Invoice, *, amount_refunded: int, now: datetime) -> Invoice:
+    """The payment's refunded total so far (payments' figure, never lowered by a late replay)."""
+    total = max(inv.amount_refunded, amount_refunded)
+    return replace(inv, amount_refunded=total, updated_at=now, version=inv.version + 1)
+
+
+def flag_disputed(inv: Invoice, now: datetime) -> Invoice | None:
+    """The payer opened a chargeback: the invoice shows it. None when already flagged (a replay)."""
+    if inv.disputed:
+        return None
+    return replace(inv, disputed=True, disputed_at=now, updated_at=now, version=inv.version + 1)

@@ -1,0 +1,53 @@
+"""What the invoicing endpoints share: the database, the settings, who is calling, and the
+hosted-link signer (made once per app: loading the secret may touch the disk)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from billing_shared.auth.flask import current_principal
+from billing_shared.db.uow import Database
+from billing_shared.errors import not_found
+from invoicing.config import InvoicingSettings
+from invoicing.domain.invoices import Invoice
+from invoicing.hosted_links import HostedLinks
+from invoicing.render import Party, parties
+from invoicing.store.customers import CustomerProjection
+
+_LINKS = "invoicing_hosted_links"
+
+
+def db() -> Database:
+    return cast(Database, current_app.extensions["billing_db"])
+
+
+def settings() -> InvoicingSettings:
+    return cast(InvoicingSettings, current_app.extensions["billing_settings"])
+
+
+def hosted_links() -> HostedLinks:
+    links = current_app.extensions.get(_LINKS)
+    if links is None:
+        links = current_app.extensions[_LINKS] = HostedLinks.from_settings(settings())
+    return cast(HostedLinks, links)
+
+
+def own_customer() -> str | None:
+    """The customer a customer-role token is bound to; None for the merchant's API clients."""
+    p = current_principal()
+    return p.customer_id if p.role == "customer" else None
+
+
+def visible_invoice(inv: Invoice | None, invoice_id: str) -> Invoice:
+    """The invoice, or 404 when it does not exist or belongs to another customer than the token's."""
+    own = own_customer()
+    if inv is None or (own is not None and inv.customer_id != own):
+        raise not_found("invoice", invoice_id)
+    return inv
+
+
+def party_of(session: Session, customer_id: str) -> Party:
+    return parties(settings(), customer_id, CustomerProjection(session).get(customer_id))

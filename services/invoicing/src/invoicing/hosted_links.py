@@ -1,0 +1,75 @@
+"""Hosted invoice links: `<public base URL>/api/v1/Invoices/hosted/<signed expiring token>`,
+and the HMAC key that signs them.
+
+HOSTED_INVOICE_SECRET when set (deployments: from a secret store). Otherwise a local run makes one
+once and keeps it in `<VAR_DIR>/invoicing/hosted-invoice-secret` (mode 0600): links e-mailed
+yesterday must still open after `make run` restarts, and a key made per process would break them.
+Several web processes may start at once, so the file is created exclusively and the loser reads
+the winner's key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from invoicing.config import InvoicingSettings
+from invoicing.documents.token import MIN_SECRET_BYTES, hosted_url_token, verify_hosted_token
+
+FILE_NAME = "hosted-invoice-secret"
+
+
+def hosted_secret(configured: str, var_dir: str) -> str:
+    if configured:
+        if len(configured.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"HOSTED_INVOICE_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        return configured
+    path = Path(var_dir) / "invoicing" / FILE_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read(path)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(48))
+        f.flush()
+        os.fsync(f.fileno())
+    return _read(path)
+
+
+def _read(path: Path) -> str:
+    # A concurrent creator may not have written yet: an empty file is read again shortly.
+    for _ in range(50):
+        value = path.read_text().strip()
+        if len(value.encode()) >= MIN_SECRET_BYTES:
+            return value
+        time.sleep(0.02)
+    raise ValueError(f"{path} holds no usable secret (>= {MIN_SECRET_BYTES} bytes); delete it to regenerate")
+
+
+@dataclass(frozen=True)
+class HostedLinks:
+    base_url: str  # the gateway as clients reach it
+    secret: str
+    lifetime: timedelta
+
+    @classmethod
+    def from_settings(cls, s: InvoicingSettings) -> HostedLinks:
+        return cls(
+            s.public_url(),
+            hosted_secret(s.hosted_invoice_secret, s.var_dir),
+            timedelta(days=s.hosted_link_days),
+        )
+
+    def url(self, invoice_id: str, now: datetime) -> str:
+        """A fresh link (new nonce) valid for `lifetime` from `now`."""
+        token = hosted_url_token(invoice_id, now + self.lifetime, self.secret)
+        return f"{self.base_url}/api/v1/Invoices/hosted/{token}"
+
+    def invoice_id(self, token: str, now: datetime) -> str:
+        """The invoice the token grants; InvalidHostedToken / ExpiredHostedToken otherwise."""
+        return verify_hosted_token(token, self.secret, now)

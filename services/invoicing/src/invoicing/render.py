@@ -1,0 +1,176 @@
+"""The documents of a stored invoice or credit note: seller from settings, buyer from the
+customer projection, figures copied from the invoice (never recomputed), in the customer's locale.
+
+Framework-free like `invoicing.documents`; the API and the sending code call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from invoicing.config import InvoicingSettings
+from invoicing.documents import Buyer, DocumentLine, InvoiceDocument, Seller, format_money
+from invoicing.domain import invoices as rules
+from invoicing.domain.credit_notes import CreditNote
+from invoicing.domain.invoices import Invoice
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who the documents are from (settings) and to (the customer projection)."""
+
+    seller: Seller
+    buyer: Buyer
+    locale: str
+
+
+def _locale(customer: dict[str, Any] | None, default: str) -> str:
+    wanted = ((customer or {}).get("metadata") or {}).get("locale")
+    if isinstance(wanted, str):
+        try:
+            return str(Locale.parse(wanted.replace("-", "_")))
+        except (ValueError, UnknownLocaleError):
+            pass
+    return default
+
+
+def _address_lines(address: dict[str, Any] | None) -> tuple[str, ...]:
+    if not address:
+        return ()
+    city = " ".join(p for p in (address.get("postalCode"), address.get("city")) if p)
+    parts = (address.get("line1"), address.get("line2"), city, address.get("region"), address.get("country"))
+    return tuple(p for p in parts if p)
+
+
+def parties(settings: InvoicingSettings, customer_id: str, customer: dict[str, Any] | None) -> Party:
+    seller = Seller(settings.seller_name, settings.seller_lines(), settings.seller_tax_id or None)
+    c = customer or {}
+    buyer = Buyer(
+        name=c.get("name") or customer_id,
+        email=c.get("email") or "",
+        address_lines=_address_lines(c.get("billingAddress")),
+        tax_id=c.get("taxId") or None,
+    )
+    return Party(seller, buyer, _locale(customer, settings.default_locale))
+
+
+def _lines(inv: Invoice) -> tuple[DocumentLine, ...]:
+    return tuple(
+        DocumentLine(
+            description=line.product_id,  # OrderCreated carries no product name
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount=line.discount,
+            tax_rate=str(line.tax_rate),
+            tax=line.tax,
+            total=line.total,
+        )
+        for line in inv.priced.lines
+    )
+
+
+def invoice_document(inv: Invoice, party: Party, settings: InvoicingSettings) -> InvoiceDocument:
+    issued = inv.finalized_at or inv.created_at
+    due = (
+        issued + timedelta(days=settings.payment_terms_days)
+        if inv.status in (rules.OPEN, rules.UNCOLLECTIBLE)
+        else None
+    )
+    money = lambda amount: format_money(amount, inv.currency, party.locale)  # noqa: E731
+    notes: list[str] = []
+    if inv.status == rules.DRAFT:
+        notes.append("DRAFT - not a valid invoice until finalized; it has no number yet.")
+    if inv.paid_at is not None:
+        notes.append(f"Paid {money(inv.amount_paid)} on {inv.paid_at.date().isoformat()}.")
+    if inv.amount_refunded:
+        notes.append(f"Refunded so far: {money(inv.amount_refunded)} (see the credit notes).")
+    if inv.disputed:
+        notes.append("The payment of this invoice is disputed.")
+    return InvoiceDocument(
+        seller=party.seller,
+        buyer=party.buyer,
+        number=inv.number,
+        issue_date=issued.date(),
+        due_date=due.date() if due else None,
+        currency=inv.currency,
+        locale=party.locale,
+        lines=_lines(inv),
+        subtotal=inv.priced.subtotal,
+        discount_total=inv.priced.discount_total,
+        tax_total=inv.priced.tax_total,
+        total=inv.priced.total,
+        status=inv.status,
+        notes=tuple(notes),
+    )
+
+
+def _share(amount: int, weights: list[int]) -> list[int]:
+    """`amount` split over `weights` in proportion, largest remainder (ties to the earlier)."""
+    total = sum(weights)
+    if total == 0:
+        return [amount] + [0] * (len(weights) - 1)
+    floors = [amount * w // total for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % total), i))
+    for i in order[: amount - sum(floors)]:
+        floors[i] += 1
+    return floors
+
+
+def _credited_lines(inv: Invoice, amount: int) -> tuple[DocumentLine, ...]:
+    """The invoice's lines when the whole total is credited; otherwise each line's share of the
+    amount (largest remainder) with the tax inside it in the line's own tax proportion, so the
+    taxes per rate show what the refund gives back."""
+    if amount == inv.priced.total:
+        return _lines(inv)
+    shares = _share(amount, [line.total for line in inv.priced.lines])
+    out = []
+    for line, credited in zip(inv.priced.lines, shares, strict=True):
+        if credited == 0:
+            continue
+        ratio = Decimal(line.tax) / line.total if line.total else Decimal(0)
+        tax = int((credited * ratio).quantize(Decimal(1), ROUND_HALF_UP))
+        out.append(
+            DocumentLine(
+                description=f"{line.product_id} (partial credit)",
+                quantity=1,
+                unit_price=credited - tax,
+                discount=0,
+                tax_rate=str(line.tax_rate),
+                tax=tax,
+                total=credited,
+            )
+        )
+    return tuple(out)
+
+
+def credit_note_document(note: CreditNote, inv: Invoice, party: Party) -> InvoiceDocument:
+    lines = _credited_lines(inv, note.amount)
+    tax_total = sum(line.tax for line in lines)
+    subtotal, discount = note.amount - tax_total, 0
+    if note.amount == inv.priced.total:  # the whole invoice: its own figures
+        subtotal, discount = inv.priced.subtotal, inv.priced.discount_total
+    return InvoiceDocument(
+        seller=party.seller,
+        buyer=party.buyer,
+        number=note.number,
+        issue_date=note.created_at.date(),
+        due_date=None,
+        currency=note.currency,
+        locale=party.locale,
+        lines=lines,
+        subtotal=subtotal,
+        discount_total=discount,
+        tax_total=tax_total,
+        total=note.amount,
+        status="issued",
+        notes=(
+            f"Credits invoice {inv.number} for refund {note.refund_id}.",
+            "The amount is given back to the original payment method.",
+        ),
+        kind="Credit note",
+    )
