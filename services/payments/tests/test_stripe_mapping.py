@@ -192,6 +192,37 @@ def test_a_decline_on_create_is_a_failed_intent_not_an_error() -> None:
     assert (intent.amount, intent.currency) == (1999, "USD")
 
 
+def test_an_off_session_create_tells_stripe_and_never_sends_a_return_url() -> None:
+    client = CannedClient((200, pi()))
+    intent = create(provider(client), off_session=True, return_url="https://shop.example/back")
+    form = client.requests[0]["form"]
+    assert (form["off_session"], form["confirm"]) == ("true", "true")
+    assert "return_url" not in form and form["automatic_payment_methods[allow_redirects]"] == "never"
+    assert intent.status == SUCCEEDED
+    on_session = CannedClient((200, pi()))
+    create(provider(on_session))
+    assert "off_session" not in on_session.requests[0]["form"]
+
+
+def test_an_off_session_card_that_needs_authentication_is_a_failed_intent() -> None:
+    """What Stripe answers off-session for a card that asks for 3DS: a card error, not an action."""
+    body = {
+        "error": {
+            "type": "card_error",
+            "code": "authentication_required",
+            "decline_code": "authentication_required",
+            "message": "Your card was declined. This transaction requires authentication.",
+            "payment_intent": pi(id="pi_auth", status="requires_payment_method"),
+        }
+    }
+    intent = create(provider(CannedClient((402, body))), off_session=True)
+    assert (intent.status, intent.failure_code, intent.reference) == (
+        FAILED,
+        "authentication_required",
+        "pi_auth",
+    )
+
+
 def test_a_decline_without_decline_code_keeps_stripes_code() -> None:
     body = {"error": {"type": "card_error", "code": "expired_card", "message": "Your card has expired."}}
     intent = create(provider(CannedClient((402, body))), amount=500, currency="EUR")

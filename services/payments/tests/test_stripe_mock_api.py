@@ -175,6 +175,14 @@ def test_create_with_a_return_url_and_manual_capture(
     assert recorder.sent[0]["form"]["return_url"] == "https://shop.example/done"
 
 
+def test_create_off_session(stripe_provider: StripeProvider, recorder: RecordingClient) -> None:
+    """stripe-mock accepts an off-session confirmation (a renewal charge with a saved method)."""
+    intent = create(stripe_provider, off_session=True)
+    assert_intent(intent)
+    form = recorder.sent[0]["form"]
+    assert (form["off_session"], form["confirm"]) == ("true", "true") and "return_url" not in form
+
+
 def test_idempotency_key_is_sent_as_given(stripe_provider: StripeProvider, recorder: RecordingClient) -> None:
     """stripe-mock does not replay by key (each create is a new id), so the key is checked on the wire:
     the same key twice goes out twice unchanged, which is what makes real Stripe replay the first."""

@@ -73,6 +73,23 @@ def test_charges_map_onto_our_states(provider: TestGatewayProvider) -> None:
     assert provider.retrieve(ok.reference) == ok
 
 
+def test_off_session_a_3ds_card_is_declined_as_authentication_required(provider: TestGatewayProvider) -> None:
+    """Nobody is there to authenticate a renewal charge: the gateway declines instead of asking."""
+    ok = create(provider, "tok_visa", "o1", off_session=True)
+    assert ok.status == base.SUCCEEDED
+    auth = create(provider, "tok_threeDSecureRequired", "o2", off_session=True)
+    assert (auth.status, auth.failure_code, auth.next_action) == (
+        base.FAILED,
+        "authentication_required",
+        None,
+    )
+    assert auth.failure_message and provider.retrieve(auth.reference) == auth
+    declined = create(provider, "tok_chargeDeclined", "o3", off_session=True)
+    assert (declined.status, declined.failure_code) == (base.FAILED, "insufficient_funds")
+    # the same key replays the first answer: no second charge
+    assert create(provider, "tok_visa", "o1", off_session=True) == ok
+
+
 def test_manual_capture_and_cancel(provider: TestGatewayProvider) -> None:
     held = create(provider, "tok_visa", "m1", capture_method="manual")
     assert held.status == base.REQUIRES_CAPTURE
