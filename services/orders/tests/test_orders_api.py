@@ -318,6 +318,58 @@ def test_cancel_and_payment_events(client: FlaskClient, admin: dict[str, str], a
     assert r.status_code == 409 and r.content_type == "application/problem+json"
 
 
+def test_payment_events_v2_pay_orders_and_a_renewal_charge_without_an_order_changes_none(
+    client: FlaskClient, admin: dict[str, str], app: Flask
+) -> None:
+    """Payments publishes v2 for every intent; a subscription renewal charge has `orderId` null."""
+    cid, pid = know_customer(app), make_product(client, admin)
+    body = {"customerId": cid, "currency": "GBP", "items": [{"productId": pid, "quantity": 1}]}
+    order = client.post("/api/v1/Orders", json=body, headers=admin).json
+
+    def v2(name: str, intent_id: str, order_id: str | None, **data: Any) -> Envelope:
+        return Envelope(
+            id=str(uuid.uuid4()),
+            type=f"billing.{name}.v2",
+            source="/payments",
+            subject=intent_id,
+            time=datetime.now(UTC).isoformat(),
+            dataschema="",
+            key=intent_id,
+            data={
+                "id": intent_id,
+                "orderId": order_id,
+                "customerId": cid,
+                "amount": order["total"],
+                "currency": "GBP",
+                "invoiceId": None if order_id else "in_01JRENEWAL0000000000000000",
+                "subscriptionId": None if order_id else "sub_01JRENEWAL000000000000000",
+            }
+            | data,
+        )
+
+    renewal = "pi_renewal"
+    events = [
+        v2("PaymentIntentCreated", renewal, None, status="requires_payment_method", gatewayId="test"),
+        v2("PaymentSucceeded", renewal, None, gatewayId="test", gatewayReference="ch_1", attempt=1),
+        v2("PaymentRefunded", renewal, None, refundId="re_1", amountRefunded=order["total"]),
+    ]
+    db = app.extensions["billing_db"]
+    for event in events:
+        with db.unit_of_work() as uow:
+            HANDLERS[event.name](uow, event)
+            uow.commit()
+    got = client.get(f"/api/v1/Orders/{order['id']}", headers=admin).json
+    assert (got["status"], got["paymentIntentIds"], got["version"]) == ("draft", [], order["version"])
+    assert outbox(app, "billing.OrderPaid.v1") == []
+
+    paid = v2("PaymentSucceeded", "pi_order", order["id"], gatewayId="test", gatewayReference="ch_2")
+    with db.unit_of_work() as uow:
+        HANDLERS["PaymentSucceeded"](uow, paid)
+        uow.commit()
+    assert client.get(f"/api/v1/Orders/{order['id']}", headers=admin).json["status"] == "paid"
+    assert [e["id"] for e in outbox(app, "billing.OrderPaid.v1")] == [order["id"]]
+
+
 def test_customer_tokens_see_only_their_orders(
     client: FlaskClient, admin: dict[str, str], app: Flask, tokens: TokenFactory
 ) -> None:
