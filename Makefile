@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments -e services/invoicing
 
-.PHONY: run test lint bench venv
+.PHONY: run test lint bench demo venv
 
 $(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -17,6 +17,10 @@ venv: $(BIN)/.installed
 
 run: venv
 	$(BIN)/python -m billing_shared.localstack
+
+# The seed's whole flow through the gateway of a running `make run` (GATEWAY_URL elsewhere).
+demo: venv
+	$(BIN)/python scripts/demo.py
 
 test: venv
 	$(BIN)/python -m pytest
