@@ -280,7 +280,7 @@ def _send(invoice_id: str) -> Response:
             409,
             f"Invoice '{invoice.id}' cannot be sent: no e-mail address is known for customer "
             f"'{invoice.customer_id}' yet.",
-            extra={"status": invoice.status},
+            extra={"invoiceStatus": invoice.status},
         )
     try:
         mail = sending.deliver(invoice, party, settings(), hosted_links().url(invoice.id, datetime.now(UTC)))

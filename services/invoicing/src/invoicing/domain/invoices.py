@@ -105,7 +105,7 @@ def _refuse(inv: Invoice, action: str, why: str) -> Problem:
     return Problem(
         409,
         f"Invoice '{inv.id}' cannot {action}: {why}",
-        extra={"status": inv.status, "allowedActions": inv.allowed_actions},
+        extra={"invoiceStatus": inv.status, "allowedActions": inv.allowed_actions},
     )
 
 
