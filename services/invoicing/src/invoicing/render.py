@@ -15,6 +15,7 @@ from babel import Locale, UnknownLocaleError
 
 from invoicing.config import InvoicingSettings
 from invoicing.documents import Buyer, DocumentLine, InvoiceDocument, Seller, format_money
+from invoicing.documents.format import format_day
 from invoicing.domain import invoices as rules
 from invoicing.domain.credit_notes import CreditNote
 from invoicing.domain.invoices import Invoice
@@ -86,7 +87,7 @@ def invoice_document(inv: Invoice, party: Party, settings: InvoicingSettings) ->
     if inv.status == rules.DRAFT:
         notes.append("DRAFT - not a valid invoice until finalized; it has no number yet.")
     if inv.paid_at is not None:
-        notes.append(f"Paid {money(inv.amount_paid)} on {inv.paid_at.date().isoformat()}.")
+        notes.append(f"Paid {money(inv.amount_paid)} on {format_day(inv.paid_at.date(), party.locale)}.")
     if inv.amount_refunded:
         notes.append(f"Refunded so far: {money(inv.amount_refunded)} (see the credit notes).")
     if inv.disputed:
