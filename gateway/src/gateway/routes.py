@@ -48,11 +48,20 @@ ROUTES: dict[str, Route] = _table(
 
 
 def is_public(method: str, resource: str, rest: str) -> bool:
-    """Routes that carry no token: the service verifies them itself (gateway webhook signatures).
+    """Routes that carry no token: the service verifies them itself (gateway webhook signatures,
+    the signed expiring token of a hosted invoice page).
 
-    `rest` is the path after `/api/v1/<resource>/`; a webhook is exactly `{id}/webhooks`.
+    `rest` is the path after `/api/v1/<resource>/`; a webhook is exactly `POST {id}/webhooks`, a
+    hosted invoice exactly `GET hosted/{token}` or `GET hosted/{token}/pdf`.
     """
+    if method == "GET" and resource == "Invoices":
+        return _is_hosted_invoice(rest)
     if method != "POST" or resource != "PaymentGateways":
         return False
     gateway_id, sep, tail = rest.partition("/")
     return bool(gateway_id) and sep == "/" and tail == "webhooks"
+
+
+def _is_hosted_invoice(rest: str) -> bool:
+    parts = rest.split("/")
+    return parts[0] == "hosted" and len(parts) in (2, 3) and bool(parts[1]) and parts[2:] in ([], ["pdf"])
