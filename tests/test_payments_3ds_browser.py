@@ -175,7 +175,7 @@ def test_failing_3ds_in_a_browser_fails_the_intent_and_says_so(
         assert "Authentication failed" in text
         done = settled(api, intent["id"])
         assert done["status"] == "failed", done
-        event = wait_for_event(tail, intent["id"], "billing.PaymentFailed.v1")
+        event = wait_for_event(tail, intent["id"], "billing.PaymentFailed.v2")
     finally:
         tail.close()
     assert event.data["orderId"] == intent["orderId"]

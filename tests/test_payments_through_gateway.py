@@ -93,8 +93,13 @@ def test_an_order_paid_with_tok_visa_is_paid_everywhere(api: Client, kafka_boots
     finally:
         tail.close()
     events = [Envelope.from_kafka(r.key, r.headers, r.value) for r in records]
-    assert [e.type for e in events] == ["billing.PaymentIntentCreated.v1", "billing.PaymentSucceeded.v1"]
+    assert [e.type for e in events] == ["billing.PaymentIntentCreated.v2", "billing.PaymentSucceeded.v2"]
     succeeded = events[1].data
+    assert (succeeded["paymentMethodToken"], succeeded["invoiceId"], succeeded["attempt"]) == (
+        "tok_visa",
+        None,
+        None,
+    )
     assert (succeeded["orderId"], succeeded["amount"], succeeded["gatewayReference"]) == (
         order["id"],
         order["total"],
@@ -208,7 +213,7 @@ def test_a_disputed_payment_raises_payment_disputed(api: Client, kafka_bootstrap
         while not disputed and time.monotonic() < deadline:
             for r in tail.collect({pi["id"]}, 1, timeout=1):
                 e = Envelope.from_kafka(r.key, r.headers, r.value)
-                if e.type == "billing.PaymentDisputed.v1":
+                if e.type == "billing.PaymentDisputed.v2":
                     disputed.append(e)
     finally:
         tail.close()
