@@ -43,6 +43,7 @@ ROUTES: dict[str, Route] = _table(
         ("CreditNotes", "invoicing", "invoices"),
         ("Subscriptions", "invoicing", "subscriptions"),
         ("SubscriptionBillingHistories", "invoicing", "subscriptions"),
+        ("SubscriptionBillingRuns", "invoicing", "subscriptions"),  # admin-only: the service checks
     ]
 )
 

@@ -16,6 +16,7 @@ from billing_shared.web.app import create_service_app
 from invoicing.api.credit_notes import blp as credit_notes_blp
 from invoicing.api.documents import blp as invoice_documents_blp
 from invoicing.api.invoices import blp as invoices_blp
+from invoicing.api.subscriptions import blp as subscriptions_blp
 from invoicing.config import InvoicingSettings
 from invoicing.store.database import open_database
 
@@ -39,7 +40,7 @@ def app(invoicing_db_url: str, tokens: TokenFactory, tmp_path: Path) -> Iterator
             smtp_url="",  # the sink, whatever the shell exports; a test sets its own server
         ),
         db=db,
-        blueprints=[invoices_blp, invoice_documents_blp, credit_notes_blp],
+        blueprints=[invoices_blp, invoice_documents_blp, credit_notes_blp, subscriptions_blp],
         title="Invoicing",
         verifier=tokens.verifier(),
     )

@@ -18,10 +18,10 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:26].upper()}"
 
 
-def event(name: str, data: dict[str, Any], source: str = "/orders") -> Envelope:
+def event(name: str, data: dict[str, Any], source: str = "/orders", version: int = 1) -> Envelope:
     return Envelope(
         id=str(uuid.uuid4()),
-        type=f"billing.{name}.v1",
+        type=f"billing.{name}.v{version}",
         source=source,
         subject=data["id"],
         time=datetime.now(UTC).isoformat(),

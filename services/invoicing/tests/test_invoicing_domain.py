@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from invoicing_testing import new_id, priced
@@ -34,7 +34,12 @@ def test_a_draft_copies_the_priced_order_and_allows_finalize_or_void() -> None:
         "total": order.total,
         "status": "draft",
         "createdAt": NOW.isoformat(),
+        "subscriptionId": None,
+        "billingReason": "order",
+        "periodStart": None,
+        "periodEnd": None,
     }
+    assert events[0].version == 2
 
 
 def test_finalize_then_pay() -> None:
@@ -81,3 +86,14 @@ def test_void_and_mark_uncollectible() -> None:
 def test_numbers_are_series_year_and_six_digits() -> None:
     assert rules.format_number("INV", 2026, 1) == "INV-2026-000001"
     assert rules.format_number("INV", 2026, 1234567) == "INV-2026-1234567"
+
+
+def test_periods_count_from_the_anchor_and_never_drift() -> None:
+    from invoicing.domain.periods import boundary
+
+    anchor = datetime(2027, 1, 31, 9, 30, tzinfo=UTC)
+    months = [boundary(anchor, "month", 1, k).date().isoformat() for k in range(4)]
+    assert months == ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30"]
+    leap = datetime(2028, 2, 29, tzinfo=UTC)
+    assert [boundary(leap, "year", 1, k).date().isoformat() for k in range(2)] == ["2028-02-29", "2029-02-28"]
+    assert boundary(anchor, "week", 2, 1) - anchor == timedelta(weeks=2)

@@ -55,5 +55,13 @@ class InvoicingSettings(CommonSettings):
     def seller_lines(self) -> tuple[str, ...]:
         return tuple(line.strip() for line in self.seller_address.split("|") if line.strip())
 
+    # Dunning: a failed renewal charge is tried again this many days after the first attempt;
+    # after the last one fails the subscription is canceled and its invoice uncollectible.
+    dunning_retry_days: tuple[int, ...] = Field(
+        default=(1, 3, 5), validation_alias="INVOICING_DUNNING_RETRY_DAYS"
+    )
+    # The scheduler (make run) runs the recurring biller this often with the real clock.
+    billing_interval_seconds: float = Field(default=60.0, gt=0, validation_alias="INVOICING_BILLING_INTERVAL")
+
     def db_url(self) -> str:
         return self.database_url or default_sqlite_url(self.var_dir, "invoicing")

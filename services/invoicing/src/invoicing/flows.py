@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from billing_shared.db.uow import UnitOfWork
+from billing_shared.events.domain import DomainEvent
 from billing_shared.ids import new_id
 from billing_shared.pricing import PricedOrder
 from invoicing.domain import invoices as rules
@@ -57,6 +58,13 @@ def finalize(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     seq = NumberSeries(uow.session).next(rules.SERIES, now.year)
     done, events = rules.finalize(invoice, number=rules.format_number(rules.SERIES, now.year, seq), now=now)
     return _save(uow, invoice, done, events)
+
+
+def finalize_in_memory(uow: UnitOfWork, draft: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
+    """A new invoice finalized before it is first stored (a renewal is never a draft for long):
+    its number is taken from the locked counter in the caller's transaction."""
+    seq = NumberSeries(uow.session).next(rules.SERIES, now.year)
+    return rules.finalize(draft, number=rules.format_number(rules.SERIES, now.year, seq), now=now)
 
 
 def settle(

@@ -37,6 +37,12 @@ class UnitOfWork:
         self.events.append(env)
         return env
 
+    def emit_many(self, events: list[DomainEvent]) -> list[Envelope]:
+        """Many events in one insert, in their order (ids keep commit order for the relay)."""
+        envs = store.append_many(self.session, self._db.kit.outbox, self._db.source, events)
+        self.events.extend(envs)
+        return envs
+
     def commit(self) -> None:
         if self.events and not self._db.sqlite:
             self.session.execute(select(func.pg_notify(store.NOTIFY_CHANNEL, "")))

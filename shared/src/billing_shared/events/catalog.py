@@ -36,6 +36,8 @@ EVENT_TOPICS: dict[str, str] = {
     "InvoicePaymentRequested": TOPIC_INVOICES,
     "SubscriptionCreated": TOPIC_SUBSCRIPTIONS,
     "SubscriptionRenewed": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionPastDue": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionRecovered": TOPIC_SUBSCRIPTIONS,
     "SubscriptionCancelled": TOPIC_SUBSCRIPTIONS,
 }
 

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
@@ -18,8 +19,7 @@ from billing_shared.events.envelope import Envelope, utc_now_iso
 NOTIFY_CHANNEL = "billing_outbox"
 
 
-def append(session: Session, outbox: Table, source: str, event: DomainEvent) -> Envelope:
-    """Check the event against its contract and add it to the outbox in the session's transaction."""
+def _row(source: str, event: DomainEvent) -> tuple[Envelope, dict[str, Any]]:
     contracts.check(event.name, event.version, event.data)
     env = Envelope(
         id=str(uuid.uuid4()),
@@ -32,22 +32,37 @@ def append(session: Session, outbox: Table, source: str, event: DomainEvent) -> 
         data=event.data,
         correlation_id=correlation.current(),
     )
-    session.execute(
-        insert(outbox).values(
-            event_id=env.id,
-            topic=catalog.topic_of(event.name),
-            key=env.key,
-            type=env.type,
-            source=env.source,
-            subject=env.subject,
-            time=env.time,
-            dataschema=env.dataschema,
-            data=json.dumps(env.data, separators=(",", ":"), sort_keys=True),
-            correlation_id=env.correlation_id,
-            created_at=datetime.now(UTC),
-        )
-    )
+    row = {
+        "event_id": env.id,
+        "topic": catalog.topic_of(event.name),
+        "key": env.key,
+        "type": env.type,
+        "source": env.source,
+        "subject": env.subject,
+        "time": env.time,
+        "dataschema": env.dataschema,
+        "data": json.dumps(env.data, separators=(",", ":"), sort_keys=True),
+        "correlation_id": env.correlation_id,
+        "created_at": datetime.now(UTC),
+    }
+    return env, row
+
+
+def append(session: Session, outbox: Table, source: str, event: DomainEvent) -> Envelope:
+    """Check the event against its contract and add it to the outbox in the session's transaction."""
+    env, row = _row(source, event)
+    session.execute(insert(outbox).values(**row))
     return env
+
+
+def append_many(
+    session: Session, outbox: Table, source: str, events: Sequence[DomainEvent]
+) -> list[Envelope]:
+    """`append` for a batch, in one multi-row insert (the recurring biller writes thousands)."""
+    built = [_row(source, e) for e in events]
+    if built:
+        session.execute(insert(outbox), [row for _, row in built])
+    return [env for env, _ in built]
 
 
 def unsent(conn: Connection, outbox: Table, limit: int) -> list[tuple[int, str, Envelope]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -203,6 +204,8 @@ class OrderProjection:
                 k: data[k] for k in ("currency", "lines", "subtotal", "discountTotal", "taxTotal", "total")
             }
             | {"couponCode": data.get("couponCode")},
+            "billing_cycle": data.get("billingCycle"),  # v2 only: a v1 order starts no subscription
+            "coupon": data.get("coupon"),
             "payment_intent_id": None,
             "created_at": now,
             "updated_at": now,
@@ -222,26 +225,44 @@ class OrderProjection:
         )
 
 
+@dataclass(frozen=True)
+class EarlyPayment:
+    """An order's payment as invoicing applies it (also kept while the order is not known yet)."""
+
+    order_id: str
+    payment_intent_id: str | None
+    amount: int
+    gateway_id: str | None = None
+    payment_method_token: str | None = None  # reused by the order's subscription, if it starts one
+
+
 class EarlyPayments:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def keep(self, order_id: str, payment_intent_id: str | None, amount: int, now: datetime) -> None:
+    def keep(self, payment: EarlyPayment, now: datetime) -> None:
         try:
             with self.session.begin_nested():
                 self.session.execute(
                     insert(early_payments).values(
-                        order_id=order_id, payment_intent_id=payment_intent_id, amount=amount, received_at=now
+                        order_id=payment.order_id,
+                        payment_intent_id=payment.payment_intent_id,
+                        amount=payment.amount,
+                        gateway_id=payment.gateway_id,
+                        payment_method_token=payment.payment_method_token,
+                        received_at=now,
                     )
                 )
         except IntegrityError:
             pass
 
-    def take(self, order_id: str) -> tuple[str | None, int] | None:
+    def take(self, order_id: str) -> EarlyPayment | None:
         row = self.session.execute(
             select(early_payments).where(early_payments.c.order_id == order_id).with_for_update()
         ).first()
         if row is None:
             return None
         self.session.execute(delete(early_payments).where(early_payments.c.order_id == order_id))
-        return row.payment_intent_id, int(row.amount)
+        return EarlyPayment(
+            order_id, row.payment_intent_id, int(row.amount), row.gateway_id, row.payment_method_token
+        )

@@ -1,0 +1,115 @@
+"""Wire shapes of subscriptions, billing runs and billing histories (camelCase, unknown fields refused)."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from billing_shared.web.schemas import CamelSchema, ListArgs
+from invoicing.domain.subscriptions import STATUSES
+from invoicing.store.subscriptions import HISTORY_STATUSES
+
+_ID = validate.Length(1, 64)
+
+
+class SubscriptionCreateSchema(CamelSchema):
+    order_id = fields.String(required=True, validate=_ID)
+
+
+class SubscriptionCancelSchema(CamelSchema):
+    at_period_end = fields.Boolean(
+        load_default=False, metadata={"description": "true: at the current period's end; false: now"}
+    )
+
+
+class SubscriptionUpdateSchema(CamelSchema):
+    """The saved payment method: a gateway token (never card data), e.g. after a card expired."""
+
+    payment_method_token = fields.String(required=True, validate=validate.Length(1, 255))
+    gateway_id = fields.String(load_default="test", validate=validate.OneOf(["test", "stripe"]))
+
+
+class SubscriptionItemSchema(CamelSchema):
+    product_id = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    tax_rate = fields.String(allow_none=True)
+    tax_inclusive = fields.Boolean()
+
+
+class SubscriptionSchema(CamelSchema):
+    id = fields.String()
+    order_id = fields.String()
+    customer_id = fields.String()
+    currency = fields.String()
+    items = fields.List(fields.Nested(SubscriptionItemSchema))
+    billing_cycle_id = fields.String()
+    interval_unit = fields.String()
+    interval_count = fields.Integer()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    current_period_start = fields.DateTime()
+    current_period_end = fields.DateTime()
+    cancel_at_period_end = fields.Boolean()
+    canceled_at = fields.DateTime(allow_none=True)
+    gateway_id = fields.String(allow_none=True)
+    payment_method_token = fields.String(allow_none=True, metadata={"description": "a gateway token"})
+    coupon_code = fields.String(allow_none=True)
+    coupon_cycles_remaining = fields.Integer(
+        allow_none=True, metadata={"description": "renewals the coupon still applies to; null: forever"}
+    )
+    allowed_actions = fields.List(fields.String())
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class SubscriptionListArgs(ListArgs):
+    customer_id = fields.String(validate=_ID)
+    order_id = fields.String(validate=_ID)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class SubscriptionListSchema(CamelSchema):
+    data = fields.List(fields.Nested(SubscriptionSchema))
+    has_more = fields.Boolean()
+
+
+class BillingRunCreateSchema(CamelSchema):
+    as_of = fields.AwareDateTime(
+        required=True, metadata={"description": "bill every period begun by this time (ISO 8601 with offset)"}
+    )
+
+
+class BillingRunSchema(CamelSchema):
+    as_of = fields.String()
+    due = fields.Integer()
+    invoiced = fields.Integer()
+    charges_requested = fields.Integer()
+    retried = fields.Integer()
+    canceled = fields.Integer()
+    skipped = fields.Integer()
+
+
+class BillingHistorySchema(CamelSchema):
+    id = fields.String()
+    subscription_id = fields.String()
+    customer_id = fields.String()
+    period_start = fields.DateTime()
+    period_end = fields.DateTime()
+    invoice_id = fields.String()
+    payment_intent_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(HISTORY_STATUSES)})
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    failure_code = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class BillingHistoryListArgs(ListArgs):
+    subscription_id = fields.String(validate=_ID)
+    customer_id = fields.String(validate=_ID)
+
+
+class BillingHistoryListSchema(CamelSchema):
+    data = fields.List(fields.Nested(BillingHistorySchema))
+    has_more = fields.Boolean()

@@ -1,0 +1,246 @@
+"""Subscriptions: started by a paid recurring order, renewed once per period, cancelled on request
+or when dunning gives up. Pure: no Flask, no SQL.
+
+active ─► past_due (a renewal charge failed; dunning retries) ─► active (a retry succeeded)
+   │            └──────────────────────────────────────────────► canceled (the last retry failed)
+   └─► canceled (now, or at the period's end when asked so)
+
+Renewals are priced by the platform's pricing rule (`price_order`) from the order's lines as
+priced (unit prices and tax rates copied, never looked up again) and the coupon's terms while
+its cycles remain. Periods are counted from the anchor (the start of the first period).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from billing_shared.errors import Problem
+from billing_shared.events.domain import DomainEvent
+from billing_shared.pricing import CouponInput, LineInput, PricedOrder, TaxRate, price_order
+from invoicing.domain.periods import boundary, period_index
+
+ACTIVE, PAST_DUE, CANCELED = "active", "past_due", "canceled"
+STATUSES = (ACTIVE, PAST_DUE, CANCELED)
+BILLABLE = (ACTIVE, PAST_DUE)
+REQUESTED, PAYMENT_FAILED, PERIOD_END = "requested", "payment_failed", "period_end"  # why it ended
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    order_id: str
+    customer_id: str
+    currency: str
+    items: list[dict[str, Any]]  # the order's lines as priced (PricedOrder line data)
+    coupon: dict[str, Any] | None  # the coupon's terms as in OrderCreated v2
+    coupon_cycles_remaining: int | None  # renewals the coupon still applies to; None: forever
+    billing_cycle_id: str
+    interval_unit: str
+    interval_count: int
+    status: str
+    current_period_start: datetime
+    current_period_end: datetime
+    created_at: datetime  # also the anchor: the first period starts here
+    updated_at: datetime
+    cancel_at_period_end: bool = False
+    canceled_at: datetime | None = None
+    gateway_id: str | None = None
+    payment_method_token: str | None = None
+    version: int = 1
+
+    def period_start(self, k: int) -> datetime:
+        return boundary(self.created_at, self.interval_unit, self.interval_count, k)
+
+    def next_period(self) -> tuple[datetime, datetime]:
+        """The period that follows the current one."""
+        k = period_index(self.created_at, self.interval_unit, self.interval_count, self.current_period_end)
+        return self.period_start(k), self.period_start(k + 1)
+
+    def due(self, as_of: datetime) -> bool:
+        return self.status in BILLABLE and not self.cancel_at_period_end and self.current_period_end <= as_of
+
+    def ends(self, as_of: datetime) -> bool:
+        """Cancelled at the end of a period that is over by `as_of`."""
+        return self.status in BILLABLE and self.cancel_at_period_end and self.current_period_end <= as_of
+
+    @property
+    def allowed_actions(self) -> list[str]:
+        return ["cancel", "update"] if self.status in BILLABLE else []
+
+    def base_data(self) -> dict[str, Any]:
+        return {"id": self.id, "customerId": self.customer_id, "status": self.status}
+
+
+def _coupon_cycles(coupon: dict[str, Any] | None) -> int | None:
+    """Renewals a coupon applies to after the first period (which the order itself paid)."""
+    if coupon is None:
+        return 0
+    if coupon["duration"] == "forever":
+        return None
+    if coupon["duration"] == "repeating":
+        return max(int(coupon.get("durationInCycles") or 1) - 1, 0)
+    return 0  # once: used by the order
+
+
+def start(
+    *,
+    subscription_id: str,
+    order: dict[str, Any],
+    gateway_id: str | None,
+    payment_method_token: str | None,
+    now: datetime,
+) -> tuple[Subscription, list[DomainEvent]]:
+    """The subscription of a paid order that has a billing cycle (`order` is the projection)."""
+    cycle = order.get("billing_cycle")
+    if not cycle:
+        raise Problem(422, f"Order '{order['id']}' has no billing cycle: it starts no subscription.")
+    priced = PricedOrder.from_dict(order["priced"])
+    lines = priced.to_dict()["lines"]
+    sub = Subscription(
+        id=subscription_id,
+        order_id=order["id"],
+        customer_id=order["customer_id"],
+        currency=priced.currency,
+        items=lines,
+        coupon=order.get("coupon"),
+        coupon_cycles_remaining=_coupon_cycles(order.get("coupon")),
+        billing_cycle_id=cycle["id"],
+        interval_unit=cycle["intervalUnit"],
+        interval_count=int(cycle["intervalCount"]),
+        status=ACTIVE,
+        current_period_start=now,
+        current_period_end=boundary(now, cycle["intervalUnit"], int(cycle["intervalCount"]), 1),
+        created_at=now,
+        updated_at=now,
+        gateway_id=gateway_id,
+        payment_method_token=payment_method_token,
+    )
+    data = sub.base_data() | {
+        "orderId": sub.order_id,
+        "currency": sub.currency,
+        "billingCycleId": sub.billing_cycle_id,
+        "intervalUnit": sub.interval_unit,
+        "intervalCount": sub.interval_count,
+        "currentPeriodStart": now.isoformat(),
+        "currentPeriodEnd": sub.current_period_end.isoformat(),
+        "createdAt": now.isoformat(),
+    }
+    return sub, [DomainEvent("SubscriptionCreated", sub.id, data)]
+
+
+def price_renewal(sub: Subscription) -> PricedOrder:
+    """One period of the subscription, by the same pricing rule as the order."""
+    coupon = sub.coupon if sub.coupon_cycles_remaining is None or sub.coupon_cycles_remaining > 0 else None
+    only = set(coupon["productIds"]) if coupon and coupon.get("productIds") else None
+    lines = [
+        LineInput(
+            product_id=item["productId"],
+            quantity=int(item["quantity"]),
+            unit_price=int(item["unitPrice"]),
+            tax=None
+            if item.get("taxRate") is None
+            else TaxRate(
+                rule_id=item.get("taxRuleId"),
+                name=item.get("taxName") or "",
+                rate=Decimal(item["taxRate"]),
+                inclusive=bool(item.get("taxInclusive")),
+            ),
+            discountable=only is None or item["productId"] in only,
+        )
+        for item in sub.items
+    ]
+    applied = None
+    if coupon is not None:
+        applied = CouponInput(
+            code=coupon["code"],
+            percent_off=None if coupon.get("percentOff") is None else Decimal(coupon["percentOff"]),
+            amount_off=coupon.get("amountOff"),
+        )
+    return price_order(sub.currency, lines, applied)
+
+
+def renew(
+    sub: Subscription, *, invoice_id: str, total: int, now: datetime
+) -> tuple[Subscription, list[DomainEvent]]:
+    """The next period begins (its invoice `invoice_id` was made for it)."""
+    start_at, end_at = sub.next_period()
+    remaining = sub.coupon_cycles_remaining
+    done = replace(
+        sub,
+        current_period_start=start_at,
+        current_period_end=end_at,
+        coupon_cycles_remaining=None if remaining is None else max(remaining - 1, 0),
+        updated_at=now,
+        version=sub.version + 1,
+    )
+    data = done.base_data() | {
+        "invoiceId": invoice_id,
+        "periodStart": start_at.isoformat(),
+        "periodEnd": end_at.isoformat(),
+        "amount": total,
+        "currency": sub.currency,
+    }
+    return done, [DomainEvent("SubscriptionRenewed", sub.id, data)]
+
+
+def cancel(
+    sub: Subscription, *, at_period_end: bool, reason: str, now: datetime
+) -> tuple[Subscription, list[DomainEvent]]:
+    if sub.status == CANCELED:
+        raise Problem(409, f"Subscription '{sub.id}' is already canceled.", extra={"status": sub.status})
+    if at_period_end:
+        if sub.cancel_at_period_end:
+            raise Problem(409, f"Subscription '{sub.id}' is already set to cancel at its period's end.")
+        done = replace(sub, cancel_at_period_end=True, updated_at=now, version=sub.version + 1)
+        return done, []  # SubscriptionCancelled follows when the period ends
+    done = replace(sub, status=CANCELED, canceled_at=now, updated_at=now, version=sub.version + 1)
+    data = done.base_data() | {"reason": reason, "canceledAt": now.isoformat()}
+    return done, [DomainEvent("SubscriptionCancelled", sub.id, data)]
+
+
+def update_payment_method(sub: Subscription, *, gateway_id: str, token: str, now: datetime) -> Subscription:
+    if sub.status == CANCELED:
+        raise Problem(409, f"Subscription '{sub.id}' is canceled; its payment method cannot change.")
+    return replace(
+        sub, gateway_id=gateway_id, payment_method_token=token, updated_at=now, version=sub.version + 1
+    )
+
+
+def past_due(
+    sub: Subscription,
+    *,
+    invoice_id: str,
+    attempts: int,
+    next_attempt_at: datetime | None,
+    failure: str | None,
+    now: datetime,
+) -> tuple[Subscription, list[DomainEvent]]:
+    done = replace(sub, status=PAST_DUE, updated_at=now, version=sub.version + 1)
+    data = done.base_data() | {
+        "invoiceId": invoice_id,
+        "attempts": attempts,
+        "nextAttemptAt": next_attempt_at.isoformat() if next_attempt_at else None,
+        "failureCode": failure,
+    }
+    return done, [DomainEvent("SubscriptionPastDue", sub.id, data)]
+
+
+def recovered(sub: Subscription, *, invoice_id: str, now: datetime) -> tuple[Subscription, list[DomainEvent]]:
+    if sub.status != PAST_DUE:
+        return sub, []
+    done = replace(sub, status=ACTIVE, updated_at=now, version=sub.version + 1)
+    return done, [DomainEvent("SubscriptionRecovered", sub.id, done.base_data() | {"invoiceId": invoice_id})]
+
+
+# -- dunning ---------------------------------------------------------------------------------
+
+
+def next_attempt(first_attempt_at: datetime, attempts: int, retry_days: tuple[int, ...]) -> datetime | None:
+    """After `attempts` failed charges: when to try again (days counted from the first attempt),
+    or None when the schedule is exhausted."""
+    if attempts > len(retry_days):
+        return None
+    return first_attempt_at + timedelta(days=retry_days[attempts - 1])
