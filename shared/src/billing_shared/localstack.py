@@ -235,6 +235,8 @@ class Platform:
                     f"http://127.0.0.1:{self.ports.workers[s.name]}/readyz",
                 )
             )
+        # The recurring biller every minute with the real clock (a CronJob in Kubernetes).
+        self.procs.append(Proc("invoicing-scheduler", [py, "-m", "invoicing.cli", "scheduler"], env, None))
         self.procs.append(
             Proc(
                 "test-psp",

@@ -31,11 +31,20 @@ def run(
     create_app: Callable[[S], Flask],
     worker: Callable[[S], None],
     argv: list[str] | None = None,
+    extra: dict[str, Callable[[S, list[str]], None]] | None = None,
 ) -> None:
+    """`extra`: a service's own commands (e.g. invoicing's `billing-run`), given the settings and
+    the arguments after the command."""
+    extra = extra or {}
     parser = argparse.ArgumentParser(prog=name)
-    parser.add_argument("command", choices=["serve", "worker", "migrate", "openapi"])
-    command = parser.parse_args(argv).command
-    if command == "migrate":
+    parser.add_argument("command", choices=["serve", "worker", "migrate", "openapi", *extra])
+    parsed, rest = parser.parse_known_args(argv)
+    command = parsed.command
+    if command in extra:
+        extra[command](settings, rest)
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    elif command == "migrate":
         from billing_shared.db.migrate import upgrade
 
         upgrade(migrations, settings.db_url())

@@ -1,4 +1,4 @@
-"""`invoicing serve | worker | migrate | openapi`."""
+"""`invoicing serve | worker | migrate | openapi | billing-run [--as-of T] | scheduler`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from billing_shared import service_cli
 from invoicing.app import create_app
 from invoicing.config import InvoicingSettings
+from invoicing.scheduler import billing_run, scheduler
 from invoicing.worker import main as worker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
         create_app=create_app,
         worker=worker,
         argv=argv,
+        extra={"billing-run": billing_run, "scheduler": scheduler},
     )
 
 
