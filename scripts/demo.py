@@ -134,7 +134,7 @@ class Demo:
             if got is not None and got is not False:
                 return got
             if time.monotonic() > deadline:
-                raise DemoError(f"no {what} after {self.timeout:.0f} s")
+                raise DemoError(f"waited {self.timeout:.0f} s for {what}, in vain")
             time.sleep(0.3)
 
     def step(self, title: str) -> None:
