@@ -413,6 +413,16 @@ class Demo:
         number = invoice["number"]
         if not number:
             raise DemoError(f"paid invoice {invoice['id']} has no number")
+        # the seed's "finalize or create the invoice for the order": the order's one invoice (200)
+        same = self.call(
+            "POST",
+            "/Invoices",
+            {"orderId": order["id"]},
+            idempotent=True,
+            show=lambda b: {k: b.get(k) for k in ("id", "number", "status")},
+        ).json()
+        if same.get("id") != invoice["id"]:
+            raise DemoError(f"POST /Invoices for {order['id']} answered another invoice: {same.get('id')}")
         print(f"   hostedInvoiceUrl: {invoice.get('hostedInvoiceUrl')}")
         self.results["invoice"] = number
         pdf = self.call(
@@ -488,9 +498,11 @@ class Demo:
             idempotent=True,
             show=lambda b: {k: b.get(k) for k in ("id", "status", "amount")},
         ).json()
-        self.wait(
-            f"{plan_intent['id']} to succeed", lambda: self.intent_status(plan_intent["id"]) == "succeeded"
-        )
+        if plan_intent.get("status") != "succeeded":
+            self.wait(
+                f"{plan_intent['id']} to succeed",
+                lambda: self.intent_status(plan_intent["id"]) == "succeeded",
+            )
         subscription = self.wait("the subscription", lambda: self.subscription_of(customer_id))
         subscription = self.call(
             "GET",
@@ -501,6 +513,14 @@ class Demo:
             },
         ).json()["data"][0]
         self.results["subscription"] = subscription["id"]
+        # the seed's explicit POST /Subscriptions for that order: the one it already started (200)
+        self.call(
+            "POST",
+            "/Subscriptions",
+            {"orderId": plan_order["id"]},
+            idempotent=True,
+            show=lambda b: {k: b.get(k) for k in ("id", "status", "orderId")},
+        )
 
         self.step("16. one renewal: a billing run at the end of the current period")
         period_end = datetime.fromisoformat(subscription["currentPeriodEnd"].replace("Z", "+00:00"))

@@ -40,10 +40,12 @@ def test_make_demo_runs_the_whole_flow(platform: Platform) -> None:
         "→ POST /api/v1/TaxRules",
         "→ POST /api/v1/Coupons/validate",
         "→ POST /api/v1/Orders",
+        "→ POST /api/v1/Invoices  ",
         "→ GET /api/v1/PaymentGateways",
         "→ POST /api/v1/PaymentIntents",
         "/3ds/",
         "/send",
+        "→ POST /api/v1/Subscriptions  ",
         "→ POST /api/v1/SubscriptionBillingRuns",
         "→ GET /api/v1/SubscriptionBillingHistories",
     ):
