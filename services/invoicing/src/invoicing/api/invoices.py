@@ -28,6 +28,7 @@ from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceL
 from invoicing.domain import invoices as rules
 from invoicing.domain.invoices import Invoice
 from invoicing.mail import MailError
+from invoicing.render import Party
 from invoicing.store.invoices import InvoiceRepository, OrderProjection
 
 blp = Blueprint("invoices", __name__, url_prefix="/api/v1/Invoices", description="Invoices of orders")
@@ -266,6 +267,16 @@ def _require_sent_body(body: Any) -> None:
         )
 
 
+def _wait() -> float:
+    wait: float = current_app.extensions["billing_settings"].projection_wait_seconds
+    return wait
+
+
+def _emailable(session: Any, customer_id: str) -> Party | None:
+    party = party_of(session, customer_id)
+    return party if party.buyer.email else None
+
+
 def _send(invoice_id: str) -> Response:
     """Refuse what cannot be sent (nothing changes), e-mail it with no transaction open, then
     record the sending in the request's transaction (see invoicing.sending for why that order)."""
@@ -275,6 +286,8 @@ def _send(invoice_id: str) -> Response:
         party = party_of(uow.session, invoice.customer_id)
     check_if_match(invoice.version)
     rules.check_sendable(invoice)
+    if not party.buyer.email:  # CustomerCreated may still be on its way: a short, bounded wait
+        party = await_known(_db(), lambda session: _emailable(session, invoice.customer_id), _wait()) or party
     if not party.buyer.email:
         raise Problem(
             409,
