@@ -424,3 +424,67 @@ def test_reconciliation_of_agreeing_records_is_clean() -> None:
         charges=[ProviderCharge("ch_ok", 6296, "GBP", SUCCEEDED, 100, {"orderId": ok.order_id}, day + 1)],
     )
     assert report.clean and report.to_wire()["summary"]["matched"] == 1
+
+
+# -- renewal charges (off-session) -----------------------------------------------------------------------
+
+
+def new_renewal(attempt: int = 1) -> PaymentIntent:
+    intent, events = rules.create_renewal(
+        intent_id=f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}",
+        invoice_id="in_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
+        subscription_id="sub_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
+        attempt=attempt,
+        customer_id=ORDER.customer_id,
+        amount=2900,
+        currency="EUR",
+        gateway_id="test",
+        payment_method_token="tok_threeDSecureRequired",
+        now=NOW,
+    )
+    check_contracts(events)
+    assert events[0].version == 2 and events[0].data["orderId"] is None and events[0].data["offSession"]
+    return intent
+
+
+def test_an_off_session_intent_asked_for_3ds_fails_with_authentication_required() -> None:
+    action = ProviderIntent(
+        "ch_1", REQUIRES_ACTION, 2900, "EUR", next_action=NextAction("three_ds", "https://psp/3ds/ch_1")
+    )
+    after, events = rules.apply_answer(new_renewal(), action, NOW)
+    assert (after.status, after.failure_code, after.next_action, after.provider_pending) == (
+        FAILED,
+        rules.AUTHENTICATION_REQUIRED,
+        None,
+        False,
+    )
+    assert [(e.name, e.version) for e in events] == [("PaymentFailed", 2)]
+    assert events[0].data["invoiceId"] == after.invoice_id and events[0].data["attempt"] == 1
+    check_contracts(events)
+    # the same answer for an order's intent (the payer is there) asks the payer
+    on_session, _ = rules.apply_answer(new_intent(), action, NOW)
+    assert on_session.status == REQUIRES_ACTION and on_session.next_action is not None
+
+
+def test_a_renewal_charge_succeeds_refunds_and_disputes_with_v2_events_naming_its_invoice() -> None:
+    paid, events = rules.apply_answer(new_renewal(2), ProviderIntent("ch_1", SUCCEEDED, 2900, "EUR"), NOW)
+    assert [(e.name, e.version) for e in events] == [("PaymentSucceeded", 2)]
+    assert (events[0].data["orderId"], events[0].data["attempt"]) == (None, 2)
+    refund = refunds.create(
+        refund_id="re_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
+        intent=paid,
+        amount=900,
+        reason="requested_by_customer",
+        client_id="c",
+        idempotency_key=None,
+        now=NOW,
+    )
+    assert refund.order_id is None
+    _, _, refunded = refunds.settle(
+        refund, paid, status=refunds.SUCCEEDED, reference="rf", message=None, now=NOW
+    )
+    _, disputed = rules.mark_disputed(paid, None, NOW)
+    for e in [*events, *refunded, *disputed]:
+        assert e.version == 2 and e.data["orderId"] is None
+        assert e.data["invoiceId"] == "in_01JDA4V2Q3X8Y7Z6W5V4T3S2R1"
+    check_contracts([*events, *refunded, *disputed])
