@@ -74,7 +74,7 @@ def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run([script, "stop"], env=env, capture_output=True, timeout=120)
 
 
-# -- the events orders and payments publish -----------------------------------------------------
+# -- the events orders and payments publish (the versions they publish today) -------------------
 
 
 def _id(prefix: str) -> str:
@@ -110,8 +110,10 @@ def _order_created(i: int, customer_id: str) -> Envelope:
         "billingCycleId": None,
         "couponCode": None,
         "createdAt": utc_now_iso(),
+        "billingCycle": None,
+        "coupon": None,
     }
-    return _envelope("OrderCreated", 1, data["id"], data, "/orders")
+    return _envelope("OrderCreated", 2, data["id"], data, "/orders")
 
 
 def _payment_succeeded(order: Envelope) -> Envelope:
@@ -124,8 +126,12 @@ def _payment_succeeded(order: Envelope) -> Envelope:
         "currency": o["currency"],
         "gatewayId": "test",
         "gatewayReference": "tp_" + uuid.uuid4().hex,
+        "invoiceId": None,
+        "subscriptionId": None,
+        "attempt": None,
+        "paymentMethodToken": "tok_visa",
     }
-    return _envelope("PaymentSucceeded", 1, data["id"], data, "/payments")
+    return _envelope("PaymentSucceeded", 2, data["id"], data, "/payments")
 
 
 def _publish(bootstrap: str, envelopes: list[Envelope]) -> None:
