@@ -36,3 +36,4 @@ bench: venv
 	$(BIN)/python bench/pricing_bench.py
 	$(BIN)/python bench/api_throughput.py
 	$(BIN)/python bench/payments_throughput.py
+	$(BIN)/python bench/biller_bench.py

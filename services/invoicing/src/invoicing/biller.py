@@ -14,8 +14,9 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from billing_shared.db.uow import Database
+from billing_shared.db.uow import Database, UnitOfWork
 from invoicing import subscription_flows as sflows
+from invoicing.domain.subscriptions import Subscription
 from invoicing.store.subscriptions import BillingHistoryRepository, SubscriptionRepository
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,28 @@ class RunReport:
         return asdict(self)
 
 
+@dataclass
+class _Part:
+    invoiced: int = 0
+    charges: int = 0
+    canceled: int = 0
+    skipped: int = 0
+
+
+def _bill(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: datetime) -> list[_Part]:
+    """The batch in one savepoint; if the database refuses it (a period billed before), each
+    subscription alone in its own, so one bad row only skips itself."""
+    try:
+        with uow.session.begin_nested():
+            o = sflows.write_batch(uow, subs, as_of, now)
+        return [_Part(o.invoiced, o.charges, o.canceled)]
+    except Exception:
+        if len(subs) == 1:
+            log.exception("subscription skipped: billing failed", extra={"subscription": subs[0].id})
+            return [_Part(skipped=1)]
+    return [p for sub in subs for p in _bill(uow, [sub], as_of, now)]
+
+
 def run(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> RunReport:
     report = RunReport(asOf=as_of.isoformat())
     after: str | None = None
@@ -47,22 +70,12 @@ def run(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> Ru
             after = ids[-1]
             locked = repo.lock_many(ids)
             report.skipped += len(ids) - len(locked)
-            for sub in locked:
-                report.due += 1
-                try:
-                    with uow.session.begin_nested():
-                        outcome = sflows.bill(uow, sub, as_of, now)
-                except sflows.ConcurrentChange as exc:
-                    log.info("subscription skipped: billed concurrently", extra={"error": str(exc)})
-                    report.skipped += 1
-                    continue
-                except Exception:  # one bad subscription must not stop everyone's billing
-                    log.exception("subscription skipped: billing failed", extra={"subscription": sub.id})
-                    report.skipped += 1
-                    continue
-                report.invoiced += outcome.invoiced
-                report.chargesRequested += outcome.charges
-                report.canceled += outcome.canceled
+            report.due += len(locked)
+            for part in _bill(uow, locked, as_of, now):
+                report.invoiced += part.invoiced
+                report.chargesRequested += part.charges
+                report.canceled += part.canceled
+                report.skipped += part.skipped
             uow.commit()
     after = None
     while True:

@@ -19,7 +19,7 @@ from invoicing.domain import invoices as invoice_rules
 from invoicing.domain import subscriptions as rules
 from invoicing.domain.invoices import Invoice
 from invoicing.domain.subscriptions import Subscription
-from invoicing.store.invoices import InvoiceRepository, OrderProjection
+from invoicing.store.invoices import InvoiceRepository, NumberSeries, OrderProjection
 from invoicing.store.subscriptions import (
     NO_PAYMENT_METHOD,
     PAID,
@@ -34,6 +34,13 @@ from invoicing.store.subscriptions import (
 
 class ConcurrentChange(RuntimeError):
     """The subscription changed under us: the event or request is retried."""
+
+
+@dataclass
+class Outcome:
+    invoiced: int = 0
+    charges: int = 0
+    canceled: int = 0
 
 
 def save(
@@ -71,14 +78,17 @@ def start_from_order(
     return sub, True
 
 
-# -- the biller's work on one subscription -----------------------------------------------------
+# -- the biller's work: a pure plan per subscription, written for a whole batch at once ----------
 
 
 @dataclass
-class Outcome:
-    invoiced: int = 0
-    charges: int = 0
-    canceled: int = 0
+class Renewal:
+    """One period to bill: its draft invoice, its history row and the events after finalization."""
+
+    draft: Invoice
+    created: list[DomainEvent]  # InvoiceCreated
+    history: BillingHistory
+    then: list[DomainEvent]  # SubscriptionRenewed, then InvoicePaymentRequested or SubscriptionPastDue
 
 
 def _charge_request(sub: Subscription, invoice: Invoice, attempt: int) -> DomainEvent:
@@ -101,77 +111,100 @@ def _charge_request(sub: Subscription, invoice: Invoice, attempt: int) -> Domain
     )
 
 
-def bill(
-    uow: UnitOfWork, sub: Subscription, as_of: datetime, now: datetime, max_periods: int = 36
-) -> Outcome:
-    """Every period of `sub` that began by `as_of` gets its one renewal invoice, finalized and
-    charged (or the subscription ends, when it was set to cancel at its period's end). The caller
-    holds the subscription's row lock; the unique (subscription, period) keys back it up."""
-    out = Outcome()
+def plan(
+    sub: Subscription, as_of: datetime, now: datetime, max_periods: int = 36
+) -> tuple[Subscription, list[Renewal], list[DomainEvent]]:
+    """What billing `sub` at `as_of` does, without I/O: every period begun by then gets one
+    renewal (or the subscription ends, when set to cancel at its period's end). Returns the
+    subscription after, the renewals, and the events that are not about one renewal."""
     if sub.ends(as_of):
         done, ended = rules.cancel(sub, at_period_end=False, reason=rules.PERIOD_END, now=now)
-        save(uow, sub, done, ended)
-        out.canceled += 1
-        return out
-    current = sub
-    events: list[DomainEvent] = []
+        return done, [], ended
+    current, renewals = sub, []
     for _ in range(max_periods):
         if not current.due(as_of):
             break
-        priced = rules.price_renewal(current)
         start_at, end_at = current.next_period()
         draft, created = invoice_rules.renewal(
             invoice_id=new_id("in"),
             subscription_id=current.id,
             customer_id=current.customer_id,
-            priced=priced,
+            priced=rules.price_renewal(current),
             period_start=start_at,
             period_end=end_at,
             now=now,
         )
-        invoice, finalized = flows.finalize_in_memory(uow, draft, now)
-        renewed, renew_events = rules.renew(current, invoice_id=invoice.id, total=invoice.total, now=now)
-        events += created + finalized
+        renewed, then = rules.renew(current, invoice_id=draft.id, total=draft.total, now=now)
         history = BillingHistory(
             id=new_id("sbh"),
             subscription_id=current.id,
             customer_id=current.customer_id,
             period_start=start_at,
             period_end=end_at,
-            invoice_id=invoice.id,
+            invoice_id=draft.id,
             status=PENDING,
             attempts=0,
             created_at=now,
             updated_at=now,
         )
-        follow: list[DomainEvent] = []
-        if invoice.total == 0:  # nothing to charge (e.g. a 100 % coupon): paid at once
-            invoice, paid_events = invoice_rules.pay(invoice, payment_intent_id=None, amount=0, now=now)
-            events += paid_events
+        if draft.total == 0:  # nothing to charge (e.g. a 100 % coupon): paid at finalization
             history = replace(history, status=PAID)
         elif current.payment_method_token and current.gateway_id:
-            follow.append(_charge_request(current, invoice, 1))
+            then = [*then, _charge_request(current, draft, 1)]
             history = replace(history, attempts=1)
-            out.charges += 1
         else:
             history = replace(history, status=NO_PAYMENT_METHOD)
-            renewed, due_events = rules.past_due(
+            renewed, due = rules.past_due(
                 renewed,
-                invoice_id=invoice.id,
+                invoice_id=draft.id,
                 attempts=0,
                 next_attempt_at=None,
                 failure="no_payment_method",
                 now=now,
             )
-            follow += due_events
-        if not InvoiceRepository(uow.session).add(invoice):
-            raise ConcurrentChange(f"period {start_at.isoformat()} of {current.id} was billed concurrently")
-        events += renew_events + follow
-        if not BillingHistoryRepository(uow.session).add(history):
-            raise ConcurrentChange(f"period {start_at.isoformat()} of {current.id} was billed concurrently")
-        out.invoiced += 1
+            then = [*then, *due]
+        renewals.append(Renewal(draft, created, history, then))
         current = renewed
-    save(uow, sub, current, events)
+    return current, renewals, []
+
+
+def write_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: datetime) -> Outcome:
+    """Bill a batch of locked subscriptions: numbers taken in one step from the locked counter,
+    then every invoice, history row, subscription and event written in a few statements. A
+    period billed before makes the unique keys refuse the batch (IntegrityError): the caller
+    retries those subscriptions one by one."""
+    out = Outcome()
+    changed: list[Subscription] = []
+    planned: list[tuple[Subscription, list[Renewal], list[DomainEvent]]] = []
+    for sub in subs:
+        after, renewals, other = plan(sub, as_of, now)
+        if after is not sub:
+            planned.append((after, renewals, other))
+            changed.append(after)
+    count = sum(len(r) for _, r, _ in planned)
+    first = NumberSeries(uow.session).take(invoice_rules.SERIES, now.year, count) if count else 0
+    invoices_out: list[Invoice] = []
+    histories_out: list[BillingHistory] = []
+    events: list[DomainEvent] = []
+    for after, renewals, other in planned:
+        events += other
+        out.canceled += after.status == rules.CANCELED
+        for r in renewals:
+            number = invoice_rules.format_number(invoice_rules.SERIES, now.year, first + len(invoices_out))
+            invoice, finalized = invoice_rules.finalize(r.draft, number=number, now=now)
+            events += r.created + finalized
+            if invoice.total == 0:
+                invoice, paid = invoice_rules.pay(invoice, payment_intent_id=None, amount=0, now=now)
+                events += paid
+            events += r.then
+            invoices_out.append(invoice)
+            histories_out.append(r.history)
+            out.invoiced += 1
+            out.charges += r.history.attempts
+    InvoiceRepository(uow.session).add_many(invoices_out)
+    BillingHistoryRepository(uow.session).add_many(histories_out)
+    SubscriptionRepository(uow.session).save_many(changed)
+    uow.emit_many(events)
     return out
 
 

@@ -94,6 +94,11 @@ class InvoiceRepository:
             return False
         return True
 
+    def add_many(self, batch: list[Invoice]) -> None:
+        """Insert many at once (the biller); a duplicate raises IntegrityError for the caller."""
+        if batch:
+            self.session.execute(insert(invoices), [self._values(i) for i in batch])
+
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
         stmt = select(invoices).where(invoices.c.id == invoice_id)
         if for_update:
@@ -160,6 +165,10 @@ class NumberSeries:
         return None if value is None else int(value)
 
     def next(self, series: str, year: int) -> int:
+        return self.take(series, year, 1)
+
+    def take(self, series: str, year: int, count: int) -> int:
+        """`count` consecutive numbers; returns the first. The counter stays locked until commit."""
         last = self._locked(series, year)
         if last is None:
             try:
@@ -174,7 +183,7 @@ class NumberSeries:
         self.session.execute(
             update(invoice_number_counters)
             .where(invoice_number_counters.c.series == series, invoice_number_counters.c.year == year)
-            .values(last_number=last + 1)
+            .values(last_number=last + count)
         )
         return last + 1
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -109,6 +109,19 @@ class SubscriptionRepository:
         )
         return affected(result) == 1
 
+    def save_many(self, batch: list[Subscription]) -> None:
+        """Write subscriptions whose rows this transaction holds locked (the biller's batch)."""
+        if not batch:
+            return
+        cols = [c for c in self._values(batch[0]) if c != "id"]
+        stmt = (
+            update(subscriptions)
+            .where(subscriptions.c.id == bindparam("b_id"))
+            .values({c: bindparam(c) for c in cols})
+        )
+        params = [{"b_id": s.id} | {k: v for k, v in self._values(s).items() if k != "id"} for s in batch]
+        self.session.connection().execute(stmt, params)
+
     def due_ids(self, as_of: datetime, *, after: str | None, limit: int) -> list[str]:
         """Ids of subscriptions whose current period is over by `as_of` (to renew or to end), in
         id order from `after`: the biller walks them in batches."""
@@ -200,6 +213,10 @@ class BillingHistoryRepository:
         except IntegrityError:
             return False
         return True
+
+    def add_many(self, batch: list[BillingHistory]) -> None:
+        if batch:
+            self.session.execute(insert(histories), [h.__dict__ for h in batch])
 
     def by_invoice(self, invoice_id: str, *, for_update: bool = False) -> BillingHistory | None:
         stmt = select(histories).where(histories.c.invoice_id == invoice_id)
