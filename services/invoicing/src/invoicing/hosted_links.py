@@ -4,15 +4,15 @@ and the HMAC key that signs them.
 HOSTED_INVOICE_SECRET when set (deployments: from a secret store). Otherwise a local run makes one
 once and keeps it in `<VAR_DIR>/invoicing/hosted-invoice-secret` (mode 0600): links e-mailed
 yesterday must still open after `make run` restarts, and a key made per process would break them.
-Several web processes may start at once, so the file is created exclusively and the loser reads
-the winner's key.
+Several web processes may start at once: each writes a whole temporary file and hard-links it into
+place (atomic, fails when the name exists), so every process reads the one complete key.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import time
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,26 +29,28 @@ def hosted_secret(configured: str, var_dir: str) -> str:
             raise ValueError(f"HOSTED_INVOICE_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         return configured
     path = Path(var_dir) / "invoicing" / FILE_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return _read(path)
-    with os.fdopen(fd, "w") as f:
-        f.write(secrets.token_urlsafe(48))
-        f.flush()
-        os.fsync(f.fileno())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".hosted-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, path)  # publishes the whole file at once; fails if another process won
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
     return _read(path)
 
 
 def _read(path: Path) -> str:
-    # A concurrent creator may not have written yet: an empty file is read again shortly.
-    for _ in range(50):
-        value = path.read_text().strip()
-        if len(value.encode()) >= MIN_SECRET_BYTES:
-            return value
-        time.sleep(0.02)
-    raise ValueError(f"{path} holds no usable secret (>= {MIN_SECRET_BYTES} bytes); delete it to regenerate")
+    value = path.read_text().strip()
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"{path} holds no usable secret (>= {MIN_SECRET_BYTES} bytes); delete it")
+    return value
 
 
 @dataclass(frozen=True)
