@@ -52,4 +52,12 @@ def test_walkthrough_works_as_printed(platform: Platform) -> None:
     )
     payment = json.loads(next(line for line in lines if '"id":"pi_' in line))  # the payment intent
     assert (payment["orderId"], payment["amount"], payment["status"]) == (order["id"], 7196, "succeeded")
-    assert lines[-1] == f"order {order['id']} is paid", "paid with curl alone"
+    assert f"order {order['id']} is paid" in lines, "paid with curl alone"
+    sent = re.fullmatch(r"invoice (INV-\d{4}-\d{6,}) sent to (\S+@\S+)", lines[-2])
+    assert sent, lines[-2:]
+    pdf = (cwd / "var" / "invoice.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF"), "the invoice PDF downloaded with curl"
+    mail = Path(cwd / lines[-1]).read_text(errors="replace")
+    assert sent.group(1) in mail and sent.group(2) in mail and "application/pdf" in mail, (
+        "the e-mail with the PDF"
+    )
