@@ -190,7 +190,9 @@ def cancel(
     sub: Subscription, *, at_period_end: bool, reason: str, now: datetime
 ) -> tuple[Subscription, list[DomainEvent]]:
     if sub.status == CANCELED:
-        raise Problem(409, f"Subscription '{sub.id}' is already canceled.", extra={"subscriptionStatus": sub.status})
+        raise Problem(
+            409, f"Subscription '{sub.id}' is already canceled.", extra={"subscriptionStatus": sub.status}
+        )
     if at_period_end:
         if sub.cancel_at_period_end:
             raise Problem(409, f"Subscription '{sub.id}' is already set to cancel at its period's end.")
