@@ -100,3 +100,71 @@ def test_poison_event_goes_to_the_dlq_and_the_consumer_moves_on(db: Database, ka
             replayed += [r for r in records if r.key and r.key.decode() in (bad_key, good_key, junk_key)]
     again.close()
     assert replayed == []
+
+
+class _Records:
+    """Kafka's side of one poll, handed to the consumer as the broker would (the code under test
+    is EventConsumer's batch path, not Kafka)."""
+
+    def __init__(self, batch: list[Any]) -> None:
+        self.batch, self.committed = batch, {}  # type: dict[Any, Any]
+
+    def poll(self, timeout_ms: int) -> dict[Any, list[Any]]:
+        batch, self.batch = self.batch, []
+        return {"tp0": batch} if batch else {}
+
+    def commit(self, offsets: dict[Any, Any]) -> None:
+        self.committed.update(offsets)
+
+
+def test_a_batch_applies_each_event_once_and_a_failing_one_alone_is_parked(db: Database) -> None:
+    from types import SimpleNamespace
+
+    effects = Table("batch_effects", db.metadata, Column("key", String(64)))
+    db.metadata.create_all(db.engine, tables=[effects])
+
+    def handler(uow: UnitOfWork, e: Envelope) -> None:
+        if e.data.get("poison"):
+            raise ValueError("cannot apply this order")
+        uow.session.execute(insert(effects).values(key=e.key))
+
+    def record(offset: int, key: str, data: dict[str, object], event_id: str | None = None) -> Any:
+        env = Envelope(
+            id=event_id or str(uuid.uuid4()),
+            type=catalog.ce_type("OrderCreated", 1),
+            source="/orders",
+            subject=key,
+            time=utc_now_iso(),
+            dataschema=catalog.dataschema("OrderCreated", 1),
+            key=key,
+            data=data,
+        )
+        k, h, v = env.to_kafka()
+        return SimpleNamespace(topic=TOPIC, partition=0, offset=offset, key=k, headers=h, value=v)
+
+    keys = [f"ord_{uuid.uuid4().hex}" for _ in range(4)]
+    dup = str(uuid.uuid4())
+    again = str(uuid.uuid4())
+    clean = [record(0, keys[0], {}, dup), record(1, keys[1], {}, again), record(2, keys[0], {}, dup)]
+    parked: list[Any] = []
+    dlq = SimpleNamespace(
+        send=lambda *a, **kw: parked.append(kw) or SimpleNamespace(get=lambda timeout: None)
+    )
+    group = f"batch-{uuid.uuid4().hex[:8]}"
+    kafka = _Records(clean)
+    ec = EventConsumer(db, kafka, dlq, name=group, handlers={"OrderCreated": handler}, backoff=0.0)  # type: ignore[arg-type]
+    assert ec.poll_once() == 3
+    # a replay of an applied event (same id, later offset), a new one, and one that always fails
+    kafka.batch = [
+        record(3, keys[1], {}, again),
+        record(4, keys[2], {}),
+        record(5, keys[3], {"poison": True}),
+    ]
+    assert ec.poll_once() == 3
+    with db.engine.connect() as conn:
+        applied = sorted(conn.execute(select(effects.c.key)).scalars())
+    assert applied == sorted([keys[0], keys[1], keys[2]]), (
+        "each event once: duplicates and redeliveries do nothing"
+    )
+    assert len(parked) == 1 and parked[0]["key"] == keys[3].encode(), "only the failing event is parked"
+    assert kafka.committed == {"tp0": kafka.committed["tp0"]} and kafka.committed["tp0"].offset == 6
