@@ -1,5 +1,6 @@
-"""What the deploy tests share: the offline tools (installed once by deploy/local/deploy-tools.sh)
-and each kustomize overlay built once per session, since a build is the slow part."""
+"""What the deploy and event-contract tests share: the offline tools (installed once by
+deploy/local/deploy-tools.sh) and each kustomize overlay built once per session, since a build is
+the slow part."""
 
 from __future__ import annotations
 
