@@ -60,15 +60,15 @@ def published_versions(source_roots: Iterable[Path]) -> set[tuple[str, int]]:
     trees = [ast.parse(p.read_text(), str(p)) for root in source_roots for p in sorted(root.rglob("*.py"))]
     constants: dict[str, int] = {}
     for tree in trees:
-        for node in tree.body:
+        for stmt in tree.body:
             if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, int)
+                isinstance(stmt, ast.Assign)
+                and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value.value, int)
             ):
-                for target in node.targets:
+                for target in stmt.targets:
                     if isinstance(target, ast.Name):
-                        constants[target.id] = node.value.value
+                        constants[target.id] = stmt.value.value
     found: set[tuple[str, int]] = set()
     for tree in trees:
         for node in ast.walk(tree):
