@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments -e services/invoicing
 
-.PHONY: run test lint bench demo venv up down deploy-tools
+.PHONY: run test lint bench demo venv fuzz up down deploy-tools
 
 $(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -37,6 +37,7 @@ bench: venv
 	$(BIN)/python bench/api_throughput.py
 	$(BIN)/python bench/payments_throughput.py
 	$(BIN)/python bench/biller_bench.py
+	$(BIN)/python bench/flow_bench.py
 
 # The same stack in containers (needs a Docker engine with the compose plugin); see docs/operations.md.
 up:
@@ -48,3 +49,8 @@ down:
 # kustomize, the Kubernetes/Compose/AsyncAPI schemas and promql-parser for the deploy tests (offline after).
 deploy-tools: venv
 	PYTHON=$(BIN)/python deploy/local/deploy-tools.sh install
+
+# The long schemathesis run over the gateway's OpenAPI on a platform of its own (all operations,
+# phases and checks; FUZZ_EXAMPLES per operation, FUZZ_MAX_TIME seconds); reports in var/fuzz/.
+fuzz: venv
+	$(BIN)/python tests/security/fuzz.py
