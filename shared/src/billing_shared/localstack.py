@@ -181,18 +181,16 @@ class Platform:
         )
 
     def prepare(self) -> None:
+        """Kafka boots while the databases migrate (in parallel, one process per service): the
+        slowest of them, not their sum, is what a start waits for."""
         from billing_shared.kafka.topics import ensure_topics
 
         self.var.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
         self.start_kafka_if_needed()
-        partitions = int(os.environ.get("KAFKA_PARTITIONS", "3"))
-        ensure_topics(self.kafka, partitions, timeout=120)
-        self.say("topics ready")
         env = self.base_env()
-        for s in SERVICES:
-            self._run_once([sys.executable, "-m", s.module, "migrate"], env)
-        self._run_once([sys.executable, "-m", "gateway.cli", "migrate"], env)
+        migrations = [[sys.executable, "-m", s.module, "migrate"] for s in SERVICES]
+        self._run_all([*migrations, [sys.executable, "-m", "gateway.cli", "migrate"]], env)
         self._run_once(
             [
                 sys.executable,
@@ -205,6 +203,27 @@ class Platform:
             env,
         )
         self.say("databases migrated; demo client in " + str(self.var / "demo-credentials.json"))
+        partitions = int(os.environ.get("KAFKA_PARTITIONS", "3"))
+        ensure_topics(self.kafka, partitions, timeout=120)
+        self.say("topics ready")
+
+    def _run_all(self, argvs: list[list[str]], env: dict[str, str]) -> None:
+        running = [
+            (
+                argv,
+                subprocess.Popen(
+                    argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                ),
+            )
+            for argv in argvs
+        ]
+        failed = []
+        for argv, proc in running:
+            out, _ = proc.communicate()
+            if proc.returncode != 0:
+                failed.append(f"`{' '.join(argv[2:])}` failed: " + " | ".join(out.strip().splitlines()[-3:]))
+        if failed:
+            raise RuntimeError("; ".join(failed))
 
     def _run_once(self, argv: list[str], env: dict[str, str]) -> None:
         res = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True)
