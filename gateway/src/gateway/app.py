@@ -185,6 +185,8 @@ def create_app(settings: GatewaySettings, store: Store | None = None) -> web.App
     r.add_route("*", "/api/v1/docs", _only("GET", gateway.docs))
     r.add_route("*", "/api/v1/docs/", _only("GET", gateway.docs))
     r.add_static("/api/v1/docs/static", swagger_ui_path, append_version=False)
-    r.add_route("*", "/api/v1/{tail:.*}", gateway.proxy.handle)
-    r.add_route("*", "/{tail:.*}", gateway.not_found)
+    # [\s\S], not `.`: a path may hold a decoded CR or LF (%0d%0a), and it must still reach the
+    # proxy (or the problem+json 404), never aiohttp's plain-text 404.
+    r.add_route("*", "/api/v1/{tail:[\\s\\S]*}", gateway.proxy.handle)
+    r.add_route("*", "/{tail:[\\s\\S]*}", gateway.not_found)
     return app

@@ -145,9 +145,12 @@ def gateway_document() -> dict[str, Any]:
                                 }
                             },
                         },
+                        "400": _problem("The body is not JSON."),
                         "401": _problem("Missing or invalid token."),
                         "403": _problem("The token lacks the admin scope."),
+                        "413": _problem("The body is larger than the limit."),
                         "422": _problem("customerId is missing or names no customer."),
+                        "429": _problem("The API client's rate limit is exceeded (see Retry-After)."),
                     },
                 }
             },

@@ -40,8 +40,8 @@ async def _params(request: web.Request) -> dict[str, str]:
     if ctype == "application/json":
         try:
             data: Any = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _invalid_request("The body is not valid JSON.") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            raise _invalid_request("The body is not valid JSON (or is nested too deeply).") from None
         if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
             raise _invalid_request("The JSON body must be an object of string values.")
         return data
@@ -158,7 +158,7 @@ class TokenEndpoints:
         self.gw.limits.hit_client(principal.client_id)
         try:
             data: Any = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise Problem(400, 'The body must be JSON: {"customerId": "cus_..."}.') from None
         customer_id = data.get("customerId") if isinstance(data, dict) else None
         if not isinstance(customer_id, str) or not customer_id.strip():
@@ -166,6 +166,14 @@ class TokenEndpoints:
                 422,
                 "customerId is required.",
                 errors=[FieldError("customerId", "Give the id of an existing customer, e.g. 'cus_...'.")],
+            )
+        if len(customer_id) > 64 or not customer_id.isprintable():
+            # No id has control characters, NUL or unpaired surrogates (which could not even be
+            # put in the URL that asks the customers service): such a customer does not exist.
+            raise Problem(
+                422,
+                "customerId names no existing customer.",
+                errors=[FieldError("customerId", "Not a customer id (printable, at most 64 characters).")],
             )
         await self._check_customer(customer_id, authorization or "", request_id)
         # Never more than the caller holds: an admin token narrowed by scope can't widen itself here.

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
@@ -52,8 +53,40 @@ def _from_http_exception(error: HTTPException) -> Problem:
     return Problem(code, detail, errors=field_errors, headers=dict(data.get("headers") or {}))
 
 
+class ProblemFieldSchema(ma.Schema):
+    field = ma.fields.String(metadata={"description": "The field to fix (a dotted path)."})
+    message = ma.fields.String()
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every error is answered (documentation only). Open to the
+    extension members a problem may carry (`refundId`, `invoiceStatus`, `checks`, ...)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    type = ma.fields.String()
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    instance = ma.fields.String()
+    errors = ma.fields.List(ma.fields.Nested(ProblemFieldSchema))
+
+
 class ProblemApi(Api):
-    """flask-smorest's Api, answering errors as problem+json instead of its own JSON shape."""
+    """flask-smorest's Api, answering errors as problem+json instead of its own JSON shape, and
+    documenting them so: every error response of the OpenAPI document is application/problem+json
+    with the ProblemSchema (flask-smorest's default would promise JSON of another shape)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        json_type: str = getattr(self, "DEFAULT_RESPONSE_CONTENT_TYPE", "application/json")
+        self.DEFAULT_RESPONSE_CONTENT_TYPE: str = PROBLEM_CONTENT_TYPE
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = json_type
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         if (error.code or 500) >= 500:
@@ -61,5 +94,24 @@ class ProblemApi(Api):
         return problem_response(_from_http_exception(error))
 
 
+def _too_deep(error: RecursionError) -> Response:
+    """JSON nested thousands deep exhausts the parser's recursion (the stdlib's, under Flask's and
+    webargs' parsing alike): that is the client's body, a 400, not a server failure. A recursion
+    with no body to blame stays the 500 it is."""
+    if request and request.content_length and request.is_json:
+        return problem_response(Problem(400, "The JSON body is nested too deeply to parse; flatten it."))
+    log.error("unhandled error", exc_info=error)
+    return problem_response(Problem(500, "The server failed to handle this request; it has been logged."))
+
+
+def _unroutable_path() -> Response | None:
+    """NUL can be no part of any id (no database stores it): such a path names nothing."""
+    if "\x00" in request.path:
+        return problem_response(Problem(404, "No resource at this path (it contains a NUL character)."))
+    return None
+
+
 def install(app: Flask) -> None:
     app.register_error_handler(Problem, problem_response)
+    app.register_error_handler(RecursionError, _too_deep)
+    app.before_request(_unroutable_path)

@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from billing_shared.naming import camel
+
+# What no text column can hold: NUL (PostgreSQL refuses it) and unpaired UTF-16 surrogates (not
+# Unicode, so not encodable as UTF-8). JSON can carry both ("\u0000", "\ud800").
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "must not contain NUL (\\u0000) or unpaired surrogate (\\ud800-\\udfff) characters"
+
+
+def unstorable_text(value: object) -> dict[object, object] | list[str] | None:
+    """Marshmallow-shaped messages naming every string in `value` (keys included) that no
+    database can store; None when there is none."""
+    if isinstance(value, str):
+        return [UNSTORABLE_MESSAGE] if _UNSTORABLE.search(value) else None
+    found: dict[object, object] = {}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and _UNSTORABLE.search(key):
+                found["_schema"] = [f"a key {UNSTORABLE_MESSAGE}"]
+            elif (bad := unstorable_text(item)) is not None:
+                found[key] = bad
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            if (bad := unstorable_text(item)) is not None:
+                found[i] = bad
+    return found or None
 
 
 class CamelSchema(Schema):
@@ -16,6 +42,14 @@ class CamelSchema(Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.data_key = field_obj.data_key or camel(field_name)
+
+    @pre_load(pass_collection=True)
+    def _refuse_unstorable_text(self, data: object, **_: object) -> object:
+        """Every body and query string the services take passes here first: text that cannot be
+        stored is a 422 naming its field, never a database error (a 500) later."""
+        if (bad := unstorable_text(data)) is not None:
+            raise ValidationError(bad if isinstance(bad, dict) else {"_schema": bad})
+        return data
 
 
 class ListArgs(CamelSchema):

@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from billing_shared.auth.flask import requires
 from billing_shared.errors import Problem
 from payments.api.common import BEARER, db, flows, require_admin
-from payments.api.schemas import ReconciliationArgs
+from payments.api.schemas import ReconciliationArgs, ReconciliationReportSchema
 from payments.domain import reconciliation as recon
 from payments.providers.base import ProviderError
 from payments.store.intents import IntentRepository
@@ -28,6 +28,7 @@ blp = Blueprint(
 class Reconciliation(MethodView):
     @requires("payments:read")
     @blp.arguments(ReconciliationArgs, location="query")
+    @blp.response(200, ReconciliationReportSchema)
     @blp.doc(security=BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """Compare one day (UTC) with the gateways' records; `clean` is true when all agree."""

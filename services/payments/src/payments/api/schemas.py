@@ -141,3 +141,28 @@ class WebhookReceiptSchema(CamelSchema):
 
 class ReconciliationArgs(CamelSchema):
     date = fields.Date(required=True, metadata={"description": "a UTC day, YYYY-MM-DD"})
+
+
+class ReconciliationSummarySchema(CamelSchema):
+    matched = fields.Integer()
+    missing_at_gateway = fields.Integer()
+    missing_here = fields.Integer()
+    amount_mismatches = fields.Integer()
+    status_mismatches = fields.Integer()
+    duplicate_charges = fields.Integer()
+    awaiting_gateway = fields.Integer()
+
+
+class ReconciliationReportSchema(CamelSchema):
+    """One UTC day compared with the gateways: counts in `summary`, the entries in the lists."""
+
+    date = fields.String()
+    gateways = fields.List(fields.String())
+    clean = fields.Boolean()
+    summary = fields.Nested(ReconciliationSummarySchema)
+    missing_at_gateway = fields.List(fields.Dict())
+    missing_here = fields.List(fields.Dict())
+    amount_mismatches = fields.List(fields.Dict())
+    status_mismatches = fields.List(fields.Dict())
+    duplicate_charges = fields.List(fields.Dict())
+    awaiting_gateway = fields.List(fields.Dict())
