@@ -3,14 +3,14 @@ hosted-link signer (made once per app: loading the secret may touch the disk).""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Protocol, TypeVar, cast
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from billing_shared.auth.flask import current_principal
 from billing_shared.db.uow import Database
-from billing_shared.errors import not_found
+from billing_shared.errors import Problem, not_found
 from invoicing.config import InvoicingSettings
 from invoicing.domain.invoices import Invoice
 from invoicing.hosted_links import HostedLinks
@@ -41,12 +41,39 @@ def own_customer() -> str | None:
     return p.customer_id if p.role == "customer" else None
 
 
-def visible_invoice(inv: Invoice | None, invoice_id: str) -> Invoice:
-    """The invoice, or 404 when it does not exist or belongs to another customer than the token's."""
+class _Owned(Protocol):
+    @property
+    def customer_id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Owned)
+
+
+def visible(found: T | None, kind: str, ident: str) -> T:
+    """The resource, or 404 when it does not exist or belongs to another customer than the
+    token's (never 403: that would confirm the id exists)."""
     own = own_customer()
-    if inv is None or (own is not None and inv.customer_id != own):
-        raise not_found("invoice", invoice_id)
-    return inv
+    if found is None or (own is not None and found.customer_id != own):
+        raise not_found(kind, ident)
+    return found
+
+
+def visible_invoice(inv: Invoice | None, invoice_id: str) -> Invoice:
+    return visible(inv, "invoice", invoice_id)
+
+
+def list_scope(requested: str | None) -> tuple[bool, str | None]:
+    """(may list, the customerId filter to use): a customer token lists only its own; asking for
+    another customer's gives an empty list, not an error."""
+    own = own_customer()
+    if own is None:
+        return True, requested
+    return (not requested or requested == own), own
+
+
+def require_merchant(action: str, what: str) -> None:
+    if current_principal().role == "customer":
+        raise Problem(403, f"A customer token cannot {action} {what}; the merchant's API client can.")
 
 
 def party_of(session: Session, customer_id: str) -> Party:

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import requires
 from billing_shared.errors import not_found
+from invoicing.api import access
 from invoicing.api.access import db, own_customer, party_of
 from invoicing.api.documents import pdf_response
 from invoicing.api.schemas import CreditNoteListArgs, CreditNoteListSchema, CreditNoteSchema
@@ -56,11 +57,9 @@ class CreditNotesCollection(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """List credit notes, oldest first; filter by `invoiceId` and `customerId`."""
-        customer_id, own = args.get("customer_id"), own_customer()
-        if own is not None:
-            if customer_id and customer_id != own:
-                return jsonify(data=[], hasMore=False)
-            customer_id = own
+        allowed, customer_id = access.list_scope(args.get("customer_id"))
+        if not allowed:
+            return jsonify(data=[], hasMore=False)
         limit = args["limit"]
         with db().unit_of_work(write=False) as uow:
             found = CreditNoteRepository(uow.session).page(

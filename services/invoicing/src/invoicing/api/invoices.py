@@ -14,15 +14,16 @@ from flask import Response, current_app, jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from billing_shared.auth.flask import current_principal, requires
+from billing_shared.auth.flask import requires
 from billing_shared.db.timestamps import iso
-from billing_shared.db.uow import Database
-from billing_shared.errors import FieldError, Problem, not_found
+from billing_shared.db.uow import UnitOfWork
+from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
 from billing_shared.projection import await_known
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.transaction import current_uow, transactional
 from invoicing import flows, sending
+from invoicing.api import access
 from invoicing.api.access import hosted_links, party_of, settings
 from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceListSchema, InvoiceSchema
 from invoicing.domain import invoices as rules
@@ -34,11 +35,6 @@ from invoicing.store.invoices import InvoiceRepository, OrderProjection
 blp = Blueprint("invoices", __name__, url_prefix="/api/v1/Invoices", description="Invoices of orders")
 _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _IDEMPOTENCY = [{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}]
-
-
-def _db() -> Database:
-    db: Database = current_app.extensions["billing_db"]
-    return db
 
 
 def _hosted_url(inv: Invoice) -> str | None:
@@ -93,16 +89,9 @@ def _respond(inv: Invoice, status: int = 200) -> Response:
     return resp
 
 
-def _own() -> str | None:
-    p = current_principal()
-    return p.customer_id if p.role == "customer" else None
-
-
-def _visible(inv: Invoice | None, invoice_id: str) -> Invoice:
-    own = _own()
-    if inv is None or (own is not None and inv.customer_id != own):
-        raise not_found("invoice", invoice_id)
-    return inv
+def _locked(uow: UnitOfWork, invoice_id: str) -> Invoice:
+    """The invoice, row-locked for this request's change (404 as `access.visible`)."""
+    return access.visible_invoice(InvoiceRepository(uow.session).get(invoice_id, for_update=True), invoice_id)
 
 
 def _unknown_order(order_id: str) -> Problem:
@@ -117,13 +106,11 @@ class InvoicesCollection(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """List invoices, oldest first; filter by `customerId`, `orderId` and `status`."""
-        customer_id, own = args.get("customer_id"), _own()
-        if own is not None:
-            if customer_id and customer_id != own:
-                return jsonify(data=[], hasMore=False)
-            customer_id = own
+        allowed, customer_id = access.list_scope(args.get("customer_id"))
+        if not allowed:
+            return jsonify(data=[], hasMore=False)
         limit = args["limit"]
-        with _db().unit_of_work(write=False) as uow:
+        with access.db().unit_of_work(write=False) as uow:
             found = InvoiceRepository(uow.session).page(
                 limit=limit + 1,
                 starting_after=args["starting_after"],
@@ -142,9 +129,9 @@ class InvoicesCollection(MethodView):
     def post(self, body: dict[str, Any]) -> Response:
         """The order's invoice: 201 when this call drafts it from the order, 200 when it exists.
         One invoice per order, ever. An order not known (after a short wait) is a 422."""
-        order_id, own = body["order_id"], _own()
+        order_id, own = body["order_id"], access.own_customer()
         wait: float = current_app.extensions["billing_settings"].projection_wait_seconds
-        order = await_known(_db(), lambda session: OrderProjection(session).get(order_id), wait)
+        order = await_known(access.db(), lambda session: OrderProjection(session).get(order_id), wait)
         if order is None or (own is not None and order["customer_id"] != own):
             raise _unknown_order(order_id)
         invoice, created = flows.draft_from_order(current_uow(), order, datetime.now(UTC))
@@ -158,8 +145,8 @@ class InvoiceItem(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, invoice_id: str) -> Response:
         """One invoice with its lines, totals, number and allowed actions."""
-        with _db().unit_of_work(write=False) as uow:
-            invoice = _visible(InvoiceRepository(uow.session).get(invoice_id), invoice_id)
+        with access.db().unit_of_work(write=False) as uow:
+            invoice = access.visible_invoice(InvoiceRepository(uow.session).get(invoice_id), invoice_id)
         return _respond(invoice)
 
     @requires("invoices:write")
@@ -191,18 +178,15 @@ def _change(
     invoice_id: str, change: Callable[[Invoice, datetime], tuple[Invoice, list[DomainEvent]]]
 ) -> Response:
     uow = current_uow()
-    invoice = _visible(InvoiceRepository(uow.session).get(invoice_id, for_update=True), invoice_id)
+    invoice = access.visible_invoice(
+        InvoiceRepository(uow.session).get(invoice_id, for_update=True), invoice_id
+    )
     check_if_match(invoice.version)
     after, events = change(invoice, datetime.now(UTC))
     try:
         return _respond(flows.save(uow, invoice, after, events))
     except flows.ConcurrentChange:
         raise Problem(409, "The invoice changed while this request ran; retry.") from None
-
-
-def _require_merchant(action: str) -> None:
-    if current_principal().role == "customer":
-        raise Problem(403, f"A customer token cannot {action} an invoice; the merchant's API client can.")
 
 
 @blp.route("/<string:invoice_id>/finalize")
@@ -214,9 +198,11 @@ class InvoiceFinalize(MethodView):
     def post(self, invoice_id: str) -> Response:
         """draft -> open: the next gapless number of its series and year; content frozen
         (emits InvoiceFinalized). For orders paid outside a gateway, e.g. a bank transfer."""
-        _require_merchant("finalize")
+        access.require_merchant("finalize", "an invoice")
         uow = current_uow()
-        invoice = _visible(InvoiceRepository(uow.session).get(invoice_id, for_update=True), invoice_id)
+        invoice = access.visible_invoice(
+            InvoiceRepository(uow.session).get(invoice_id, for_update=True), invoice_id
+        )
         check_if_match(invoice.version)
         return _respond(flows.finalize(uow, invoice, datetime.now(UTC)))
 
@@ -229,7 +215,7 @@ class InvoiceVoid(MethodView):
     @blp.doc(security=_BEARER)
     def post(self, invoice_id: str) -> Response:
         """draft or open -> void (emits InvoiceVoided); a paid invoice is never voided (409)."""
-        _require_merchant("void")
+        access.require_merchant("void", "an invoice")
         return _change(invoice_id, rules.void)
 
 
@@ -241,7 +227,7 @@ class InvoiceMarkUncollectible(MethodView):
     @blp.doc(security=_BEARER)
     def post(self, invoice_id: str) -> Response:
         """open -> uncollectible (emits InvoiceMarkedUncollectible)."""
-        _require_merchant("write off")
+        access.require_merchant("write off", "an invoice")
         return _change(invoice_id, rules.mark_uncollectible)
 
 
@@ -280,14 +266,17 @@ def _emailable(session: Any, customer_id: str) -> Party | None:
 def _send(invoice_id: str) -> Response:
     """Refuse what cannot be sent (nothing changes), e-mail it with no transaction open, then
     record the sending in the request's transaction (see invoicing.sending for why that order)."""
-    _require_merchant("send")
-    with _db().unit_of_work(write=False) as uow:
-        invoice = _visible(InvoiceRepository(uow.session).get(invoice_id), invoice_id)
+    access.require_merchant("send", "an invoice")
+    with access.db().unit_of_work(write=False) as uow:
+        invoice = access.visible_invoice(InvoiceRepository(uow.session).get(invoice_id), invoice_id)
         party = party_of(uow.session, invoice.customer_id)
     check_if_match(invoice.version)
     rules.check_sendable(invoice)
     if not party.buyer.email:  # CustomerCreated may still be on its way: a short, bounded wait
-        party = await_known(_db(), lambda session: _emailable(session, invoice.customer_id), _wait()) or party
+        party = (
+            await_known(access.db(), lambda session: _emailable(session, invoice.customer_id), _wait())
+            or party
+        )
     if not party.buyer.email:
         raise Problem(
             409,

@@ -12,13 +12,13 @@ from flask_smorest import Blueprint
 from billing_shared.auth.flask import current_principal, requires
 from billing_shared.auth.scopes import ADMIN
 from billing_shared.db.timestamps import iso
-from billing_shared.db.uow import Database
-from billing_shared.errors import FieldError, Problem, not_found
+from billing_shared.errors import FieldError, Problem
 from billing_shared.projection import await_known
 from billing_shared.web.etag import check_if_match, etag
 from billing_shared.web.transaction import current_uow, transactional
 from invoicing import biller
 from invoicing import subscription_flows as sflows
+from invoicing.api import access
 from invoicing.api.subscription_schemas import (
     BillingHistoryListArgs,
     BillingHistoryListSchema,
@@ -41,21 +41,6 @@ blp = Blueprint(
 )
 _BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 _IDEMPOTENCY = [{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}]
-
-
-def _db() -> Database:
-    db: Database = current_app.extensions["billing_db"]
-    return db
-
-
-def _own() -> str | None:
-    p = current_principal()
-    return p.customer_id if p.role == "customer" else None
-
-
-def _merchant(action: str) -> None:
-    if current_principal().role == "customer":
-        raise Problem(403, f"A customer token cannot {action} a subscription; the merchant's API client can.")
 
 
 def to_wire(s: Subscription) -> dict[str, Any]:
@@ -95,13 +80,6 @@ def _respond(s: Subscription, status: int = 200) -> Response:
     return resp
 
 
-def _visible(s: Subscription | None, sub_id: str) -> Subscription:
-    own = _own()
-    if s is None or (own is not None and s.customer_id != own):
-        raise not_found("subscription", sub_id)
-    return s
-
-
 @blp.route("/Subscriptions")
 class SubscriptionsCollection(MethodView):
     @requires("subscriptions:read")
@@ -110,13 +88,11 @@ class SubscriptionsCollection(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`."""
-        customer_id, own = args.get("customer_id"), _own()
-        if own is not None:
-            if customer_id and customer_id != own:
-                return jsonify(data=[], hasMore=False)
-            customer_id = own
+        allowed, customer_id = access.list_scope(args.get("customer_id"))
+        if not allowed:
+            return jsonify(data=[], hasMore=False)
         limit = args["limit"]
-        with _db().unit_of_work(write=False) as uow:
+        with access.db().unit_of_work(write=False) as uow:
             found = SubscriptionRepository(uow.session).page(
                 limit=limit + 1,
                 starting_after=args["starting_after"],
@@ -134,10 +110,10 @@ class SubscriptionsCollection(MethodView):
     def post(self, body: dict[str, Any]) -> Response:
         """The subscription of a paid order with a billing cycle: 201 when this call starts it, 200
         when it exists (one per order, ever). Paying such an order starts it by itself."""
-        _merchant("start")
+        access.require_merchant("start", "a subscription")
         order_id = body["order_id"]
         wait: float = current_app.extensions["billing_settings"].projection_wait_seconds
-        order = await_known(_db(), lambda session: OrderProjection(session).get(order_id), wait)
+        order = await_known(access.db(), lambda session: OrderProjection(session).get(order_id), wait)
         if order is None:
             raise Problem(422, f"No order '{order_id}'.", errors=[FieldError("orderId", "unknown order")])
         if not order.get("billing_cycle"):
@@ -149,7 +125,7 @@ class SubscriptionsCollection(MethodView):
         uow = current_uow()
         existing = SubscriptionRepository(uow.session).by_order(order_id)
         if existing is not None:
-            return _respond(_visible(existing, existing.id), 200)
+            return _respond(access.visible(existing, "subscription", existing.id), 200)
         invoice = InvoiceRepository(uow.session).by_order(order_id)
         if order["status"] != "paid" and (invoice is None or invoice.status != "paid"):
             raise Problem(
@@ -169,8 +145,8 @@ class SubscriptionItem(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, sub_id: str) -> Response:
         """One subscription: its items, period, status and saved payment method reference."""
-        with _db().unit_of_work(write=False) as uow:
-            sub = _visible(SubscriptionRepository(uow.session).get(sub_id), sub_id)
+        with access.db().unit_of_work(write=False) as uow:
+            sub = access.visible(SubscriptionRepository(uow.session).get(sub_id), "subscription", sub_id)
         return _respond(sub)
 
     @requires("subscriptions:write")
@@ -180,9 +156,11 @@ class SubscriptionItem(MethodView):
     @blp.doc(security=_BEARER)
     def patch(self, body: dict[str, Any], sub_id: str) -> Response:
         """Change the saved payment method (a gateway token): dunning retries charge the new one."""
-        _merchant("update")
+        access.require_merchant("update", "a subscription")
         uow = current_uow()
-        sub = _visible(SubscriptionRepository(uow.session).get(sub_id, for_update=True), sub_id)
+        sub = access.visible(
+            SubscriptionRepository(uow.session).get(sub_id, for_update=True), "subscription", sub_id
+        )
         check_if_match(sub.version)
         after = rules.update_payment_method(
             sub, gateway_id=body["gateway_id"], token=body["payment_method_token"], now=datetime.now(UTC)
@@ -200,9 +178,11 @@ class SubscriptionCancel(MethodView):
     def post(self, body: dict[str, Any], sub_id: str) -> Response:
         """Cancel now (SubscriptionCancelled) or at the current period's end (`atPeriodEnd`: no
         renewal is billed; the biller ends it then). Cancelling twice is a 409."""
-        _merchant("cancel")
+        access.require_merchant("cancel", "a subscription")
         uow = current_uow()
-        sub = _visible(SubscriptionRepository(uow.session).get(sub_id, for_update=True), sub_id)
+        sub = access.visible(
+            SubscriptionRepository(uow.session).get(sub_id, for_update=True), "subscription", sub_id
+        )
         check_if_match(sub.version)
         after, events = rules.cancel(
             sub, at_period_end=body["at_period_end"], reason=rules.REQUESTED, now=datetime.now(UTC)
@@ -222,7 +202,7 @@ class BillingRuns(MethodView):
         again, or twice at once, bills nothing twice. Answers what this run did."""
         if not current_principal().has(ADMIN):
             raise Problem(403, "Billing runs need the admin scope.")
-        report = biller.run(_db(), body["as_of"].astimezone(UTC), datetime.now(UTC))
+        report = biller.run(access.db(), body["as_of"].astimezone(UTC), datetime.now(UTC))
         return jsonify(report.to_dict())
 
 
@@ -252,13 +232,11 @@ class BillingHistories(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """One row per billed period: its invoice, charge, status, attempts and next retry."""
-        customer_id, own = args.get("customer_id"), _own()
-        if own is not None:
-            if customer_id and customer_id != own:
-                return jsonify(data=[], hasMore=False)
-            customer_id = own
+        allowed, customer_id = access.list_scope(args.get("customer_id"))
+        if not allowed:
+            return jsonify(data=[], hasMore=False)
         limit = args["limit"]
-        with _db().unit_of_work(write=False) as uow:
+        with access.db().unit_of_work(write=False) as uow:
             found = BillingHistoryRepository(uow.session).page(
                 limit=limit + 1,
                 starting_after=args["starting_after"],

@@ -88,7 +88,7 @@ class SubscriptionRepository:
             return False
         return True
 
-    def get(self, sub_id: str, *, for_update: bool = False) -> Subscription | None:
+    def get(self, sub_id: str, for_update: bool = False) -> Subscription | None:
         stmt = select(subscriptions).where(subscriptions.c.id == sub_id)
         if for_update:
             stmt = stmt.with_for_update()
