@@ -4,6 +4,7 @@ the slow part."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -15,18 +16,28 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ("dev", "prod")
+SCRIPT = str(ROOT / "deploy/local/deploy-tools.sh")
+
+
+def _install() -> None:
+    subprocess.run([SCRIPT, "install"], env=os.environ | {"PYTHON": sys.executable}, check=True)
+
+
+# The test modules import kubernetes_validate and promql_parser: on a fresh machine they are
+# installed here, before collection imports those modules (the fixture below is too late for that).
+if not all(importlib.util.find_spec(m) for m in ("kubernetes_validate", "promql_parser")):
+    _install()
 
 
 @pytest.fixture(scope="session")
 def deploy_tools() -> dict[str, Path]:
     """kustomize and the schema packages, installed from the registries on first use."""
     env = os.environ | {"PYTHON": sys.executable}
-    script = str(ROOT / "deploy/local/deploy-tools.sh")
     kustomize = subprocess.run(
-        [script, "kustomize-path"], env=env, check=True, capture_output=True, text=True
+        [SCRIPT, "kustomize-path"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
     schemas = subprocess.run(
-        [script, "schemas-dir"], env=env, check=True, capture_output=True, text=True
+        [SCRIPT, "schemas-dir"], env=env, check=True, capture_output=True, text=True
     ).stdout.strip()
     return {"kustomize": Path(kustomize), "schemas": Path(schemas) / "node_modules"}
 
