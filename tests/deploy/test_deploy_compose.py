@@ -103,3 +103,12 @@ def test_each_service_has_its_own_database(compose: dict[str, Any]) -> None:
         url = env[f"{owner.upper()}_DATABASE_URL"]
         assert url.endswith(f"/billing_{owner}")
         assert f"CREATE DATABASE billing_{owner};" in init
+
+
+def test_read_only_containers_can_write_their_var_dir(compose: dict[str, Any]) -> None:
+    """A read-only root file system with VAR_DIR left on it would fail at the first write."""
+    for name, svc in compose["services"].items():
+        if not svc.get("read_only"):
+            continue
+        writable = set(svc.get("tmpfs", [])) | {v.split(":")[1] for v in svc.get("volumes", [])}
+        assert {"/tmp", "/var/lib/billing"} <= writable, name

@@ -151,3 +151,13 @@ def test_dev_is_one_replica_and_prod_several(overlays: dict[str, Objects]) -> No
     )
     assert not of_kind(overlays["prod"], "StatefulSet") and not of_kind(overlays["prod"], "Kafka")
     assert "test-psp" not in of_kind(overlays["prod"], "Deployment")
+
+
+def test_read_only_billing_containers_can_write_tmp_and_their_var_dir(objs: Objects) -> None:
+    for o in objs:
+        for pod in pod_specs(o):
+            for c in pod["containers"]:
+                if not c["image"].startswith("ghcr.io/billing-platform/"):
+                    continue
+                mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
+                assert {"/tmp", "/var/lib/billing"} <= mounts, f"{named(o)}/{c['name']}"
