@@ -14,9 +14,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from deploy_support import ROOT
 
 from billing_shared.localstack import SERVICES
-from conftest import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
 

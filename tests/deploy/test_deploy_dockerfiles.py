@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from deploy_support import ROOT
 
 from billing_shared.localstack import SERVICES
-from conftest import ROOT
 
 IMAGES = ["gateway", *(s.name for s in SERVICES)]
 

@@ -8,9 +8,9 @@ import importlib
 from typing import Any
 
 import pytest
+from deploy_support import OVERLAYS, named, pod_specs
 
 from billing_shared.localstack import SERVICES
-from conftest import OVERLAYS, named, pod_specs
 
 Objects = list[dict[str, Any]]
 

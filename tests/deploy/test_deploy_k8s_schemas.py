@@ -10,8 +10,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-
-from conftest import OVERLAYS, named
+from deploy_support import OVERLAYS, named
 
 K8S_VERSION = "1.33.0"
 CUSTOM = {

@@ -12,9 +12,8 @@ from typing import Any
 import promql_parser
 import pytest
 import yaml
+from deploy_support import ROOT
 from prometheus_client.metrics import MetricWrapperBase
-
-from conftest import ROOT
 
 RULES = ROOT / "deploy/prometheus/billing-alerts.yaml"
 SCRAPE_LABELS = {"job", "instance", "namespace", "pod"}
