@@ -3,7 +3,10 @@
 For each record: one transaction records the event id in the inbox and applies the handler's
 effects; the offset is committed to Kafka only after that commit. A redelivered or replayed
 event finds its id in the inbox and changes nothing. A record that keeps failing goes to
-`<topic>.dlq` with its error, and the consumer moves on.
+`<topic>.dlq` with its error, and the consumer moves on. A failure of the infrastructure rather
+than of the record (the database unreachable or restarting) is never the record's fault: it is
+retried, with backoff, until the database answers again, and never dead-lettered. A broker that
+goes away is waited out the same way instead of ending the loop.
 
 Under load a poll returns many records: they are applied in order in ONE transaction (one inbox
 look-up, one inbox insert, one commit), which is what lets a worker keep up. If anything in that
@@ -21,9 +24,10 @@ from datetime import UTC, datetime
 
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata
 from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError
 from prometheus_client import Counter
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from billing_shared import correlation
 from billing_shared.db.uow import Database, UnitOfWork
@@ -35,6 +39,18 @@ log = logging.getLogger(__name__)
 Handler = Callable[[UnitOfWork, Envelope], None]
 
 CONSUMED = Counter("inbox_events_total", "Events consumed", ["consumer", "type", "outcome"])
+MAX_OUTAGE_BACKOFF = 5.0
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database, not the event, failed: it is down, restarting or dropped the connection."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+class Stopping(Exception):
+    """Asked to stop while waiting out an outage: the record stays uncommitted for the next run."""
 
 
 class EventConsumer:
@@ -56,6 +72,7 @@ class EventConsumer:
         self.handlers = handlers  # by event name (e.g. "OrderCreated"), any version
         self.attempts = attempts
         self.backoff = backoff
+        self.stop = threading.Event()
 
     def apply(self, env: Envelope, topic: str) -> bool:
         """Apply one event in one transaction; False when it was already applied (or not ours)."""
@@ -94,12 +111,23 @@ class EventConsumer:
             return
         token = correlation.set_current(env.correlation_id)
         try:
-            for attempt in range(1, self.attempts + 1):
+            attempt, outage = 1, 0
+            while True:
                 try:
                     applied = self.apply(env, record.topic)
                     CONSUMED.labels(self.name, env.name, "applied" if applied else "skipped").inc()
                     return
                 except Exception as exc:
+                    if database_unavailable(exc):
+                        outage += 1
+                        if outage == 1 or outage % 10 == 0:
+                            log.warning(
+                                "database unavailable; retrying the event until it answers",
+                                extra={"event_id": env.id, "type": env.type, "error": str(exc)[:300]},
+                            )
+                        if self.stop.wait(min(MAX_OUTAGE_BACKOFF, self.backoff * 2 ** min(outage, 5))):
+                            raise Stopping from exc
+                        continue
                     log.warning(
                         "handler failed",
                         extra={"event_id": env.id, "type": env.type, "attempt": attempt, "error": str(exc)},
@@ -109,6 +137,7 @@ class EventConsumer:
                         CONSUMED.labels(self.name, env.name, "dead_lettered").inc()
                         return
                     time.sleep(self.backoff * attempt)
+                    attempt += 1
         finally:
             correlation.reset(token)
 
@@ -190,5 +219,20 @@ class EventConsumer:
 
     def run(self, stop: threading.Event) -> None:
         log.info("consumer running", extra={"consumer": self.name})
+        self.stop = stop
+        outage = 0
         while not stop.is_set():
-            self.poll_once()
+            try:
+                self.poll_once()
+                outage = 0
+            except Stopping:
+                return  # the record in hand was not committed: it is redelivered after the restart
+            except KafkaError as exc:
+                # the broker is away: the client reconnects by itself; what was applied and not
+                # committed is redelivered and skipped by the inbox
+                outage += 1
+                if outage == 1 or outage % 10 == 0:
+                    log.warning(
+                        "broker unavailable; waiting", extra={"consumer": self.name, "error": str(exc)}
+                    )
+                stop.wait(min(MAX_OUTAGE_BACKOFF, 0.2 * 2 ** min(outage, 5)))
