@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,8 +37,10 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 TTL = timedelta(hours=24)
 # A claim older than this belongs to a request whose process died: its transaction never
-# committed (the record commits with the change), so the key may be taken over safely.
-STALE_CLAIM = timedelta(seconds=60)
+# committed (the record commits with the change), so the key may be taken over safely. It must
+# outlast the slowest request; fault runs shorten it (IDEMPOTENCY_STALE_CLAIM_SECONDS) so a client
+# retrying a request whose API was SIGKILLed waits seconds, not a minute, for 409s to end.
+STALE_CLAIM = timedelta(seconds=float(os.environ.get("IDEMPOTENCY_STALE_CLAIM_SECONDS", "60")))
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 F = TypeVar("F", bound=Callable[..., Any])
