@@ -24,6 +24,9 @@ class TestPspSettings:
     webhook_max_attempts: int = 10
     webhook_backoff: float = 0.5  # seconds before the 2nd attempt; doubles each time up to a minute
     dispute_delay: float = 1.0  # seconds from a disputed card's success to its dispute
+    # Fault runs: "duplicate" delivers every event a second time (same id, fresh signature) soon
+    # after the first; "reorder" holds some events back so later ones overtake them.
+    webhook_chaos: frozenset[str] = frozenset()
     log_level: str = "INFO"
 
     __test__ = False  # a settings class, not a pytest test class
@@ -50,5 +53,14 @@ class TestPspSettings:
             webhook_max_attempts=int(e.get("TEST_PSP_WEBHOOK_MAX_ATTEMPTS", "10")),
             webhook_backoff=float(e.get("TEST_PSP_WEBHOOK_BACKOFF", "0.5")),
             dispute_delay=float(e.get("TEST_PSP_DISPUTE_DELAY", "1.0")),
+            webhook_chaos=_chaos(e.get("TEST_PSP_WEBHOOK_CHAOS", "")),
             log_level=e.get("LOG_LEVEL", "INFO"),
         )
+
+
+def _chaos(value: str) -> frozenset[str]:
+    modes = frozenset(m.strip() for m in value.split(",") if m.strip())
+    unknown = modes - {"duplicate", "reorder"}
+    if unknown:
+        raise ConfigError(f"TEST_PSP_WEBHOOK_CHAOS knows duplicate and reorder, not {sorted(unknown)}")
+    return modes

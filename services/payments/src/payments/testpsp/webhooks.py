@@ -5,6 +5,9 @@ minute) and after `webhook_max_attempts` the event is given up (status `failed`)
 SQLite file, so a restart resumes what was not yet delivered. Deliveries may overlap and arrive out
 of order; each event carries `created` and a unique `id`, and the receiver dedupes, as with a real
 provider. Nothing of a body is logged.
+
+TEST_PSP_WEBHOOK_CHAOS (fault runs) makes it worse on purpose: `duplicate` sends each delivered
+event once more a moment later, `reorder` holds a third of the new events back up to two seconds.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Deliverer:
         self.db = psp.db
         self.wake = asyncio.Event()
         self._warned_no_url = False
+        self._extra: set[asyncio.Task[None]] = set()
 
     def nudge(self) -> None:
         self.wake.set()
@@ -75,9 +79,41 @@ class Deliverer:
             " ORDER BY seq LIMIT ?",
             (now, BATCH),
         ).fetchall()
+        if due and "reorder" in self.settings.webhook_chaos:
+            due = self._hold_back(due, now)
         if due:
             await asyncio.gather(*(self._deliver(http, dict(row)) for row in due))
         return len(due)
+
+    def _hold_back(self, due: list[Any], now: float) -> list[Any]:
+        """Postpone about a third of the first attempts, so events recorded later overtake them."""
+        sent = []
+        for row in due:
+            if row["attempts"] == 0 and random.random() < 1 / 3:
+                self.db.execute(
+                    "UPDATE events SET attempts = -1, next_attempt = ? WHERE id = ? AND attempts = 0",
+                    (now + random.uniform(0.2, 2.0), row["id"]),
+                )
+            else:
+                sent.append(row)
+        return sent
+
+    def _duplicate(self, http: aiohttp.ClientSession, event: dict[str, Any]) -> None:
+        async def again() -> None:
+            await asyncio.sleep(random.uniform(0.0, 1.0))
+            body = event["body"].encode()
+            headers = {
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: sign(self.settings.webhook_secret, body, int(time.time())),
+                "User-Agent": "billing-test-psp/1",
+            }
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with http.post(self.settings.webhook_url, data=body, headers=headers) as resp:
+                    await resp.read()
+
+        task = asyncio.get_running_loop().create_task(again())
+        self._extra.add(task)
+        task.add_done_callback(self._extra.discard)
 
     async def _sleep(self) -> None:
         upcoming = [
@@ -106,7 +142,7 @@ class Deliverer:
             SIGNATURE_HEADER: sign(self.settings.webhook_secret, body, int(time.time())),
             "User-Agent": "billing-test-psp/1",
         }
-        attempt = event["attempts"] + 1
+        attempt = max(0, event["attempts"]) + 1  # -1: held back once by the reorder chaos
         error: str | None = None
         try:
             async with http.post(self.settings.webhook_url, data=body, headers=headers) as resp:
@@ -117,6 +153,8 @@ class Deliverer:
                         " WHERE id = ?",
                         (attempt, event["id"]),
                     )
+                    if "duplicate" in self.settings.webhook_chaos:
+                        self._duplicate(http, event)
                     log.info(
                         "webhook delivered",
                         extra={"event_id": event["id"], "event_type": event["type"], "attempt": attempt},
