@@ -47,6 +47,9 @@ def cmd_serve(settings: GatewaySettings, args: argparse.Namespace) -> int:
         reuse_address=True,
         shutdown_timeout=10,
         loop=uvloop.new_event_loop(),
+        # Header fields up to 16 KiB reach the proxy, which refuses those over MAX_FIELD_BYTES as a
+        # problem+json 431 (aiohttp's own limit, 8 KiB, would answer a plain-text 400).
+        max_field_size=16384,
     )
     return 0
 

@@ -61,6 +61,11 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # Bodies up to this size are read whole (one write upstream); bigger ones are streamed.
 STREAM_THRESHOLD = 64 * 1024
+# What the gateway forwards stays inside what the services' HTTP server (gunicorn, see
+# billing_shared.web.serve) parses, so a client never meets that server's own HTML error pages:
+# a longer target is a 414 here, a longer header field a 431, both problem+json.
+MAX_TARGET_BYTES = 8000
+MAX_FIELD_BYTES = 16000
 _PREFIX_LEN = len(API_PREFIX)
 
 
@@ -98,6 +103,8 @@ class Proxy:
         try:
             if route is None:
                 raise Problem(404, f"No API resource '{resource}' under {API_PREFIX}; see /api/v1/docs.")
+            if len(request.raw_path) > MAX_TARGET_BYTES:
+                raise Problem(414, f"The URL is longer than {MAX_TARGET_BYTES} bytes; send less in it.")
             if "/." in path or "//" in path or "%2f" in request.raw_path.lower():
                 _refuse_odd_path(path, request.raw_path)
             method = request.method
@@ -139,6 +146,8 @@ class Proxy:
             drop = REQUEST_DROP | {t.strip().lower() for t in connection.split(",")}
         for name, value in request.headers.items():
             if name.lower() not in drop:
+                if len(value) > MAX_FIELD_BYTES:
+                    raise Problem(431, f"The {name} header is longer than {MAX_FIELD_BYTES} bytes.")
                 out.add(name, value)
         remote = request.remote or ""
         forwarded_for = request.headers.get("X-Forwarded-For")

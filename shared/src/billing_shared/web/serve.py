@@ -34,6 +34,11 @@ def serve(factory: Callable[[], Flask], *, host: str, port: int, workers: int = 
             "keepalive": 75,
             "timeout": 60,
             "graceful_timeout": 10,
+            # The most gunicorn parses (a request line of 8190 bytes, header fields of 16 KiB), so
+            # whatever the gateway forwards (it refuses more, as problem+json) is answered by the
+            # app, never by gunicorn's own HTML error pages.
+            "limit_request_line": 8190,
+            "limit_request_field_size": 16384,
             "accesslog": None,
             "loglevel": "warning",
         },
