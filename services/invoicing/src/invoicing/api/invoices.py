@@ -125,6 +125,9 @@ class InvoicesCollection(MethodView):
     @transactional
     @blp.arguments(InvoiceCreateSchema)
     @blp.response(201, InvoiceSchema)
+    @blp.alt_response(
+        200, schema=InvoiceSchema, description="The order already has its invoice: that invoice"
+    )
     @blp.doc(security=_BEARER, parameters=_IDEMPOTENCY)
     def post(self, body: dict[str, Any]) -> Response:
         """The order's invoice: 201 when this call drafts it from the order, 200 when it exists.

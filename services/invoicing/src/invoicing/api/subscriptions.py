@@ -106,6 +106,11 @@ class SubscriptionsCollection(MethodView):
     @transactional
     @blp.arguments(SubscriptionCreateSchema)
     @blp.response(201, SubscriptionSchema)
+    @blp.alt_response(
+        200,
+        schema=SubscriptionSchema,
+        description="The order already started its subscription: that subscription",
+    )
     @blp.doc(security=_BEARER, parameters=_IDEMPOTENCY)
     def post(self, body: dict[str, Any]) -> Response:
         """The subscription of a paid order with a billing cycle: 201 when this call starts it, 200
