@@ -168,3 +168,28 @@ def test_sqlite_relay_publishes_too(tmp_path: object, kafka_bootstrap: str) -> N
         stop.set()
         t.join(10)
         tail.close()
+
+
+def test_the_backlog_counts_what_waits_and_empties_once_published(db: Database, kafka_bootstrap: str) -> None:
+    from billing_shared.outbox import store
+
+    commit_events(db, [customer_event(new_customer_id()) for _ in range(3)])
+    time.sleep(0.05)
+    with db.engine.connect() as conn:
+        count, age = store.backlog(conn, db.kit.outbox)
+    assert count == 3 and age > 0, "three events wait, the oldest for a measurable time"
+    stop = threading.Event()
+    t = threading.Thread(target=relay.run_forever, args=(db, kafka_bootstrap, stop), daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with db.engine.connect() as conn:
+                if store.backlog(conn, db.kit.outbox) == (0, 0.0):
+                    break
+            time.sleep(0.1)
+        with db.engine.connect() as conn:
+            assert store.backlog(conn, db.kit.outbox) == (0, 0.0), "published: nothing waits"
+    finally:
+        stop.set()
+        t.join(10)

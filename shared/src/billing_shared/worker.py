@@ -14,15 +14,21 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
 from billing_shared.db.uow import Database
 from billing_shared.inbox.consumer import EventConsumer, Handler
 from billing_shared.kafka import clients
-from billing_shared.outbox import relay
+from billing_shared.outbox import relay, store
 from billing_shared.settings import CommonSettings
 from billing_shared.web.health import ReadinessCache, standard_checks
 from billing_shared.web.transaction import purge_expired
+
+# Read every 15 s by the worker: what the outbox alerts watch (docs/operations.md).
+OUTBOX_UNSENT = Gauge("outbox_unsent_events", "Outbox rows not yet published to Kafka", ["service"])
+OUTBOX_OLDEST = Gauge(
+    "outbox_oldest_unsent_age_seconds", "Age of the oldest outbox row not yet published", ["service"]
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +117,18 @@ def run_worker(
                 dlq.close(timeout=5)
 
         loop("consumer", consume)
-    tasks: list[Periodic] = [(3600.0, lambda: purge_expired(db)), *(periodic or [])]
+
+    def measure_backlog() -> None:
+        with db.engine.connect() as conn:
+            count, age = store.backlog(conn, db.kit.outbox)
+        OUTBOX_UNSENT.labels(service).set(count)
+        OUTBOX_OLDEST.labels(service).set(age)
+
+    tasks: list[Periodic] = [
+        (3600.0, lambda: purge_expired(db)),
+        (15.0, measure_backlog),
+        *(periodic or []),
+    ]
     for i, (every, fn) in enumerate(tasks):
 
         def tick(every: float = every, fn: Callable[[], object] = fn) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from billing_shared import correlation
@@ -63,6 +63,17 @@ def append_many(
     if built:
         session.execute(insert(outbox), [row for _, row in built])
     return [env for env, _ in built]
+
+
+def backlog(conn: Connection, outbox: Table) -> tuple[int, float]:
+    """(unsent rows, age in seconds of the oldest one): what the outbox alerts watch."""
+    count, oldest = conn.execute(
+        select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.sent_at.is_(None))
+    ).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+    return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
 
 def unsent(conn: Connection, outbox: Table, limit: int) -> list[tuple[int, str, Envelope]]:
