@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments -e services/invoicing
 
-.PHONY: run test lint bench demo venv fuzz up down deploy-tools
+.PHONY: run test lint bench demo venv chaos fuzz up down deploy-tools
 
 $(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -54,3 +54,9 @@ deploy-tools: venv
 # phases and checks; FUZZ_EXAMPLES per operation, FUZZ_MAX_TIME seconds); reports in var/fuzz/.
 fuzz: venv
 	$(BIN)/python tests/security/fuzz.py
+
+# The long fault run (1,000+ flows, Kafka down 60 s, every kind of process SIGKILLed): writes
+# bench/results/chaos.json and chaos.png; docs/reliability.md explains it. `make test` runs the
+# reduced suite (tests/faults/).
+chaos: venv
+	$(BIN)/python bench/chaos.py

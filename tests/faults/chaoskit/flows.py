@@ -1,0 +1,296 @@
+"""Clients that drive complete flows through the gateway and retry like a careful client: on a
+timeout, a connection error, a 5xx, a 409 (key in flight) or a 429, again with the same
+Idempotency-Key, within a bounded time. Every answer is recorded with its time and service."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+import requests
+
+SERVICE_OF = {
+    "Customers": "customers",
+    "Orders": "orders",
+    "Products": "orders",
+    "Currencies": "orders",
+    "PaymentIntents": "payments",
+    "Invoices": "invoicing",
+    "Subscriptions": "invoicing",
+    "SubscriptionBillingRuns": "invoicing",
+    "SubscriptionBillingHistories": "invoicing",
+}
+
+
+class FlowError(Exception):
+    pass
+
+
+@dataclass
+class Answer:
+    t: float
+    service: str
+    method: str
+    route: str
+    status: int  # 0: no answer (connection error or timeout)
+
+
+@dataclass
+class Flow:
+    n: int
+    scenario: str
+    card: str
+    monthly: bool
+    started: float = 0.0
+    done: float | None = None
+    error: str | None = None
+    customer: str | None = None
+    order: str | None = None
+    intent: str | None = None
+    invoice: str | None = None
+    number: str | None = None
+    retries: int = 0
+
+
+@dataclass
+class Recorder:
+    answers: list[Answer] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, a: Answer) -> None:
+        with self.lock:
+            self.answers.append(a)
+
+
+class Tokens:
+    """One admin token for every client thread, renewed before it expires."""
+
+    def __init__(self, gateway: str, creds: dict[str, str]) -> None:
+        self.gateway, self.creds = gateway, creds
+        self.lock = threading.Lock()
+        self.token, self.at = "", 0.0
+
+    def get(self, force: bool = False) -> str:
+        with self.lock:
+            if force or not self.token or time.time() - self.at > 600:
+                deadline = time.time() + 180
+                while True:
+                    try:
+                        r = requests.post(
+                            self.gateway + "/api/v1/Auth/token",
+                            json={"grant_type": "client_credentials", **self.creds},
+                            timeout=10,
+                        )
+                        if r.status_code == 200:
+                            self.token, self.at = r.json()["access_token"], time.time()
+                            break
+                    except requests.RequestException:
+                        pass
+                    if time.time() > deadline:
+                        raise FlowError("no token from the gateway within 180 s")
+                    time.sleep(0.5)
+            return self.token
+
+
+class Client:
+    def __init__(self, gateway: str, tokens: Tokens, recorder: Recorder, budget: float) -> None:
+        self.gateway = gateway
+        self.tokens = tokens
+        self.rec = recorder
+        self.budget = budget  # seconds one request may take with all its retries
+        self.http = requests.Session()
+        self.retries = 0
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        ok: tuple[int, ...] = (200, 201, 202),
+        retry_422: bool = False,
+    ) -> Any:
+        seg = path.split("/")[1].split("?")[0]
+        service = SERVICE_OF.get(seg, "gateway")
+        route = f"{method} /{seg}" + ("/{id}" if path.count("/") > 1 else "")
+        if path.endswith("/send"):
+            route += "/send"
+        headers = {"Idempotency-Key": key} if key else {}
+        deadline = time.monotonic() + self.budget
+        pause = 0.2
+        last = ""
+        while True:
+            headers["Authorization"] = "Bearer " + self.tokens.get()
+            status = 0
+            try:
+                r = self.http.request(
+                    method, self.gateway + "/api/v1" + path, json=body, headers=headers, timeout=20
+                )
+                status = r.status_code
+                last = f"{status} {r.text[:200]}"
+            except requests.RequestException as e:
+                last = type(e).__name__
+            self.rec.add(Answer(time.time(), service, method, route, status))
+            if status in ok:
+                return r.json()
+            if status == 401:
+                self.tokens.get(force=True)
+            elif not (status == 0 or status >= 500 or status in (409, 429) or (status == 422 and retry_422)):
+                raise FlowError(f"{method} {path}: {last}")
+            if time.monotonic() > deadline:
+                raise FlowError(f"{method} {path}: still failing after {self.budget:.0f} s: {last}")
+            self.retries += 1
+            time.sleep(pause * random.uniform(0.7, 1.3))
+            pause = min(2.0, pause * 1.6)
+
+    def wait(self, what: str, probe: Any, budget: float) -> Any:
+        deadline = time.monotonic() + budget
+        while True:
+            got = probe()
+            if got:
+                return got
+            if time.monotonic() > deadline:
+                raise FlowError(f"waited {budget:.0f} s for {what}")
+            time.sleep(0.3)
+
+    def complete_3ds(self, url: str) -> None:
+        deadline = time.monotonic() + self.budget
+        while True:
+            try:
+                page = self.http.get(url, timeout=10, headers={"Accept": "text/html"})
+                forms = _Forms()
+                forms.feed(page.text)
+                for form in forms.forms:
+                    for button in form["buttons"]:
+                        if "complete" in button["text"].lower():
+                            fields = dict(form["inputs"])
+                            if button["name"]:
+                                fields[button["name"]] = button["value"]
+                            action = urllib.parse.urljoin(url, form["action"] or url)
+                            done = self.http.post(action, data=fields, timeout=10)
+                            if done.status_code == 200:
+                                return
+                last = f"{page.status_code}"
+            except requests.RequestException as e:
+                last = type(e).__name__
+            if time.monotonic() > deadline:
+                raise FlowError(f"3DS page {url}: {last}")
+            time.sleep(0.5)
+
+
+@dataclass
+class Catalog:
+    product: str
+    plan: str
+
+
+def setup_catalog(client: Client) -> Catalog:
+    def product(name: str, cycle: str | None) -> str:
+        body: dict[str, Any] = {
+            "name": name,
+            "taxCategory": "standard",
+            "active": True,
+            "prices": [{"currency": "USD", "unitPrice": 1999 if cycle is None else 1500}],
+        }
+        if cycle:
+            body["billingCycleId"] = cycle
+        return str(client.call("POST", "/Products", body, key=str(uuid.uuid4()))["id"])
+
+    return Catalog(product("Chaos notebook", None), product("Chaos plan, monthly", "bc_monthly"))
+
+
+def run_flow(client: Client, cat: Catalog, flow: Flow, wait_budget: float) -> Flow:
+    """customer → order → intent (tok_visa, or 3DS completed on the test bank's page) → paid →
+    invoice finalized and paid → sent."""
+    flow.started = time.time()
+    try:
+        email = f"chaos.{flow.n}.{uuid.uuid4().hex[:8]}@example.com"
+        cus = client.call(
+            "POST", "/Customers", {"name": f"Chaos {flow.n}", "email": email}, key=str(uuid.uuid4())
+        )
+        flow.customer = cus["id"]
+        order_body: dict[str, Any] = {
+            "customerId": cus["id"],
+            "currency": "USD",
+            "items": [{"productId": cat.plan if flow.monthly else cat.product, "quantity": 1 + flow.n % 3}],
+        }
+        if flow.monthly:
+            order_body["billingCycleId"] = "bc_monthly"
+            order_body["items"][0]["quantity"] = 1
+        order = client.call("POST", "/Orders", order_body, key=str(uuid.uuid4()), retry_422=True)
+        flow.order = order["id"]
+        intent = client.call(
+            "POST",
+            "/PaymentIntents",
+            {
+                "orderId": order["id"],
+                "amount": order["total"],
+                "currency": "USD",
+                "gatewayId": "test",
+                "paymentMethodToken": flow.card,
+            },
+            key=str(uuid.uuid4()),
+            retry_422=True,
+        )
+        flow.intent = intent["id"]
+        if intent["status"] == "requires_action":
+            client.complete_3ds(intent["nextAction"]["url"])
+        elif intent["status"] in ("failed", "canceled"):
+            raise FlowError(f"intent {intent['id']} {intent['status']}: {intent.get('failureMessage')}")
+
+        def paid_invoice() -> Any:
+            data = client.call("GET", f"/Invoices?orderId={order['id']}")["data"]
+            return data[0] if data and data[0]["status"] == "paid" and data[0]["number"] else None
+
+        inv = client.wait("the paid invoice", paid_invoice, wait_budget)
+        flow.invoice, flow.number = inv["id"], inv["number"]
+        client.call("POST", f"/Invoices/{inv['id']}/send", key=str(uuid.uuid4()))
+        flow.done = time.time()
+    except Exception as e:
+        flow.error = f"{type(e).__name__}: {e}"[:400]
+    flow.retries = client.retries
+    return flow
+
+
+class _Forms(HTMLParser):
+    """The forms of a page with their hidden inputs and buttons, as a browser without JS sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self.cur: dict[str, Any] | None = None
+        self.btn: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.cur = {"action": a.get("action", ""), "inputs": {}, "buttons": []}
+            self.forms.append(self.cur)
+        elif self.cur is not None and tag == "input" and a.get("name"):
+            self.cur["inputs"][a["name"]] = a.get("value", "")
+        elif self.cur is not None and tag == "button":
+            self.btn = {"name": a.get("name"), "value": a.get("value", ""), "text": ""}
+            self.cur["buttons"].append(self.btn)
+
+    def handle_data(self, data: str) -> None:
+        if self.btn is not None:
+            self.btn["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button":
+            self.btn = None
+        elif tag == "form":
+            self.cur = None
+
+
+def creds_of(var: Any) -> dict[str, str]:
+    c = json.loads((var / "demo-credentials.json").read_text())
+    return {"client_id": c["client_id"], "client_secret": c["client_secret"]}
