@@ -95,6 +95,12 @@ def test_exotic_but_storable_text_passes_untouched(client: Any) -> None:
     assert unstorable_text({"a": [text, {"b": text}]}) is None
 
 
+def test_a_405_lists_the_allowed_methods(client: Any) -> None:
+    r = client.open("/things/x", method="TRACE")
+    assert r.status_code == 405 and r.content_type == "application/problem+json"
+    assert "GET" in r.headers["Allow"] and "TRACE" not in r.headers["Allow"]
+
+
 def test_errors_are_documented_as_problem_json() -> None:
     spec = make_app()[1].spec.to_dict()
     default = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]

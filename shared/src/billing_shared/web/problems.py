@@ -50,7 +50,11 @@ def _from_http_exception(error: HTTPException) -> Problem:
         detail = "The server failed to handle this request; it has been logged."
     else:
         detail = data.get("message") or error.description or error.name
-    return Problem(code, detail, errors=field_errors, headers=dict(data.get("headers") or {}))
+    headers = dict(data.get("headers") or {})
+    valid_methods = getattr(error, "valid_methods", None)
+    if code == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)  # RFC 9110 §15.5.6: a 405 lists what is allowed
+    return Problem(code, detail, errors=field_errors, headers=headers)
 
 
 class ProblemFieldSchema(ma.Schema):
