@@ -6,6 +6,9 @@
   polled every few milliseconds. No one-second sleep loop.
 - A crash after publishing but before marking re-publishes on restart: consumers dedupe by
   event id (the inbox), so at-least-once here is exactly-once in effect.
+- A pass that Kafka failed (records expired while the broker was away, a flush that timed out)
+  replaces the producer: kafka-python's idempotent producer does not recover from expired
+  batches by itself, and a relay that kept it stayed stuck after a 60 s broker outage.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ import sqlite3
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 import psycopg
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 from prometheus_client import Counter, Histogram
 from sqlalchemy.engine import make_url
 
@@ -109,10 +114,32 @@ def make_waker(db: Database) -> Waker:
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, producer: KafkaProducer, *, batch: int = 500) -> None:
+    def __init__(
+        self,
+        db: Database,
+        producer: KafkaProducer,
+        *,
+        batch: int = 500,
+        new_producer: Callable[[], KafkaProducer] | None = None,
+    ) -> None:
         self.db = db
         self.producer = producer
         self.batch = batch
+        self.new_producer = new_producer  # how to replace a producer Kafka failed (None: keep it)
+
+    def renew_producer(self) -> None:
+        """Drop the producer (its unsent batches are still unsent rows) and start a fresh one."""
+        if self.new_producer is None:
+            return
+        try:
+            self.producer.close(timeout=0)
+        except Exception:
+            log.warning("closing the failed producer failed", exc_info=True)
+        try:
+            self.producer = self.new_producer()
+            log.warning("outbox relay: a new Kafka producer after a failed pass")
+        except Exception:
+            log.warning("no new Kafka producer yet (broker away?); retrying on the next pass", exc_info=True)
 
     def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were published and marked."""
@@ -129,12 +156,14 @@ class OutboxRelay:
         ]
         self.producer.flush(timeout=30)
         done: list[int] = []
+        failed = False
         for row_id, env, future in sent:
             try:
                 future.get(timeout=0)
             except Exception:
                 # Stop at the first failure: the rest are retried in order on the next pass.
                 log.exception("publish failed", extra={"event_id": env.id})
+                failed = True
                 break
             done.append(row_id)
         acked = time.time()  # before marking: the histogram measures the event's way to Kafka only
@@ -145,6 +174,8 @@ class OutboxRelay:
         for _row_id, env, _f in sent[: len(done)]:
             LAG.labels(self.db.service).observe(max(0.0, acked - _commit_time(env.time)))
         PUBLISHED.labels(self.db.service).inc(len(done))
+        if failed:
+            self.renew_producer()
         return len(done)
 
     def run(self, stop: threading.Event, idle_wait: float = 1.0) -> None:
@@ -158,6 +189,11 @@ class OutboxRelay:
                 try:
                     if self.publish_pending():
                         continue
+                except KafkaError:
+                    log.exception("outbox relay pass failed (Kafka); retrying with a new producer")
+                    self.renew_producer()
+                    stop.wait(0.5)
+                    continue
                 except Exception:
                     log.exception("outbox relay pass failed; retrying")
                     stop.wait(0.5)
@@ -174,11 +210,14 @@ def _commit_time(iso: str) -> float:
 def run_forever(db: Database, bootstrap: str, stop: threading.Event, **kw: Any) -> None:
     from billing_shared.kafka.clients import producer
 
-    prod = producer(bootstrap, client_id=f"{db.service}-relay-{os.getpid()}")
+    def new() -> KafkaProducer:
+        return producer(bootstrap, client_id=f"{db.service}-relay-{os.getpid()}")
+
+    relay = OutboxRelay(db, new(), new_producer=new, **kw)
     try:
-        OutboxRelay(db, prod, **kw).run(stop)
+        relay.run(stop)
     finally:
-        prod.close(timeout=5)
+        relay.producer.close(timeout=5)
 
 
 def main(argv: list[str] | None = None) -> None:
