@@ -160,6 +160,8 @@ class Worker:
             "INVOICING_WORKER_HEALTH_PORT": str(self.health_port),
             "VAR_DIR": str(var),
             "PYTHONUNBUFFERED": "1",
+            # small polls: a poll's records commit together, and the kills must land between commits
+            "KAFKA_MAX_POLL_RECORDS": "10",
         }
         self.log = var / "invoicing-worker.log"
         self.popen: subprocess.Popen[bytes] | None = None

@@ -6,6 +6,7 @@ change). Consumers never auto-commit: the inbox commits offsets after the DB com
 
 from __future__ import annotations
 
+import os
 import socket
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -31,7 +32,8 @@ def consumer(bootstrap: str, group_id: str, topics: list[str], client_id: str) -
         client_id=client_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_records=200,
+        # A poll's records are applied in one transaction (inbox.consumer): this bounds its size.
+        max_poll_records=int(os.environ.get("KAFKA_MAX_POLL_RECORDS", "200")),
         fetch_max_wait_ms=50,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,
