@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from typing import Any
 
 import requests
@@ -32,6 +34,21 @@ class Client:
         h = {"Authorization": f"Bearer {token or self.token}"} | (headers or {})
         url = path if path.startswith("http") else self.base + "/api/v1" + path
         return self.http.request(method, url, json=json_body, headers=h, timeout=30, **kw)
+
+    def create_intent(self, body: dict[str, Any], *, token: str | None = None) -> requests.Response:
+        """POST /PaymentIntents as a client right after creating the order does: payments learns of
+        the order from OrderCreated and answers 422 `unknown order` when that is still on its way
+        after its bounded wait (a loaded machine); the client tries again, with a new key (the
+        refused request changed nothing), for up to 30 s."""
+        deadline = time.monotonic() + 30
+        while True:
+            r = self.call(
+                "POST", "/PaymentIntents", body, token=token, headers={"Idempotency-Key": str(uuid.uuid4())}
+            )
+            unknown = r.status_code == 422 and "unknown order" in r.text
+            if not unknown or time.monotonic() > deadline:
+                return r
+            time.sleep(0.5)
 
     def token_with(self, scope: str) -> str:
         """A token of the demo client narrowed to `scope`."""

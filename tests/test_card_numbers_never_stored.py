@@ -67,17 +67,14 @@ def pay_with_a_card(api: Client) -> tuple[dict[str, Any], str]:
         },
         headers={"Idempotency-Key": str(uuid.uuid4())},
     ).json()
-    intent = api.call(
-        "POST",
-        "/PaymentIntents",
+    intent = api.create_intent(
         {
             "orderId": order["id"],
             "amount": order["total"],
             "currency": "USD",
             "paymentMethodToken": token.json()["id"],
             "gatewayId": "test",
-        },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
+        }
     )
     assert intent.status_code == 201, intent.text
     assert intent.json()["status"] == "succeeded", intent.json()

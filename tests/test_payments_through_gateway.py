@@ -59,7 +59,7 @@ def pay(api: Client, order: dict[str, Any], token: str = "tok_visa", **over: Any
         "currency": order["currency"],
         "paymentMethodToken": token,
     } | over
-    return api.call("POST", "/PaymentIntents", body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    return api.create_intent(body)
 
 
 def eventually(check: Any, timeout: float = 30, what: str = "") -> Any:

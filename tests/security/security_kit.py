@@ -75,7 +75,7 @@ def pay(api: Client, order: dict[str, Any], token: str = "tok_visa") -> dict[str
         "currency": order["currency"],
         "paymentMethodToken": token,
     }
-    return ok(api.call("POST", "/PaymentIntents", body, headers={"Idempotency-Key": str(uuid.uuid4())}), 201)
+    return ok(api.create_intent(body), 201)
 
 
 def customer_token(api: Client, customer_id: str) -> str:
