@@ -41,6 +41,9 @@ def test_faults_under_load_keep_every_invariant(tmp_path: Path) -> None:
     finally:
         stack.stop(keep=keep)
     print("\n" + table(checks))
+    for sc in report["scenarios"]:
+        print(f"  {sc['name']:<45} {sc['completed']:>3}/{sc['flows']:<3} drained {sc['drain_s']} s")
+    print(f"{report['flows']['completed']}/{report['flows']['total']} flows in {report['duration_s']} s")
     (tmp_path / "faults.json").write_text(json.dumps(report, indent=1))
     assert report["flows"]["total"] >= 100
     failed = [c for c in checks if not c.ok]

@@ -211,6 +211,7 @@ def run_flow(client: Client, cat: Catalog, flow: Flow, wait_budget: float) -> Fl
     """customer → order → intent (tok_visa, or 3DS completed on the test bank's page) → paid →
     invoice finalized and paid → sent."""
     flow.started = time.time()
+    retries_before = client.retries
     try:
         email = f"chaos.{flow.n}.{uuid.uuid4().hex[:8]}@example.com"
         cus = client.call(
@@ -256,7 +257,7 @@ def run_flow(client: Client, cat: Catalog, flow: Flow, wait_budget: float) -> Fl
         flow.done = time.time()
     except Exception as e:
         flow.error = f"{type(e).__name__}: {e}"[:400]
-    flow.retries = client.retries
+    flow.retries = client.retries - retries_before
     return flow
 
 

@@ -326,6 +326,7 @@ def check_all(
         )
     )
     figures["answers"] = len(answers)
+    figures["answers_by_status"] = {str(k): v for k, v in sorted(Counter(a.status for a in answers).items())}
     figures["answers_5xx"] = total5
     figures["no_answer_outside_windows"] = len(noans)
 

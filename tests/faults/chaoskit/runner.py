@@ -192,6 +192,14 @@ class Run:
 
         return fault
 
+    def relay_crash(self, res: ScenarioResult) -> None:
+        """The invoicing relay SIGKILLed between Kafka's ack and marking the rows sent: the batch
+        is published again after the restart, and consumers must skip the copies."""
+        w = self.stack.window(res.name, "relay SIGKILL after publish, before mark", ())
+        res.fault_at = self.stack.crash_at("invoicing-worker", "relay.after_publish")
+        self.stack.wait_ready("invoicing-worker")
+        res.restored_at = w.end = time.time()
+
     def kafka_down(self, res: ScenarioResult) -> None:
         self.pick_moment()
         w = self.stack.window(res.name, f"Kafka stopped {self.cfg.kafka_down:.0f} s", ())
@@ -297,6 +305,7 @@ class Run:
         self.setup()
         for proc in cfg.kills:
             self.scenario(f"SIGKILL {proc}", self.kill(proc))
+        self.scenario("relay killed between publish and mark", self.relay_crash)
         self.scenario(f"Kafka down {cfg.kafka_down:.0f} s", self.kafka_down)
         self.scenario("PostgreSQL restart", self.pg_restart)
         self.scenario(f"network to {self.stack.proxied}: slow, then cut", self.network)
@@ -316,6 +325,23 @@ class Run:
             self.drains,
             self.cfg.drain_limit,
         )
+
+    def _window(self, w: Any) -> dict[str, Any]:
+        """A fault window with the answers in it that were not a success: 5xx and no answer."""
+        end = (w.end or w.start) + 5.0
+        seen: dict[str, int] = {}
+        for a in self.recorder.answers:
+            if w.start <= a.t <= end and (a.status >= 500 or a.status == 0):
+                k = f"{a.status} {a.service}"
+                seen[k] = seen.get(k, 0) + 1
+        return {
+            "scenario": w.scenario,
+            "what": w.what,
+            "services": list(w.services),
+            "start": round(w.start - self.t0, 2),
+            "end": round((w.end or w.start) - self.t0, 2),
+            "failed_answers": seen,
+        }
 
     def report(self, checks: list[invariants.Check], figures: dict[str, Any]) -> dict[str, Any]:
         t0 = self.t0
@@ -337,16 +363,7 @@ class Run:
                 }
                 for s in self.scenarios
             ],
-            "windows": [
-                {
-                    "scenario": w.scenario,
-                    "what": w.what,
-                    "services": list(w.services),
-                    "start": round(w.start - t0, 2),
-                    "end": round((w.end or w.start) - t0, 2),
-                }
-                for w in self.stack.windows
-            ],
+            "windows": [self._window(w) for w in self.stack.windows],
             "unplanned_restarts": [{"t": round(t - t0, 2), "what": what} for t, what in self.stack.unplanned],
             "invariants": [asdict(c) for c in checks],
             "figures": figures,

@@ -190,6 +190,34 @@ class FaultStack:
             self.held.discard(name)
         self.wait_ready(name)
 
+    def crash_at(self, name: str, point: str, timeout: float = 60) -> float:
+        """Restart `name` armed with a BILLING_FAULTS point (billing_shared.faults): it SIGKILLs
+        itself when it gets there; then start it again unarmed. Returns when it died."""
+        assert self.platform is not None
+        proc = self.platform.proc(name)
+        with self._lock:
+            self.held.add(name)
+            assert proc.popen is not None
+            os.killpg(proc.popen.pid, signal.SIGTERM)
+            proc.popen.wait(timeout=30)
+            plain = proc.env
+            proc.env = plain | {"BILLING_FAULTS": point}
+            self.platform.spawn(proc)
+        popen = proc.popen
+        assert popen is not None
+        try:
+            popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(popen.pid, signal.SIGKILL)
+            popen.wait(timeout=30)
+        died = time.time()
+        with self._lock:
+            proc.env = plain
+            proc.restarts += 1
+            self.platform.spawn(proc)
+            self.held.discard(name)
+        return died
+
     def ready_url(self, name: str) -> str | None:
         assert self.platform is not None
         return self.platform.proc(name).ready_url
