@@ -27,9 +27,10 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 from prometheus_client import Counter
 from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from billing_shared import correlation
+from billing_shared.db.outage import database_unavailable
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events.catalog import DLQ_SUFFIX
 from billing_shared.events.envelope import Envelope
@@ -40,13 +41,6 @@ Handler = Callable[[UnitOfWork, Envelope], None]
 
 CONSUMED = Counter("inbox_events_total", "Events consumed", ["consumer", "type", "outcome"])
 MAX_OUTAGE_BACKOFF = 5.0
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """The database, not the event, failed: it is down, restarting or dropped the connection."""
-    return isinstance(exc, (OperationalError, InterfaceError)) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
 
 
 class Stopping(Exception):

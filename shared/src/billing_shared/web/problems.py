@@ -9,8 +9,10 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, request
 from flask_smorest import Api
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from billing_shared.db.outage import database_unavailable
 from billing_shared.errors import PROBLEM_CONTENT_TYPE, FieldError, Problem, flatten_marshmallow
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,18 @@ def _too_deep(error: RecursionError) -> Response:
     return problem_response(Problem(500, "The server failed to handle this request; it has been logged."))
 
 
+def _database_error(error: DBAPIError) -> Response:
+    """The database down or restarting is a 503 the client may retry (found by the fault suite:
+    a PostgreSQL restart answered 500); any other database error stays the 500 it is."""
+    if database_unavailable(error):
+        log.warning("database unavailable", extra={"error": str(error.orig or error)[:300]})
+        return problem_response(
+            Problem(503, "The database is unavailable; retry shortly.", headers={"Retry-After": "1"})
+        )
+    log.error("unhandled error", exc_info=error)
+    return problem_response(Problem(500, "The server failed to handle this request; it has been logged."))
+
+
 def _unroutable_path() -> Response | None:
     """NUL can be no part of any id (no database stores it): such a path names nothing."""
     if "\x00" in request.path:
@@ -118,4 +132,5 @@ def _unroutable_path() -> Response | None:
 def install(app: Flask) -> None:
     app.register_error_handler(Problem, problem_response)
     app.register_error_handler(RecursionError, _too_deep)
+    app.register_error_handler(DBAPIError, _database_error)
     app.before_request(_unroutable_path)
