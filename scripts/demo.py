@@ -618,7 +618,7 @@ class Demo:
         print(f"→ GET {page_url}")
         page = self.raw("GET", page_url, headers={"Accept": "text/html"})
         html = page.body.decode(errors="replace")
-        forms = _Forms()
+        forms = PageForms()
         forms.feed(html)
         print(
             f"← {page.status}  text/html, buttons: {[b['text'] for f in forms.forms for b in f['buttons']]}"
@@ -654,7 +654,7 @@ def _references(b: dict[str, Any]) -> dict[str, Any]:
     return {"id": b.get("id"), "references": b.get("references")}
 
 
-class _Forms(HTMLParser):
+class PageForms(HTMLParser):
     """The forms of a page with their hidden inputs and buttons, as a browser without JS sees them."""
 
     def __init__(self) -> None:

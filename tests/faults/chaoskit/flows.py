@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import threading
 import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 import requests
+
+from billing_shared.localstack import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from demo import PageForms
 
 SERVICE_OF = {
     "Customers": "customers",
@@ -166,7 +171,7 @@ class Client:
         while True:
             try:
                 page = self.http.get(url, timeout=10, headers={"Accept": "text/html"})
-                forms = _Forms()
+                forms = PageForms()
                 forms.feed(page.text)
                 for form in forms.forms:
                     for button in form["buttons"]:
@@ -259,37 +264,6 @@ def run_flow(client: Client, cat: Catalog, flow: Flow, wait_budget: float) -> Fl
         flow.error = f"{type(e).__name__}: {e}"[:400]
     flow.retries = client.retries - retries_before
     return flow
-
-
-class _Forms(HTMLParser):
-    """The forms of a page with their hidden inputs and buttons, as a browser without JS sees them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self.cur: dict[str, Any] | None = None
-        self.btn: dict[str, Any] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.cur = {"action": a.get("action", ""), "inputs": {}, "buttons": []}
-            self.forms.append(self.cur)
-        elif self.cur is not None and tag == "input" and a.get("name"):
-            self.cur["inputs"][a["name"]] = a.get("value", "")
-        elif self.cur is not None and tag == "button":
-            self.btn = {"name": a.get("name"), "value": a.get("value", ""), "text": ""}
-            self.cur["buttons"].append(self.btn)
-
-    def handle_data(self, data: str) -> None:
-        if self.btn is not None:
-            self.btn["text"] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "button":
-            self.btn = None
-        elif tag == "form":
-            self.cur = None
 
 
 def creds_of(var: Any) -> dict[str, str]:
