@@ -18,6 +18,7 @@ import requests
 
 from billing_shared.localstack import ROOT
 
+# The demo is a standalone script; its parser of the 3DS page serves the harness too (one copy).
 sys.path.insert(0, str(ROOT / "scripts"))
 from demo import PageForms
 
