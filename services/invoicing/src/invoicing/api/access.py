@@ -3,9 +3,10 @@ hosted-link signer (made once per app: loading the secret may touch the disk).""
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar, cast
 
-from flask import current_app
+from flask import Response, current_app, jsonify
 from sqlalchemy.orm import Session
 
 from billing_shared.auth.flask import current_principal
@@ -69,6 +70,24 @@ def list_scope(requested: str | None) -> tuple[bool, str | None]:
     if own is None:
         return True, requested
     return (not requested or requested == own), own
+
+
+def list_page(
+    args: dict[str, Any],
+    fetch: Callable[[Session, str | None, int], list[T]],
+    wire: Callable[[Session, list[T]], list[dict[str, Any]]],
+) -> Response:
+    """The one list answer: scoped to a customer token's own customer, `limit` items in id order
+    after `startingAfter` (fetched with one more to tell `hasMore`), as `{data, hasMore}`.
+    `fetch(session, customer_id, n)` reads at most n; `wire(session, items)` shapes them."""
+    allowed, customer_id = list_scope(args.get("customer_id"))
+    if not allowed:
+        return jsonify(data=[], hasMore=False)
+    limit = args["limit"]
+    with db().unit_of_work(write=False) as uow:
+        found = fetch(uow.session, customer_id, limit + 1)
+        data = wire(uow.session, found[:limit])
+    return jsonify(data=data, hasMore=len(found) > limit)
 
 
 def require_merchant(action: str, what: str) -> None:

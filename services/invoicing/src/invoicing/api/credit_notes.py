@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from billing_shared.auth.flask import requires
 from billing_shared.errors import not_found
@@ -57,19 +58,21 @@ class CreditNotesCollection(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """List credit notes, oldest first; filter by `invoiceId` and `customerId`."""
-        allowed, customer_id = access.list_scope(args.get("customer_id"))
-        if not allowed:
-            return jsonify(data=[], hasMore=False)
-        limit = args["limit"]
-        with db().unit_of_work(write=False) as uow:
-            found = CreditNoteRepository(uow.session).page(
-                limit=limit + 1,
+
+        def wire(session: Session, notes: list[CreditNote]) -> list[dict[str, Any]]:
+            numbers = _numbers(session, notes)
+            return [_wire(n, numbers) for n in notes]
+
+        return access.list_page(
+            args,
+            lambda session, customer_id, n: CreditNoteRepository(session).page(
+                limit=n,
                 starting_after=args["starting_after"],
                 invoice_id=args.get("invoice_id"),
                 customer_id=customer_id,
-            )
-            numbers = _numbers(uow.session, found[:limit])
-        return jsonify(data=[_wire(n, numbers) for n in found[:limit]], hasMore=len(found) > limit)
+            ),
+            wire,
+        )
 
 
 @blp.route("/<string:note_id>")

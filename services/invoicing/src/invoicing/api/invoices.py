@@ -106,20 +106,18 @@ class InvoicesCollection(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """List invoices, oldest first; filter by `customerId`, `orderId` and `status`."""
-        allowed, customer_id = access.list_scope(args.get("customer_id"))
-        if not allowed:
-            return jsonify(data=[], hasMore=False)
-        limit = args["limit"]
-        with access.db().unit_of_work(write=False) as uow:
-            found = InvoiceRepository(uow.session).page(
-                limit=limit + 1,
+        return access.list_page(
+            args,
+            lambda session, customer_id, n: InvoiceRepository(session).page(
+                limit=n,
                 starting_after=args["starting_after"],
                 customer_id=customer_id,
                 order_id=args.get("order_id"),
                 status=args.get("status"),
                 subscription_id=args.get("subscription_id"),
-            )
-        return jsonify(data=[to_wire(i) for i in found[:limit]], hasMore=len(found) > limit)
+            ),
+            lambda _, items: [to_wire(i) for i in items],
+        )
 
     @requires("invoices:write")
     @transactional

@@ -88,19 +88,17 @@ class SubscriptionsCollection(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`."""
-        allowed, customer_id = access.list_scope(args.get("customer_id"))
-        if not allowed:
-            return jsonify(data=[], hasMore=False)
-        limit = args["limit"]
-        with access.db().unit_of_work(write=False) as uow:
-            found = SubscriptionRepository(uow.session).page(
-                limit=limit + 1,
+        return access.list_page(
+            args,
+            lambda session, customer_id, n: SubscriptionRepository(session).page(
+                limit=n,
                 starting_after=args["starting_after"],
                 customer_id=customer_id,
                 status=args.get("status"),
                 order_id=args.get("order_id"),
-            )
-        return jsonify(data=[to_wire(s) for s in found[:limit]], hasMore=len(found) > limit)
+            ),
+            lambda _, items: [to_wire(s) for s in items],
+        )
 
     @requires("subscriptions:write")
     @transactional
@@ -237,15 +235,13 @@ class BillingHistories(MethodView):
     @blp.doc(security=_BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """One row per billed period: its invoice, charge, status, attempts and next retry."""
-        allowed, customer_id = access.list_scope(args.get("customer_id"))
-        if not allowed:
-            return jsonify(data=[], hasMore=False)
-        limit = args["limit"]
-        with access.db().unit_of_work(write=False) as uow:
-            found = BillingHistoryRepository(uow.session).page(
-                limit=limit + 1,
+        return access.list_page(
+            args,
+            lambda session, customer_id, n: BillingHistoryRepository(session).page(
+                limit=n,
                 starting_after=args["starting_after"],
                 subscription_id=args.get("subscription_id"),
                 customer_id=customer_id,
-            )
-        return jsonify(data=[history_wire(h) for h in found[:limit]], hasMore=len(found) > limit)
+            ),
+            lambda _, items: [history_wire(h) for h in items],
+        )
