@@ -3,11 +3,13 @@ SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments -e services/invoicing
+PACKAGES := -e shared -e gateway -e services/customers -e services/orders -e services/payments -e services/invoicing \
+	-e test-psp -e devtools
 
 .PHONY: run test lint bench demo venv chaos fuzz up down deploy-tools
 
-$(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml
+$(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml \
+		test-psp/pyproject.toml devtools/pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(PACKAGES) -r requirements-dev.txt
@@ -16,7 +18,7 @@ $(BIN)/.installed: requirements-dev.txt shared/pyproject.toml gateway/pyproject.
 venv: $(BIN)/.installed
 
 run: venv
-	$(BIN)/python -m billing_shared.localstack
+	$(BIN)/python -m billing_devtools.localstack
 
 # The seed's whole flow through the gateway of a running `make run` (GATEWAY_URL elsewhere).
 demo: venv
@@ -25,10 +27,14 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest
 
+# ruff, mypy, and the import rules of docs/services.md (.importlinter).
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers services/orders/src/orders services/payments/src/payments services/invoicing/src/invoicing
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy shared/src/billing_shared gateway/src/gateway services/customers/src/customers \
+		services/orders/src/orders services/payments/src/payments services/invoicing/src/invoicing \
+		test-psp/src/test_psp devtools/src/billing_devtools
 
 bench: venv
 	$(BIN)/python bench/gateway_ratio.py

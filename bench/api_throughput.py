@@ -14,8 +14,8 @@ from pathlib import Path
 
 from wrk_tools import create_customer, ensure_tools, post, post_script, wrk
 
-from billing_shared.localstack import ROOT, Platform, Ports
-from billing_shared.testing import infra
+from billing_devtools.localstack import ROOT, Platform, Ports
+from billing_devtools.testing import infra
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
 

@@ -21,17 +21,18 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from billing_shared.db.migrate import upgrade
+from billing_devtools.localstack import ROOT
+from billing_devtools.testing import infra
+from billing_shared.db.migrate import migrate
+from billing_shared.db.uow import Database
 from billing_shared.ids import new_id
-from billing_shared.localstack import ROOT
 from billing_shared.pricing import LineInput, TaxRate, price_order
-from billing_shared.testing import infra
-from invoicing import biller
-from invoicing.cli import MIGRATIONS
-from invoicing.domain import subscriptions as rules
-from invoicing.store.database import open_database
+from invoicing.domain import subscriptions
+from invoicing.domain.billing_runs import RunReport
+from invoicing.service_layer.billing_runs import bill_due
+from invoicing.store import tables
 from invoicing.store.subscriptions import SubscriptionRepository
-from invoicing.store.tables import invoices, subscription_billing_histories, subscriptions
+from invoicing.store.tables import invoices, subscription_billing_histories
 
 N = int(os.environ.get("BENCH_SUBSCRIPTIONS", "10000"))
 GOAL_SECONDS = 60.0
@@ -61,11 +62,15 @@ def _order(i: int) -> dict[str, Any]:
     }
 
 
+def open_database(url: str) -> Database:
+    return Database(url, tables.metadata, tables.kit_tables, service="invoicing")
+
+
 def seed(url: str, start: datetime) -> None:
     db = open_database(url)
     rows = []
     for i in range(N):
-        sub, _ = rules.start(
+        sub, _ = subscriptions.start(
             subscription_id=new_id("sub"),
             order=_order(i),
             gateway_id="test",
@@ -75,7 +80,7 @@ def seed(url: str, start: datetime) -> None:
         rows.append(SubscriptionRepository._values(sub))
     with db.unit_of_work() as uow:
         for k in range(0, N, 1000):
-            uow.session.execute(insert(subscriptions), rows[k : k + 1000])
+            uow.session.execute(insert(tables.subscriptions), rows[k : k + 1000])
         uow.commit()
     db.dispose()
 
@@ -92,7 +97,7 @@ def invariants(url: str, periods: int) -> dict[str, Any]:
         ).scalar_one()
         n_hist = s.execute(select(func.count()).select_from(subscription_billing_histories)).scalar_one()
         numbers = sorted(int(n.rsplit("-", 1)[1]) for n in s.execute(select(invoices.c.number)).scalars())
-        outbox = db.kit.outbox
+        outbox = db.kit_tables.outbox
         charges = s.execute(
             select(func.count()).where(outbox.c.type == "billing.InvoicePaymentRequested.v1")
         ).scalar_one()
@@ -112,7 +117,7 @@ def main() -> None:
     admin, _ = infra.start_postgres(stop_at_exit=True)
     url = infra.create_database(admin, "bench_biller")
     try:
-        upgrade(MIGRATIONS, url)
+        migrate("invoicing", url)
         start = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
         t0 = time.perf_counter()
         seed(url, start)
@@ -120,13 +125,13 @@ def main() -> None:
         db = open_database(url)
         end1 = start + timedelta(days=31)
         t0 = time.perf_counter()
-        first = biller.run(db, end1, datetime.now(UTC))
+        first = bill_due(db, end1, datetime.now(UTC))
         elapsed = time.perf_counter() - t0
-        again = biller.run(db, end1, datetime.now(UTC))
+        again = bill_due(db, end1, datetime.now(UTC))
         end2 = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
-        reports: list[biller.RunReport] = []
+        reports: list[RunReport] = []
         threads = [
-            threading.Thread(target=lambda: reports.append(biller.run(db, end2, datetime.now(UTC))))
+            threading.Thread(target=lambda: reports.append(bill_due(db, end2, datetime.now(UTC))))
             for _ in range(2)
         ]
         t1 = time.perf_counter()

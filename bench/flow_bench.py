@@ -24,9 +24,9 @@ from typing import Any
 
 import requests
 
-from billing_shared.localstack import ROOT, Platform, Ports
-from billing_shared.testing import infra
-from billing_shared.testing.kafka import TopicTail
+from billing_devtools.localstack import ROOT, Platform, Ports
+from billing_devtools.testing import infra
+from billing_devtools.testing.kafka import TopicTail
 
 SECONDS = float(os.environ.get("BENCH_FLOW_SECONDS", "15"))
 CLIENTS = 16

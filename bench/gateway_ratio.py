@@ -18,8 +18,8 @@ from pathlib import Path
 
 from wrk_tools import create_customer, ensure_tools, wrk
 
-from billing_shared.localstack import ROOT, Platform, Ports, free_port
-from billing_shared.testing import infra
+from billing_devtools.localstack import ROOT, Platform, Ports, free_port
+from billing_devtools.testing import infra
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SHORT = int(os.environ.get("BENCH_SHORT_SECONDS", "4"))  # 1 connection: latency

@@ -16,14 +16,14 @@ import time
 
 from sqlalchemy import MetaData
 
+from billing_devtools.localstack import ROOT
+from billing_devtools.testing import infra
+from billing_devtools.testing.kafka import TopicTail
+from billing_devtools.testing.samples import commit_events, customer_event, new_customer_id
 from billing_shared.db.tables import add_kit_tables
 from billing_shared.db.uow import Database
 from billing_shared.events.catalog import TOPIC_CUSTOMERS
-from billing_shared.localstack import ROOT
 from billing_shared.outbox import relay
-from billing_shared.testing import infra
-from billing_shared.testing.kafka import TopicTail
-from billing_shared.testing.kit import commit_events, customer_event, new_customer_id
 
 N = int(os.environ.get("BENCH_OUTBOX_EVENTS", "300"))
 GAP = 0.01  # between commits, so the relay is idle and must be woken

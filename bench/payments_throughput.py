@@ -21,8 +21,8 @@ from typing import Any
 
 from wrk_tools import create_customer, ensure_tools, post, wrk
 
-from billing_shared.localstack import ROOT, Platform, Ports
-from billing_shared.testing import infra
+from billing_devtools.localstack import ROOT, Platform, Ports
+from billing_devtools.testing import infra
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "6"))
 # Orders to pay: more than the runs can use (at 100 intents/s, the three runs use about 1,400).

@@ -10,7 +10,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from billing_shared.localstack import ROOT
+from billing_devtools.localstack import ROOT
 
 
 def ensure_tools() -> None:

@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The payments image: PaymentIntents, webhooks, refunds (API; the worker with `worker`, the test payment gateway with `python -m payments.testpsp`).
+# The payments image: PaymentIntents, webhooks, refunds (API; the worker with `worker`).
 # Build from the repo root:  docker build -f deploy/docker/payments.Dockerfile -t billing/payments:0.1.0 .
 # Two stages so that pip, its caches and any wheel building stay in the builder: the final stage
 # holds the interpreter and the virtualenv only, and runs as an unprivileged numeric user.
@@ -13,7 +13,7 @@ RUN /opt/venv/bin/pip install /src/shared /src/services/payments
 
 FROM python:3.11.14-slim-bookworm
 LABEL org.opencontainers.image.title="billing-payments" \
-      org.opencontainers.image.description="PaymentIntents, webhooks, refunds (API; the worker with `worker`, the test payment gateway with `python -m payments.testpsp`)"
+      org.opencontainers.image.description="PaymentIntents, webhooks, refunds (API; the worker with `worker`)"
 # uid 10001: not root, and numeric so that Kubernetes' runAsNonRoot can check it
 RUN groupadd --system --gid 10001 billing \
  && useradd --system --uid 10001 --gid billing --home-dir /var/lib/billing --shell /usr/sbin/nologin billing \

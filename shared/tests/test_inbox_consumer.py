@@ -5,20 +5,35 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, String, Table, func, insert, select
 
+from billing_devtools.testing.samples import (
+    TopicTail,
+    customer_event,
+    customer_record,
+    kit_database,
+    new_customer_id,
+)
+from billing_shared.concurrency import ConcurrentChange
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.inbox.consumer import EventConsumer
 from billing_shared.kafka import clients
-from billing_shared.testing.kit import TopicTail, kit_database
 
 pytestmark = pytest.mark.integration
-TOPIC = catalog.TOPIC_ORDERS
+TOPIC = catalog.TOPIC_CUSTOMERS
+EVENT = "CustomerCreated"
+
+
+def customer(key: str, name: str = "Ann") -> dict[str, object]:
+    """Valid CustomerCreated data (the inbox parks an event that breaks its contract at once);
+    the tests' handlers fail on the name "poison"."""
+    return customer_event(key).data | {"name": name}
 
 
 @pytest.fixture()
@@ -31,11 +46,11 @@ def db(pg_database: str) -> Iterator[Database]:
 def publish(bootstrap: str, key: str, data: dict[str, object], raw: bytes | None = None) -> str:
     env = Envelope(
         id=str(uuid.uuid4()),
-        type=catalog.ce_type("OrderCreated", 1),
-        source="/orders",
+        type=catalog.ce_type(EVENT, 1),
+        source="/customers",
         subject=key,
         time=utc_now_iso(),
-        dataschema=catalog.dataschema("OrderCreated", 1),
+        dataschema=catalog.dataschema(EVENT, 1),
         key=key,
         data=data,
     )
@@ -51,20 +66,20 @@ def test_poison_event_goes_to_the_dlq_and_the_consumer_moves_on(db: Database, ka
     db.metadata.create_all(db.engine, tables=[effects])
 
     def handler(uow: UnitOfWork, e: Envelope) -> None:
-        if e.data.get("poison"):
+        if e.data["name"] == "poison":
             raise ValueError("cannot apply this order")
         uow.session.execute(insert(effects).values(key=e.key))
 
     group = f"test-{uuid.uuid4().hex[:8]}"
     dlq_tail = TopicTail(kafka_bootstrap, TOPIC + catalog.DLQ_SUFFIX)
-    bad_key, good_key, junk_key = (f"ord_{uuid.uuid4().hex}" for _ in range(3))
-    bad_id = publish(kafka_bootstrap, bad_key, {"poison": True})
+    bad_key, good_key, junk_key = (new_customer_id() for _ in range(3))
+    bad_id = publish(kafka_bootstrap, bad_key, customer(bad_key, "poison"))
     publish(kafka_bootstrap, junk_key, {}, raw=b"\xff not json")
-    publish(kafka_bootstrap, good_key, {"ok": True})
+    publish(kafka_bootstrap, good_key, customer(good_key))
 
     consumer = clients.consumer(kafka_bootstrap, group, [TOPIC], client_id=group)
     dlq = clients.producer(kafka_bootstrap, "test-dlq")
-    ec = EventConsumer(db, consumer, dlq, name=group, handlers={"OrderCreated": handler}, backoff=0.01)
+    ec = EventConsumer(db, consumer, dlq, name=group, handlers={EVENT: handler}, backoff=0.01)
     # A fresh group starts at the topic's beginning, and the three keys sit in different partitions:
     # poll until all three are handled, not only the good one (the bad one may still be behind a
     # partition's history of other tests' events).
@@ -117,48 +132,42 @@ class _Records:
         self.committed.update(offsets)
 
 
+def parking() -> tuple[list[Any], Any]:
+    """A DLQ producer that keeps what it is sent."""
+    parked: list[Any] = []
+    return parked, SimpleNamespace(
+        send=lambda *a, **kw: parked.append(kw) or SimpleNamespace(get=lambda timeout: None)
+    )
+
+
 def test_a_batch_applies_each_event_once_and_a_failing_one_alone_is_parked(db: Database) -> None:
-    from types import SimpleNamespace
 
     effects = Table("batch_effects", db.metadata, Column("key", String(64)))
     db.metadata.create_all(db.engine, tables=[effects])
 
     def handler(uow: UnitOfWork, e: Envelope) -> None:
-        if e.data.get("poison"):
+        if e.data["name"] == "poison":
             raise ValueError("cannot apply this order")
         uow.session.execute(insert(effects).values(key=e.key))
 
-    def record(offset: int, key: str, data: dict[str, object], event_id: str | None = None) -> Any:
-        env = Envelope(
-            id=event_id or str(uuid.uuid4()),
-            type=catalog.ce_type("OrderCreated", 1),
-            source="/orders",
-            subject=key,
-            time=utc_now_iso(),
-            dataschema=catalog.dataschema("OrderCreated", 1),
-            key=key,
-            data=data,
-        )
-        k, h, v = env.to_kafka()
-        return SimpleNamespace(topic=TOPIC, partition=0, offset=offset, key=k, headers=h, value=v)
-
-    keys = [f"ord_{uuid.uuid4().hex}" for _ in range(4)]
+    keys = [new_customer_id() for _ in range(4)]
     dup = str(uuid.uuid4())
     again = str(uuid.uuid4())
-    clean = [record(0, keys[0], {}, dup), record(1, keys[1], {}, again), record(2, keys[0], {}, dup)]
-    parked: list[Any] = []
-    dlq = SimpleNamespace(
-        send=lambda *a, **kw: parked.append(kw) or SimpleNamespace(get=lambda timeout: None)
-    )
+    clean = [
+        customer_record(0, keys[0], event_id=dup),
+        customer_record(1, keys[1], event_id=again),
+        customer_record(2, keys[0], event_id=dup),
+    ]
+    parked, dlq = parking()
     group = f"batch-{uuid.uuid4().hex[:8]}"
     kafka = _Records(clean)
-    ec = EventConsumer(db, kafka, dlq, name=group, handlers={"OrderCreated": handler}, backoff=0.0)  # type: ignore[arg-type]
+    ec = EventConsumer(db, kafka, dlq, name=group, handlers={EVENT: handler}, backoff=0.0)  # type: ignore[arg-type]
     assert ec.poll_once() == 3
     # a replay of an applied event (same id, later offset), a new one, and one that always fails
     kafka.batch = [
-        record(3, keys[1], {}, again),
-        record(4, keys[2], {}),
-        record(5, keys[3], {"poison": True}),
+        customer_record(3, keys[1], event_id=again),
+        customer_record(4, keys[2]),
+        customer_record(5, keys[3], data=customer(keys[3], "poison")),
     ]
     assert ec.poll_once() == 3
     with db.engine.connect() as conn:
@@ -168,3 +177,56 @@ def test_a_batch_applies_each_event_once_and_a_failing_one_alone_is_parked(db: D
     )
     assert len(parked) == 1 and parked[0]["key"] == keys[3].encode(), "only the failing event is parked"
     assert kafka.committed == {"tp0": kafka.committed["tp0"]} and kafka.committed["tp0"].offset == 6
+
+
+def test_an_event_that_breaks_its_contract_is_parked_at_once_and_never_handled(db: Database) -> None:
+    handled: list[str] = []
+    keys = [new_customer_id() for _ in range(3)]
+    broken = customer(keys[1])
+    del broken["email"]  # CustomerCreated v1 requires it
+    batch = [customer_record(i, key, data=broken if i == 1 else None) for i, key in enumerate(keys)]
+    parked, dlq = parking()
+    kafka = _Records(batch)
+    ec = EventConsumer(
+        db,
+        kafka,  # type: ignore[arg-type]
+        dlq,  # type: ignore[arg-type]
+        name=f"contract-{uuid.uuid4().hex[:8]}",
+        handlers={EVENT: lambda uow, e: handled.append(e.key)},
+        backoff=0.0,
+    )
+    assert ec.poll_once() == 3
+    assert handled == [keys[0], keys[2]], "the others are applied, each once; the broken one never"
+    [entry] = parked
+    error = dict(entry["headers"])["dlq_error"].decode()
+    assert entry["key"] == keys[1].encode() and error.startswith("breaks its contract")
+    assert "email" in error, "the reason names what is missing"
+    assert kafka.committed["tp0"].offset == 3, "the consumer moved on past it"
+
+
+def test_a_row_changed_by_another_writer_is_retried_until_the_event_applies(db: Database) -> None:
+    effects = Table("conflict_effects", db.metadata, Column("key", String(64)))
+    db.metadata.create_all(db.engine, tables=[effects])
+    tries: list[int] = []
+
+    def handler(uow: UnitOfWork, e: Envelope) -> None:
+        tries.append(1)
+        if len(tries) < 5:  # more than `attempts`: a lost race is not a broken event
+            raise ConcurrentChange("customer", e.key)
+        uow.session.execute(insert(effects).values(key=e.key))
+
+    key = new_customer_id()
+    parked, dlq = parking()
+    ec = EventConsumer(
+        db,
+        _Records([customer_record(0, key)]),  # type: ignore[arg-type]
+        dlq,  # type: ignore[arg-type]
+        name=f"conflict-{uuid.uuid4().hex[:8]}",
+        handlers={EVENT: handler},
+        attempts=3,
+        backoff=0.0,
+    )
+    ec.poll_once()
+    with db.engine.connect() as conn:
+        assert list(conn.execute(select(effects.c.key)).scalars()) == [key]
+    assert len(tries) == 5 and parked == []

@@ -7,7 +7,6 @@ invoice was never paid."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -17,11 +16,10 @@ from kafka.errors import KafkaConnectionError
 from sqlalchemy import Column, String, Table, insert, select
 from sqlalchemy.exc import OperationalError
 
+from billing_devtools.testing.samples import customer_record, kit_database, new_customer_id
 from billing_shared.db.uow import Database, UnitOfWork
-from billing_shared.events import catalog
-from billing_shared.events.envelope import Envelope, utc_now_iso
+from billing_shared.events.envelope import Envelope
 from billing_shared.inbox.consumer import EventConsumer
-from billing_shared.testing.kit import kit_database
 
 pytestmark = pytest.mark.integration
 
@@ -31,21 +29,6 @@ def db(pg_database: str) -> Iterator[Database]:
     database = kit_database(pg_database)
     yield database
     database.dispose()
-
-
-def _record(offset: int, key: str) -> Any:
-    env = Envelope(
-        id=str(uuid.uuid4()),
-        type=catalog.ce_type("OrderCreated", 1),
-        source="/orders",
-        subject=key,
-        time=utc_now_iso(),
-        dataschema=catalog.dataschema("OrderCreated", 1),
-        key=key,
-        data={},
-    )
-    k, h, v = env.to_kafka()
-    return SimpleNamespace(topic=catalog.TOPIC_ORDERS, partition=0, offset=offset, key=k, headers=h, value=v)
 
 
 class _Kafka:
@@ -81,9 +64,9 @@ def test_a_database_outage_is_waited_out_and_never_dead_letters(db: Database) ->
     dlq = SimpleNamespace(
         send=lambda *a, **kw: parked.append(kw) or SimpleNamespace(get=lambda timeout: None)
     )
-    key = f"ord_{uuid.uuid4().hex}"
-    kafka = _Kafka([[_record(7, key)]])
-    ec = EventConsumer(db, kafka, dlq, name="outage", handlers={"OrderCreated": handler}, backoff=0.001)  # type: ignore[arg-type]
+    key = new_customer_id()
+    kafka = _Kafka([[customer_record(7, key)]])
+    ec = EventConsumer(db, kafka, dlq, name="outage", handlers={"CustomerCreated": handler}, backoff=0.001)  # type: ignore[arg-type]
     assert ec.poll_once() == 1
     with db.engine.connect() as conn:
         assert list(conn.execute(select(effects.c.key)).scalars()) == [key]
@@ -98,8 +81,8 @@ def test_a_stop_during_an_outage_commits_nothing_and_a_broker_error_does_not_end
 
     stop = threading.Event()
     dlq = SimpleNamespace(send=lambda *a, **kw: pytest.fail("an outage is not the event's fault"))
-    kafka = _Kafka([KafkaConnectionError("broker gone"), [_record(3, "ord_x")]])
-    ec = EventConsumer(db, kafka, dlq, name="outage", handlers={"OrderCreated": handler}, backoff=0.001)  # type: ignore[arg-type]
+    kafka = _Kafka([KafkaConnectionError("broker gone"), [customer_record(3, new_customer_id())]])
+    ec = EventConsumer(db, kafka, dlq, name="outage", handlers={"CustomerCreated": handler}, backoff=0.001)  # type: ignore[arg-type]
     threading.Timer(1.0, stop.set).start()
     ec.run(stop)  # returns once stopped: the broker error was waited out, the record never committed
     assert kafka.batches == [] and kafka.committed == {}

@@ -12,13 +12,19 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Column, String, Table, func, insert, select
 
+from billing_devtools.testing.samples import (
+    TopicTail,
+    commit_events,
+    customer_event,
+    kit_database,
+    new_customer_id,
+)
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events.catalog import TOPIC_CUSTOMERS
 from billing_shared.events.envelope import Envelope
 from billing_shared.inbox.consumer import EventConsumer
 from billing_shared.kafka.clients import producer
 from billing_shared.outbox import relay
-from billing_shared.testing.kit import TopicTail, commit_events, customer_event, kit_database, new_customer_id
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +38,9 @@ def db(pg_database: str) -> Iterator[Database]:
 
 def unsent(db: Database) -> int:
     with db.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).where(db.kit.outbox.c.sent_at.is_(None))).scalar_one())
+        return int(
+            conn.execute(select(func.count()).where(db.kit_tables.outbox.c.sent_at.is_(None))).scalar_one()
+        )
 
 
 def run_relay_thread(db: Database, bootstrap: str) -> tuple[threading.Event, threading.Thread]:
@@ -176,7 +184,7 @@ def test_the_backlog_counts_what_waits_and_empties_once_published(db: Database, 
     commit_events(db, [customer_event(new_customer_id()) for _ in range(3)])
     time.sleep(0.05)
     with db.engine.connect() as conn:
-        count, age = store.backlog(conn, db.kit.outbox)
+        count, age = store.backlog(conn, db.kit_tables.outbox)
     assert count == 3 and age > 0, "three events wait, the oldest for a measurable time"
     stop = threading.Event()
     t = threading.Thread(target=relay.run_forever, args=(db, kafka_bootstrap, stop), daemon=True)
@@ -185,11 +193,11 @@ def test_the_backlog_counts_what_waits_and_empties_once_published(db: Database, 
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with db.engine.connect() as conn:
-                if store.backlog(conn, db.kit.outbox) == (0, 0.0):
+                if store.backlog(conn, db.kit_tables.outbox) == (0, 0.0):
                     break
             time.sleep(0.1)
         with db.engine.connect() as conn:
-            assert store.backlog(conn, db.kit.outbox) == (0, 0.0), "published: nothing waits"
+            assert store.backlog(conn, db.kit_tables.outbox) == (0, 0.0), "published: nothing waits"
     finally:
         stop.set()
         t.join(10)

@@ -11,9 +11,9 @@ import pytest
 from kafka.errors import KafkaTimeoutError
 from sqlalchemy import func, select
 
+from billing_devtools.testing.samples import commit_events, customer_event, kit_database, new_customer_id
 from billing_shared.db.uow import Database
 from billing_shared.outbox.relay import OutboxRelay
-from billing_shared.testing.kit import commit_events, customer_event, kit_database, new_customer_id
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,9 @@ class _Producer:
 
 def _unsent(db: Database) -> int:
     with db.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).where(db.kit.outbox.c.sent_at.is_(None))).scalar_one())
+        return int(
+            conn.execute(select(func.count()).where(db.kit_tables.outbox.c.sent_at.is_(None))).scalar_one()
+        )
 
 
 def test_a_failed_pass_gets_a_new_producer_and_the_next_pass_publishes(db: Database) -> None:

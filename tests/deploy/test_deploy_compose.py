@@ -16,7 +16,7 @@ import pytest
 import yaml
 from deploy_support import ROOT
 
-from billing_shared.localstack import SERVICES
+from billing_devtools.localstack import SERVICES
 
 COMPOSE = ROOT / "docker-compose.yml"
 
@@ -62,7 +62,7 @@ def test_every_process_of_the_platform_has_a_container(compose: dict[str, Any]) 
         assert services[f"{s.name}-migrate"]["command"][-1] == "migrate"
     assert services["gateway-migrate"]["command"][-1] == "migrate"
     assert services["invoicing-scheduler"]["command"][-1] == "scheduler"
-    assert services["test-psp"]["command"][-1] == "payments.testpsp"
+    assert services["test-psp"]["command"][-1] == "test_psp"
     assert services["gateway"]["ports"] == ["127.0.0.1:8080:8080"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert "KAFKA_PROCESS_ROLES" in services["kafka"]["environment"]

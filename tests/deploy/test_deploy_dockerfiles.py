@@ -9,9 +9,14 @@ import re
 import pytest
 from deploy_support import ROOT
 
-from billing_shared.localstack import SERVICES
+from billing_devtools.localstack import SERVICES
 
-IMAGES = ["gateway", *(s.name for s in SERVICES)]
+# image -> the command its final stage runs by default
+IMAGES = {
+    "gateway": '"-m", "gateway.cli", "serve"',
+    **{s.name: f'"-m", "{s.name}.cli", "serve"' for s in SERVICES},
+    "test-psp": '"-m", "test_psp"]',
+}
 
 
 def stages(text: str) -> list[list[str]]:
@@ -41,10 +46,17 @@ def test_the_image_is_multi_stage_pinned_and_unprivileged(image: str) -> None:
     for tool in ("pip install", "apt-get install", "gcc", "build-essential"):
         assert tool not in final_text
     cmd = next(i for i in final if i.startswith("CMD "))
-    module = "gateway.cli" if image == "gateway" else f"{image}.cli"
-    assert f'"-m", "{module}", "serve"' in cmd
+    assert IMAGES[image] in cmd
 
 
 def test_the_build_context_leaves_local_state_out() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", "**/__pycache__", "**/.env"} <= ignored
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_no_image_ships_the_development_tools_and_only_its_own_holds_the_test_gateway(image: str) -> None:
+    build, _ = stages((ROOT / f"deploy/docker/{image}.Dockerfile").read_text())
+    copied = {i.split()[1] for i in build if i.startswith("COPY ")}
+    assert "devtools" not in copied, "make run's supervisor and the test fixtures are development only"
+    assert ("test-psp" in copied) == (image == "test-psp"), "the test payment gateway is in its image alone"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from deploy_support import OVERLAYS, named, pod_specs
 
-from billing_shared.localstack import SERVICES
+from billing_devtools.localstack import SERVICES
 
 Objects = list[dict[str, Any]]
 

@@ -16,6 +16,7 @@ import pytest
 from kafka.admin import KafkaAdminClient
 from sqlalchemy import Column, String, Table, insert, select
 
+from billing_devtools.testing.samples import customer_event, kit_database, new_customer_id
 from billing_shared import dlq
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.events import catalog
@@ -23,7 +24,6 @@ from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.inbox.consumer import EventConsumer
 from billing_shared.kafka import clients
 from billing_shared.kafka.topics import ensure_topics
-from billing_shared.testing.kit import kit_database
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,13 +51,13 @@ def make_db(tmp_path: Path, name: str) -> tuple[Database, Table]:
 def publish(bootstrap: str, topic: str, key: str) -> str:
     env = Envelope(
         id=str(uuid.uuid4()),
-        type=catalog.ce_type("OrderCreated", 2),
-        source="/orders",
+        type=catalog.ce_type("CustomerCreated", 1),
+        source="/customers",
         subject=key,
         time=utc_now_iso(),
-        dataschema=catalog.dataschema("OrderCreated", 2),
+        dataschema=catalog.dataschema("CustomerCreated", 1),
         key=key,
-        data={"id": key},
+        data=customer_event(key).data,  # valid: an event that breaks its contract is parked at once
     )
     producer = clients.producer(bootstrap, "test-redrive-publisher")
     k, h, v = env.to_kafka()
@@ -71,7 +71,7 @@ def consumer_of(
 ) -> EventConsumer:
     def handler(uow: UnitOfWork, e: Envelope) -> None:
         if broken[0]:
-            raise RuntimeError("bug: cannot apply OrderCreated v2")
+            raise RuntimeError("bug: cannot apply CustomerCreated")
         uow.session.execute(insert(table).values(event_id=e.id))
 
     return EventConsumer(
@@ -79,7 +79,7 @@ def consumer_of(
         clients.consumer(bootstrap, group, [topic], client_id=group),
         clients.producer(bootstrap, group + "-dlq"),
         name=group,
-        handlers={"OrderCreated": handler},
+        handlers={"CustomerCreated": handler},
         backoff=0.01,
     )
 
@@ -126,7 +126,7 @@ def test_a_parked_event_is_applied_once_after_the_fix_and_redrive(
     broken = [True]
     failing = consumer_of(kafka_bootstrap, topic, failing_group, db, table, broken)
     healthy = consumer_of(kafka_bootstrap, topic, healthy_group, other_db, other_table, [False])
-    key = f"ord_{uuid.uuid4().hex}"
+    key = new_customer_id()
     event_id = publish(kafka_bootstrap, topic, key)
 
     # the bug: the failing consumer parks the event and moves on; the healthy one applies it

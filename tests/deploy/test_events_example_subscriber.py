@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
+from billing_devtools.testing.samples import customer_event, new_customer_id
 from billing_shared.events import catalog, contracts
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.kafka import clients
-from billing_shared.testing.kit import customer_event, new_customer_id
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

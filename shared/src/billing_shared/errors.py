@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://billing.dev/problems/"
@@ -60,6 +62,24 @@ class Problem(Exception):
 
 def not_found(kind: str, ident: str) -> Problem:
     return Problem(404, f"No {kind} with id '{ident}'.")
+
+
+def existing(found: T | None, kind: str, ident: str) -> T:
+    """What a look-up found, or the 404 naming what was asked for."""
+    if found is None:
+        raise not_found(kind, ident)
+    return found
+
+
+def invalid_fields(errors: list[FieldError]) -> Problem:
+    """A 422 naming every field to fix, for what only the service can check (an unknown id, a
+    disabled currency): the same answer a schema's validation gives."""
+    names = ", ".join(dict.fromkeys(e.field for e in errors))
+    return Problem(422, f"The request has invalid fields: {names}.", errors=errors)
+
+
+def invalid_field(field: str, message: str) -> Problem:
+    return invalid_fields([FieldError(field, message)])
 
 
 def flatten_marshmallow(messages: Any, prefix: str = "") -> list[FieldError]:

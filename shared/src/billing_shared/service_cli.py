@@ -5,36 +5,27 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from flask import Flask
 
-
-class ServiceSettings(Protocol):
-    host: str
-    port: int
-    web_concurrency: int
-    web_threads: int
-
-    def db_url(self) -> str: ...
-
+from billing_shared.settings import ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
 
 def run(
-    *,
     name: str,
     settings: S,
-    migrations: Path,
+    *,
     create_app: Callable[[S], Flask],
     worker: Callable[[S], None],
     argv: list[str] | None = None,
     extra: dict[str, Callable[[S, list[str]], None]] | None = None,
 ) -> None:
-    """`extra`: a service's own commands (e.g. invoicing's `billing-run`), given the settings and
-    the arguments after the command."""
+    """`name`: the service's package (its Alembic history is `<name>/migrations`). `extra`: a
+    service's own commands (e.g. invoicing's `billing-run`), given the settings and the arguments
+    after the command."""
     extra = extra or {}
     parser = argparse.ArgumentParser(prog=name)
     parser.add_argument("command", choices=["serve", "worker", "migrate", "openapi", *extra])
@@ -45,9 +36,9 @@ def run(
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     elif command == "migrate":
-        from billing_shared.db.migrate import upgrade
+        from billing_shared.db.migrate import migrate
 
-        upgrade(migrations, settings.db_url())
+        migrate(name, settings.db_url())
     elif command == "serve":
         from billing_shared.web.serve import serve
 

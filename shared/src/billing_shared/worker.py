@@ -11,16 +11,18 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
 
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 
-from billing_shared.db.uow import Database
-from billing_shared.inbox.consumer import EventConsumer, Handler
+from billing_shared import faults
+from billing_shared.deps import BaseDeps
+from billing_shared.inbox.consumer import EventConsumer, ServiceHandler, bind
 from billing_shared.kafka import clients
+from billing_shared.logs import configure_logging
 from billing_shared.outbox import relay, store
-from billing_shared.settings import CommonSettings
 from billing_shared.web.health import ReadinessCache, standard_checks
 from billing_shared.web.transaction import purge_expired
 
@@ -33,6 +35,7 @@ OUTBOX_OLDEST = Gauge(
 log = logging.getLogger(__name__)
 
 Periodic = tuple[float, Callable[[], object]]
+D = TypeVar("D", bound=BaseDeps)
 
 
 def _health_server(
@@ -75,15 +78,17 @@ def _health_server(
 
 
 def run_worker(
+    deps: D,
     *,
-    settings: CommonSettings,
-    db: Database,
-    handlers: dict[str, Handler],
+    handlers: Mapping[str, ServiceHandler[D]],
     topics: list[str],
-    health_port: int,
-    health_host: str = "127.0.0.1",
     periodic: list[Periodic] | None = None,
 ) -> None:
+    """Run until SIGTERM/SIGINT; `periodic`: (every seconds, task) the worker also runs."""
+    settings, db = deps.settings, deps.db
+    configure_logging(settings.service_name + "-worker", settings.log_level)
+    faults.arm(settings.billing_faults, settings.environment)
+    health_host, health_port = settings.host, settings.worker_health_port
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -107,11 +112,15 @@ def run_worker(
 
         def consume() -> None:
             consumer = clients.consumer(
-                settings.kafka_bootstrap, service, topics, client_id=f"{service}-worker"
+                settings.kafka_bootstrap,
+                service,
+                topics,
+                client_id=f"{service}-worker",
+                max_poll_records=settings.kafka_max_poll_records,
             )
             dlq = clients.producer(settings.kafka_bootstrap, client_id=f"{service}-dlq")
             try:
-                EventConsumer(db, consumer, dlq, name=service, handlers=handlers).run(stop)
+                EventConsumer(db, consumer, dlq, name=service, handlers=bind(handlers, deps)).run(stop)
             finally:
                 consumer.close()
                 dlq.close(timeout=5)
@@ -120,7 +129,7 @@ def run_worker(
 
     def measure_backlog() -> None:
         with db.engine.connect() as conn:
-            count, age = store.backlog(conn, db.kit.outbox)
+            count, age = store.backlog(conn, db.kit_tables.outbox)
         OUTBOX_UNSENT.labels(service).set(count)
         OUTBOX_OLDEST.labels(service).set(age)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command, context
@@ -9,6 +10,16 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 
 from billing_shared.db.engine import make_engine
+
+
+def migrations_dir(package: str) -> Path:
+    """A service's Alembic history: the `migrations` folder of its package."""
+    return Path(str(resources.files(package) / "migrations"))
+
+
+def migrate(package: str, url: str, revision: str = "head") -> None:
+    """Bring `url`'s database to `revision` of `package`'s history (e.g. `migrate("orders", url)`)."""
+    upgrade(migrations_dir(package), url, revision)
 
 
 def config(migrations_dir: Path, url: str) -> Config:

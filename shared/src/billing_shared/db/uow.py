@@ -33,13 +33,13 @@ class UnitOfWork:
         self.events: list[Envelope] = []
 
     def emit(self, event: DomainEvent) -> Envelope:
-        env = store.append(self.session, self._db.kit.outbox, self._db.source, event)
+        env = store.append(self.session, self._db.kit_tables.outbox, self._db.source, event)
         self.events.append(env)
         return env
 
     def emit_many(self, events: list[DomainEvent]) -> list[Envelope]:
         """Many events in one insert, in their order (ids keep commit order for the relay)."""
-        envs = store.append_many(self.session, self._db.kit.outbox, self._db.source, events)
+        envs = store.append_many(self.session, self._db.kit_tables.outbox, self._db.source, events)
         self.events.extend(envs)
         return envs
 
@@ -54,10 +54,10 @@ class UnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str, metadata: MetaData, kit: KitTables, service: str) -> None:
+    def __init__(self, url: str, metadata: MetaData, kit_tables: KitTables, service: str) -> None:
         self.url = url
         self.metadata = metadata
-        self.kit = kit
+        self.kit_tables = kit_tables
         self.service = service
         self.source = f"/{service}"
         self.engine: Engine = make_engine(url)

@@ -15,6 +15,15 @@ TOPIC_SUBSCRIPTIONS = "billing.subscriptions"
 AGGREGATE_TOPICS = (TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_INVOICES, TOPIC_SUBSCRIPTIONS)
 DLQ_SUFFIX = ".dlq"
 
+# The one service that publishes on each topic (its aggregate's owner); every other service only reads it.
+TOPIC_OWNERS: dict[str, str] = {
+    TOPIC_CUSTOMERS: "customers",
+    TOPIC_ORDERS: "orders",
+    TOPIC_PAYMENTS: "payments",
+    TOPIC_INVOICES: "invoicing",
+    TOPIC_SUBSCRIPTIONS: "invoicing",
+}
+
 EVENT_TOPICS: dict[str, str] = {
     "CustomerCreated": TOPIC_CUSTOMERS,
     "CustomerUpdated": TOPIC_CUSTOMERS,

@@ -3,10 +3,14 @@
 For each record: one transaction records the event id in the inbox and applies the handler's
 effects; the offset is committed to Kafka only after that commit. A redelivered or replayed
 event finds its id in the inbox and changes nothing. A record that keeps failing goes to
-`<topic>.dlq` with its error, and the consumer moves on. A failure of the infrastructure rather
-than of the record (the database unreachable or restarting) is never the record's fault: it is
-retried, with backoff, until the database answers again, and never dead-lettered. A broker that
-goes away is waited out the same way instead of ending the loop.
+`<topic>.dlq` with its error, and the consumer moves on. An event that breaks its published contract
+(JSON Schema) can never be applied: it is dead-lettered at once with the reason, never retried,
+never guessed at with defaults, so handlers read only data their contract promises. A row that
+another writer changed meanwhile (`ConcurrentChange`) is retried a few more times than other
+failures, because the next try reads the new version and usually succeeds. A failure of the
+infrastructure rather than of the record (the database unreachable or restarting) is never the
+record's fault: it is retried, with backoff, until the database answers again, and never
+dead-lettered. A broker that goes away is waited out the same way instead of ending the loop.
 
 Under load a poll returns many records: they are applied in order in ONE transaction (one inbox
 look-up, one inbox insert, one commit), which is what lets a worker keep up. If anything in that
@@ -19,8 +23,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata
 from kafka.consumer.fetcher import ConsumerRecord
@@ -30,14 +35,30 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from billing_shared import correlation
+from billing_shared.concurrency import ConcurrentChange
 from billing_shared.db.outage import database_unavailable
 from billing_shared.db.uow import Database, UnitOfWork
+from billing_shared.events import contracts
 from billing_shared.events.catalog import DLQ_SUFFIX
 from billing_shared.events.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Envelope], None]
+D = TypeVar("D")
+# What a service's `handlers.py` maps an event name to: the event's use case, given the consumer's
+# unit of work, the service's collaborators (`Deps`) and the event.
+ServiceHandler = Callable[[UnitOfWork, D, Envelope], None]
+
+
+def bind(handlers: Mapping[str, ServiceHandler[D]], deps: D) -> dict[str, Handler]:
+    """The consumer's handlers: each service handler with the process's collaborators."""
+
+    def bound(handler: ServiceHandler[D]) -> Handler:
+        return lambda uow, event: handler(uow, deps, event)
+
+    return {name: bound(handler) for name, handler in handlers.items()}
+
 
 CONSUMED = Counter("inbox_events_total", "Events consumed", ["consumer", "type", "outcome"])
 MAX_OUTAGE_BACKOFF = 5.0
@@ -57,6 +78,7 @@ class EventConsumer:
         name: str,
         handlers: dict[str, Handler],
         attempts: int = 3,
+        conflict_attempts: int = 10,
         backoff: float = 0.2,
     ) -> None:
         self.db = db
@@ -65,6 +87,7 @@ class EventConsumer:
         self.name = name  # the consumer group: inbox rows are per consumer
         self.handlers = handlers  # by event name (e.g. "OrderCreated"), any version
         self.attempts = attempts
+        self.conflict_attempts = conflict_attempts
         self.backoff = backoff
         self.stop = threading.Event()
 
@@ -73,7 +96,7 @@ class EventConsumer:
         handler = self.handlers.get(env.name)
         if handler is None:
             return False  # no effect to make, nothing to remember
-        inbox = self.db.kit.inbox
+        inbox = self.db.kit_tables.inbox
         with self.db.unit_of_work() as uow:
             seen = uow.session.execute(
                 select(inbox.c.event_id).where(inbox.c.consumer == self.name, inbox.c.event_id == env.id)
@@ -103,6 +126,13 @@ class EventConsumer:
         except Exception as exc:
             self._dead_letter(record, f"undecodable: {exc}")
             return
+        if env.name in self.handlers:
+            try:
+                contracts.check(env.name, env.version, env.data)
+            except contracts.ContractError as exc:
+                self._dead_letter(record, f"breaks its contract: {exc}")
+                CONSUMED.labels(self.name, env.name, "dead_lettered").inc()
+                return
         token = correlation.set_current(env.correlation_id)
         try:
             attempt, outage = 1, 0
@@ -126,11 +156,12 @@ class EventConsumer:
                         "handler failed",
                         extra={"event_id": env.id, "type": env.type, "attempt": attempt, "error": str(exc)},
                     )
-                    if attempt == self.attempts:
+                    conflict = isinstance(exc, ConcurrentChange)
+                    if attempt >= (self.conflict_attempts if conflict else self.attempts):
                         self._dead_letter(record, f"{type(exc).__name__}: {exc}")
                         CONSUMED.labels(self.name, env.name, "dead_lettered").inc()
                         return
-                    time.sleep(self.backoff * attempt)
+                    time.sleep(self.backoff * (0.25 if conflict else attempt))
                     attempt += 1
         finally:
             correlation.reset(token)
@@ -157,11 +188,16 @@ class EventConsumer:
         except Exception:
             return False  # the one-by-one path parks the undecodable record
         mine = [(r, e) for r, e in envs if e.name in self.handlers]
+        try:
+            for _, e in mine:
+                contracts.check(e.name, e.version, e.data)
+        except contracts.ContractError:
+            return False  # the one-by-one path parks the event that breaks its contract
         if not mine:
             for _, e in envs:
                 CONSUMED.labels(self.name, e.name, "skipped").inc()
             return True
-        inbox = self.db.kit.inbox
+        inbox = self.db.kit_tables.inbox
         applied: list[Envelope] = []
         try:
             with self.db.unit_of_work() as uow:

@@ -6,7 +6,6 @@ change). Consumers never auto-commit: the inbox commits offsets after the DB com
 
 from __future__ import annotations
 
-import os
 import socket
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -25,7 +24,9 @@ def producer(bootstrap: str, client_id: str) -> KafkaProducer:
     )
 
 
-def consumer(bootstrap: str, group_id: str, topics: list[str], client_id: str) -> KafkaConsumer:
+def consumer(
+    bootstrap: str, group_id: str, topics: list[str], client_id: str, *, max_poll_records: int = 200
+) -> KafkaConsumer:
     c = KafkaConsumer(
         bootstrap_servers=bootstrap.split(","),
         group_id=group_id,
@@ -33,7 +34,7 @@ def consumer(bootstrap: str, group_id: str, topics: list[str], client_id: str) -
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         # A poll's records are applied in one transaction (inbox.consumer): this bounds its size.
-        max_poll_records=int(os.environ.get("KAFKA_MAX_POLL_RECORDS", "200")),
+        max_poll_records=max_poll_records,
         fetch_max_wait_ms=50,
         session_timeout_ms=10_000,
         heartbeat_interval_ms=1_000,

@@ -144,7 +144,7 @@ class OutboxRelay:
     def publish_pending(self) -> int:
         """Publish one batch of unsent rows; returns how many were published and marked."""
         with self.db.engine.connect() as conn:
-            rows = store.unsent(conn, self.db.kit.outbox, self.batch)
+            rows = store.unsent(conn, self.db.kit_tables.outbox, self.batch)
             conn.rollback()
         if not rows:
             return 0
@@ -169,7 +169,7 @@ class OutboxRelay:
         acked = time.time()  # before marking: the histogram measures the event's way to Kafka only
         faults.point("relay.after_publish")
         with self.db.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
-            store.mark_sent(conn, self.db.kit.outbox, done)
+            store.mark_sent(conn, self.db.kit_tables.outbox, done)
             conn.commit()
         for _row_id, env, _f in sent[: len(done)]:
             LAG.labels(self.db.service).observe(max(0.0, acked - _commit_time(env.time)))
@@ -227,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from sqlalchemy import MetaData
 
+    from billing_shared import faults
     from billing_shared.db.tables import add_kit_tables
     from billing_shared.logs import configure_logging
     from billing_shared.settings import CommonSettings
@@ -235,12 +236,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("database_url")
     parser.add_argument("service")
     args = parser.parse_args(argv)
+    settings = CommonSettings()
+    faults.arm(settings.billing_faults, settings.environment)
     configure_logging(f"{args.service}-relay")
     metadata = MetaData()
     db = Database(args.database_url, metadata, add_kit_tables(metadata), args.service)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    run_forever(db, CommonSettings().kafka_bootstrap, stop)
+    run_forever(db, settings.kafka_bootstrap, stop)
 
 
 if __name__ == "__main__":

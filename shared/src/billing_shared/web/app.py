@@ -10,12 +10,12 @@ from flask import Flask, Response, g, request
 from flask_smorest import Blueprint
 from prometheus_client import Histogram
 
-from billing_shared import correlation
+from billing_shared import correlation, faults
 from billing_shared.auth.flask import init_auth
 from billing_shared.auth.verifier import TokenVerifier
-from billing_shared.db.uow import Database
-from billing_shared.settings import CommonSettings
-from billing_shared.web import health, problems
+from billing_shared.deps import BaseDeps
+from billing_shared.logs import configure_logging
+from billing_shared.web import context, health, problems
 
 REQUESTS = Histogram(
     "http_request_duration_seconds",
@@ -26,13 +26,16 @@ REQUESTS = Histogram(
 
 
 def create_service_app(
+    deps: BaseDeps,
     *,
-    settings: CommonSettings,
-    db: Database,
     blueprints: Iterable[Blueprint],
     title: str,
     verifier: TokenVerifier | None = None,
 ) -> Flask:
+    """`verifier` replaces the one built from the settings (tests: a key only the test knows)."""
+    settings, db = deps.settings, deps.db
+    configure_logging(settings.service_name, settings.log_level)
+    faults.arm(settings.billing_faults, settings.environment)
     app = Flask(settings.service_name)
     app.config.update(
         API_TITLE=title,
@@ -44,8 +47,7 @@ def create_service_app(
         JSON_SORT_KEYS=False,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["billing_db"] = db
-    app.extensions["billing_settings"] = settings
+    context.install(app, deps)
     init_auth(app, verifier or TokenVerifier.from_settings(settings))
     problems.install(app)
     api = problems.ProblemApi(app)

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from flask import request
 
-from billing_shared.errors import Problem
+from billing_shared.concurrency import IfMatch, etag
 
-
-def etag(version: int) -> str:
-    return f'"{version}"'
+__all__ = ["check_if_match", "etag"]
 
 
 def check_if_match(version: int) -> None:
-    wanted = request.headers.get("If-Match")
-    if wanted is None:
-        return
-    tags = {t.strip().removeprefix("W/") for t in wanted.split(",")}
-    if "*" not in tags and etag(version) not in tags:
-        raise Problem(
-            412,
-            f"The resource changed (current ETag {etag(version)}); GET it again and retry with that ETag.",
-            headers={"ETag": etag(version)},
-        )
+    """This request's `If-Match` against a version read outside a use case (412 when stale)."""
+    wanted = IfMatch.parse(request.headers.get("If-Match"))
+    if wanted is not None:
+        wanted.check(version)

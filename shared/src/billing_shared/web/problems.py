@@ -12,6 +12,7 @@ from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from billing_shared.concurrency import ConcurrentChange
 from billing_shared.db.outage import database_unavailable
 from billing_shared.errors import PROBLEM_CONTENT_TYPE, FieldError, Problem, flatten_marshmallow
 
@@ -122,6 +123,12 @@ def _database_error(error: DBAPIError) -> Response:
     return problem_response(Problem(500, "The server failed to handle this request; it has been logged."))
 
 
+def _concurrent_change(error: ConcurrentChange) -> Response:
+    """Another request saved the resource between this one's read and its write: nothing of this
+    one was kept; the same request again sees the new version."""
+    return problem_response(Problem(409, f"The {error.kind} changed while this request ran; retry."))
+
+
 def _unroutable_path() -> Response | None:
     """NUL can be no part of any id (no database stores it): such a path names nothing."""
     if "\x00" in request.path:
@@ -133,4 +140,5 @@ def install(app: Flask) -> None:
     app.register_error_handler(Problem, problem_response)
     app.register_error_handler(RecursionError, _too_deep)
     app.register_error_handler(DBAPIError, _database_error)
+    app.register_error_handler(ConcurrentChange, _concurrent_change)
     app.before_request(_unroutable_path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
@@ -53,13 +52,8 @@ class CamelSchema(Schema):
 
 
 class ListArgs(CamelSchema):
-    """The one pagination style: `limit` and `startingAfter=<id>`; answers `{data, hasMore}`."""
+    """The one pagination style: `limit` and `startingAfter=<id>`; answers `{data, hasMore}`
+    (`billing_shared.web.responses`)."""
 
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
     starting_after = fields.String(load_default=None, validate=validate.Length(1, 64))
-
-
-def page(items: list[Any], limit: int) -> dict[str, Any]:
-    """`items` was fetched with limit + 1 rows: the extra row only says there is more.
-    Dumped by a list schema with `data` and `has_more` (→ `hasMore`)."""
-    return {"data": items[:limit], "has_more": len(items) > limit}

@@ -16,31 +16,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Response, current_app, g, make_response, request
+from flask import Response, g, make_response, request
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import Database, UnitOfWork, affected
 from billing_shared.errors import FieldError, Problem
+from billing_shared.web.context import current_db, deps
 
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 TTL = timedelta(hours=24)
-# A claim older than this belongs to a request whose process died: its transaction never
-# committed (the record commits with the change), so the key may be taken over safely. It must
-# outlast the slowest request; fault runs shorten it (IDEMPOTENCY_STALE_CLAIM_SECONDS) so a client
-# retrying a request whose API was SIGKILLed waits seconds, not a minute, for 409s to end.
-STALE_CLAIM = timedelta(seconds=float(os.environ.get("IDEMPOTENCY_STALE_CLAIM_SECONDS", "60")))
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,8 +45,12 @@ def current_uow() -> UnitOfWork:
     return cast(UnitOfWork, g.uow)
 
 
-def _db() -> Database:
-    return cast(Database, current_app.extensions["billing_db"])
+def _stale_claim() -> timedelta:
+    """A claim older than this belongs to a request whose process died: its transaction never
+    committed (the record commits with the change), so the key may be taken over safely. It must
+    outlast the slowest request; fault runs shorten it (IDEMPOTENCY_STALE_CLAIM_SECONDS) so a client
+    retrying a request whose API was SIGKILLed waits seconds, not a minute, for 409s to end."""
+    return timedelta(seconds=deps().settings.idempotency_stale_claim_seconds)
 
 
 def _request_hash() -> str:
@@ -86,7 +85,7 @@ def transactional(view: F) -> F:
         key = request.headers.get(HEADER)
         if key is not None and request.method == "POST":
             return _idempotent(key, lambda: view(*args, **kwargs))
-        with _db().unit_of_work() as uow:
+        with current_db().unit_of_work() as uow:
             g.uow = uow
             resp = make_response(view(*args, **kwargs))
             if resp.status_code < 400:
@@ -103,8 +102,8 @@ def _idempotent(key: str, call: Callable[[], Any]) -> Response:
             "Idempotency-Key must be 1 to 255 printable characters.",
             errors=[FieldError(HEADER, "invalid")],
         )
-    db = _db()
-    table = db.kit.idempotency
+    db = current_db()
+    table = db.kit_tables.idempotency
     client, digest, token = _client_id(), _request_hash(), secrets.token_hex(8)
     replay = _claim(db, client, key, digest, token)
     if replay is not None:
@@ -145,7 +144,7 @@ class _Release(Exception):
 
 def _release(db: Database, client: str, key: str, token: str) -> None:
     """Failed requests free their key, so the client can correct the request and retry with it."""
-    table = db.kit.idempotency
+    table = db.kit_tables.idempotency
     with db.unit_of_work() as uow:
         uow.session.execute(
             delete(table).where(table.c.client_id == client, table.c.key == key, table.c.lock_token == token)
@@ -155,7 +154,7 @@ def _release(db: Database, client: str, key: str, token: str) -> None:
 
 def _claim(db: Database, client: str, key: str, digest: str, token: str) -> Response | None:
     """Claim the key (None), or answer from an earlier request with the same key."""
-    table = db.kit.idempotency
+    table = db.kit_tables.idempotency
     now = datetime.now(UTC)
     for _ in range(3):
         with db.unit_of_work() as uow:
@@ -203,7 +202,7 @@ def _claim(db: Database, client: str, key: str, digest: str, token: str) -> Resp
                 )
                 resp.headers[REPLAYED] = "true"
                 return resp
-            if now - aware(row.locked_at) > STALE_CLAIM:
+            if now - aware(row.locked_at) > _stale_claim():
                 took = uow.session.execute(
                     update(table)
                     .where(
@@ -223,7 +222,7 @@ def _claim(db: Database, client: str, key: str, digest: str, token: str) -> Resp
 
 
 def purge_expired(db: Database) -> int:
-    table = db.kit.idempotency
+    table = db.kit_tables.idempotency
     with db.unit_of_work() as uow:
         n = affected(uow.session.execute(delete(table).where(table.c.expires_at < datetime.now(UTC))))
         uow.commit()

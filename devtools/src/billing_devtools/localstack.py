@@ -46,7 +46,7 @@ class Ports:
     gateway: int = 8080
     services: dict[str, int] = field(default_factory=lambda: {s.name: s.port for s in SERVICES})
     workers: dict[str, int] = field(default_factory=lambda: {s.name: s.worker_health_port for s in SERVICES})
-    test_psp: int = 8190  # the built-in test payment gateway (payments.testpsp)
+    test_psp: int = 8190  # the built-in test payment gateway (test_psp)
 
     @classmethod
     def free(cls) -> Ports:
@@ -259,7 +259,7 @@ class Platform:
         self.procs.append(
             Proc(
                 "test-psp",
-                [py, "-m", "payments.testpsp"],
+                [py, "-m", "test_psp"],
                 env,
                 f"http://127.0.0.1:{self.ports.test_psp}/healthz",
             )

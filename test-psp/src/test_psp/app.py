@@ -28,10 +28,10 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from billing_shared import money
-from payments.testpsp.config import TestPspSettings
-from payments.testpsp.psp import ApiError, TestPsp
-from payments.testpsp.store import Store
-from payments.testpsp.webhooks import Deliverer
+from test_psp.config import TestPspSettings
+from test_psp.psp import ApiError, TestPsp
+from test_psp.store import Store
+from test_psp.webhooks import Deliverer
 
 log = logging.getLogger("testpsp")
 

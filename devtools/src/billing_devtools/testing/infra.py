@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from billing_shared.localstack import ROOT
+from billing_devtools.localstack import ROOT
 
 TEST_KAFKA_PORT = os.environ.get("TEST_KAFKA_PORT", "19092")
 TEST_PG_PORT = os.environ.get("TEST_PG_PORT", "55433")

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from billing_shared.testing import infra
-from billing_shared.testing.tokens import TokenFactory
+from billing_devtools.testing import infra
+from billing_devtools.testing.tokens import TokenFactory
 
 KEEP = os.environ.get("KEEP_TEST_INFRA") == "1"
 

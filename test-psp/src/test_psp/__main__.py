@@ -1,4 +1,4 @@
-"""`python -m payments.testpsp`: the test payment gateway on TEST_PSP_HOST:TEST_PSP_PORT (127.0.0.1:8190).
+"""`python -m test_psp`: the test payment gateway on TEST_PSP_HOST:TEST_PSP_PORT (127.0.0.1:8190).
 
 Refuses to start with ENVIRONMENT=production or without its API key and webhook secret."""
 
@@ -10,8 +10,8 @@ import sys
 from aiohttp import web
 
 from billing_shared.logs import configure_logging
-from payments.testpsp.app import AccessLogger, create_app
-from payments.testpsp.config import ConfigError, TestPspSettings
+from test_psp.app import AccessLogger, create_app
+from test_psp.config import ConfigError, TestPspSettings
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ from typing import Any
 
 import aiohttp
 
-from payments.testpsp.config import TestPspSettings
-from payments.testpsp.psp import TestPsp
+from test_psp.config import TestPspSettings
+from test_psp.psp import TestPsp
 
 log = logging.getLogger("testpsp.webhooks")
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from payments.testpsp.testing import RunningPsp, WebhookReceiver, running_test_psp
+from test_psp.testing import RunningPsp, WebhookReceiver, running_test_psp
 
 MAX_ATTEMPTS = 4
 

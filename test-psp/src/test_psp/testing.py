@@ -63,7 +63,7 @@ def running_test_psp(
     extra_env: dict[str, str] | None = None,
     timeout: float = 20,
 ) -> Iterator[RunningPsp]:
-    """`python -m payments.testpsp` on a free port, its log in var_dir/test-psp.log; stopped after."""
+    """`python -m test_psp` on a free port, its log in var_dir/test-psp.log; stopped after."""
     port = port or free_port()
     api_key = api_key or "sk_test_" + secrets.token_hex(16)
     webhook_secret = webhook_secret or "whsec_" + secrets.token_hex(16)
@@ -82,7 +82,7 @@ def running_test_psp(
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "payments.testpsp"],
+            [sys.executable, "-m", "test_psp"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from payments.testpsp import cards
+from test_psp import cards
 
 TODAY = dt.date(2026, 6, 15)
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from payments.testpsp import cards
-from payments.testpsp.config import TestPspSettings
-from payments.testpsp.store import Store, new_id
+from test_psp import cards
+from test_psp.config import TestPspSettings
+from test_psp.store import Store, new_id
 
 MAX_AMOUNT = 99_999_999_999
 CAPTURE_METHODS = ("automatic", "manual")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from payments.testpsp.testing import RunningPsp, WebhookReceiver, running_test_psp
+from test_psp.testing import RunningPsp, WebhookReceiver, running_test_psp
 
 NUMBERS = {
     "4242424242424242": "succeeded",
@@ -331,7 +331,7 @@ def test_never_starts_in_production_or_without_its_secrets(tmp_path: Path) -> No
     prod = base | {"ENVIRONMENT": "production", "TEST_PSP_API_KEY": "k", "TEST_PSP_WEBHOOK_SECRET": "s"}
     for env, says in [(prod, "ENVIRONMENT=production"), (base, "TEST_PSP_API_KEY")]:
         r = subprocess.run(
-            [sys.executable, "-m", "payments.testpsp"], env=env, capture_output=True, text=True, timeout=30
+            [sys.executable, "-m", "test_psp"], env=env, capture_output=True, text=True, timeout=30
         )
         assert r.returncode == 2 and says in r.stderr
 

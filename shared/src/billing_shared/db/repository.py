@@ -1,0 +1,36 @@
+"""What every repository does the same way: read a page by keyset, save a versioned row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, Table, update
+from sqlalchemy.orm import Session
+
+from billing_shared.concurrency import ConcurrentChange
+from billing_shared.db.uow import affected
+from billing_shared.paging import Page, PageRequest
+
+
+def keyset_page(
+    session: Session, stmt: Select[Any], key: ColumnElement[Any], request: PageRequest
+) -> Page[Row[Any]]:
+    """`stmt`'s rows in `key` order after `request.starting_after`: at most `request.limit`, read
+    with one more to tell whether more follow. Ids are ULIDs, so id order is creation order."""
+    stmt = stmt.order_by(key).limit(request.limit + 1)
+    if request.starting_after:
+        stmt = stmt.where(key > request.starting_after)
+    rows = list(session.execute(stmt))
+    return Page(rows[: request.limit], len(rows) > request.limit)
+
+
+def save_versioned(
+    session: Session, table: Table, ident: str, expected_version: int, values: dict[str, Any], *, kind: str
+) -> None:
+    """Write `values` on the condition that the row's version is still `expected_version`;
+    ConcurrentChange when another writer saved first."""
+    res = session.execute(
+        update(table).where(table.c.id == ident, table.c.version == expected_version).values(**values)
+    )
+    if affected(res) != 1:
+        raise ConcurrentChange(kind, ident)
