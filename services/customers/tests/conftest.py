@@ -6,29 +6,24 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from billing_shared.db.migrate import upgrade
-from billing_shared.testing.tokens import TokenFactory
-from billing_shared.web.app import create_service_app
-from customers.api.customers import blp
-from customers.cli import MIGRATIONS
+from billing_devtools.testing.tokens import TokenFactory
+from billing_shared.db.migrate import migrate
+from billing_shared.web.context import deps_of
+from customers.app import create_app
 from customers.config import CustomersSettings
-from customers.store.database import open_database
 
 
 @pytest.fixture()
 def customers_db_url(pg_database: str) -> str:
-    upgrade(MIGRATIONS, pg_database)
+    migrate("customers", pg_database)
     return pg_database
 
 
 @pytest.fixture()
 def app(customers_db_url: str, tokens: TokenFactory) -> Iterator[Flask]:
-    settings = CustomersSettings(database_url=customers_db_url)
-    db = open_database(customers_db_url)
-    yield create_service_app(
-        settings=settings, db=db, blueprints=[blp], title="Customers", verifier=tokens.verifier()
-    )
-    db.dispose()
+    app = create_app(CustomersSettings(database_url=customers_db_url), verifier=tokens.verifier())
+    yield app
+    deps_of(app).db.dispose()
 
 
 @pytest.fixture()

@@ -12,8 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from billing_shared.testing.tokens import TokenFactory
-from customers.store.tables import customers, kit
+from billing_devtools.testing.tokens import TokenFactory
+from billing_shared.web.context import deps_of
+from customers.store.tables import customers, kit_tables
 
 pytestmark = pytest.mark.integration
 
@@ -37,18 +38,18 @@ def body(**over: Any) -> dict[str, Any]:
 
 
 def counts(app: Flask) -> tuple[int, int]:
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     with db.engine.connect() as conn:
         return (
             conn.execute(select(func.count()).select_from(customers)).scalar_one(),
-            conn.execute(select(func.count()).select_from(kit.outbox)).scalar_one(),
+            conn.execute(select(func.count()).select_from(kit_tables.outbox)).scalar_one(),
         )
 
 
 def outbox_events(app: Flask) -> list[Any]:
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     with db.engine.connect() as conn:
-        return list(conn.execute(select(kit.outbox).order_by(kit.outbox.c.id)))
+        return list(conn.execute(select(kit_tables.outbox).order_by(kit_tables.outbox.c.id)))
 
 
 def test_create_get_list_patch(client: FlaskClient, admin: dict[str, str], app: Flask) -> None:

@@ -7,32 +7,19 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
+from billing_devtools.localstack import free_port, http_ok
+from billing_devtools.testing.kafka import TopicTail
+from billing_devtools.testing.samples import order_created
 from billing_shared.events import catalog
-from billing_shared.events.envelope import Envelope, utc_now_iso
+from billing_shared.events.envelope import Envelope
 from billing_shared.kafka import clients
-from billing_shared.localstack import free_port, http_ok
-from billing_shared.testing.kafka import TopicTail
 
 pytestmark = pytest.mark.integration
-
-
-def order_created(customer_id: str, order_id: str) -> Envelope:
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type=catalog.ce_type("OrderCreated", 1),
-        source="/orders",
-        subject=order_id,
-        time=utc_now_iso(),
-        dataschema=catalog.dataschema("OrderCreated", 1),
-        key=order_id,
-        data={"id": order_id, "customerId": customer_id},
-    )
 
 
 def test_worker_publishes_customer_events_and_records_references(
@@ -64,7 +51,7 @@ def test_worker_publishes_customer_events_and_records_references(
         assert http_ok(f"http://127.0.0.1:{health}/healthz")
 
         # Another service's event, delivered twice: one reference.
-        event = order_created(c["id"], "ord_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        event = order_created(c["id"], order_id="ord_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         producer = clients.producer(kafka_bootstrap, "test-orders")
         k, h, v = event.to_kafka()
         for _ in range(2):

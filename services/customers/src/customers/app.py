@@ -1,18 +1,17 @@
-"""create_app: the customers HTTP service, wired from settings."""
+"""The customers HTTP API, built from the bootstrapped collaborators."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from billing_shared.logs import configure_logging
+from billing_shared.auth.verifier import TokenVerifier
 from billing_shared.web.app import create_service_app
-from customers.api.customers import blp
+from customers.api import customers
+from customers.bootstrap import bootstrap
 from customers.config import CustomersSettings
-from customers.store.database import open_database
 
 
-def create_app(settings: CustomersSettings | None = None) -> Flask:
-    s = settings or CustomersSettings()
-    configure_logging(s.service_name, s.log_level)
-    db = open_database(s.db_url())
-    return create_service_app(settings=s, db=db, blueprints=[blp], title="Customers")
+def create_app(settings: CustomersSettings | None = None, *, verifier: TokenVerifier | None = None) -> Flask:
+    return create_service_app(
+        bootstrap(settings), blueprints=[customers.blp], title="Customers", verifier=verifier
+    )

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from billing_shared import service_cli
+from customers import worker
 from customers.app import create_app
 from customers.config import CustomersSettings
-from customers.worker import main as worker
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def main(argv: list[str] | None = None) -> None:
-    service_cli.run(
-        name="customers",
-        settings=CustomersSettings(),
-        migrations=MIGRATIONS,
-        create_app=create_app,
-        worker=worker,
-        argv=argv,
-    )
+    service_cli.run("customers", CustomersSettings(), create_app=create_app, worker=worker.main, argv=argv)
 
 
 if __name__ == "__main__":

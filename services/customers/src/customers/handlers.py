@@ -1,26 +1,21 @@
-"""What customers does when another service's event arrives: record the customer's references."""
+"""Which use case each event of another service runs: the references a customer's orders, payment
+intents, invoices and subscriptions leave on it."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.catalog import TOPIC_INVOICES, TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_SUBSCRIPTIONS
 from billing_shared.events.envelope import Envelope
-from billing_shared.inbox.consumer import Handler
-from customers.domain.references import REFERENCE_EVENTS, reference_from
-from customers.store.repository import CustomerRepository
+from billing_shared.inbox.consumer import ServiceHandler
+from customers.bootstrap import Deps
+from customers.domain.references import REFERENCE_EVENTS
+from customers.service_layer import customers
 
 TOPICS = [TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_INVOICES, TOPIC_SUBSCRIPTIONS]
 
 
-def record_reference(uow: UnitOfWork, event: Envelope) -> None:
-    ref = reference_from(event.name, event.data)
-    if ref is None:
-        return
-    repo = CustomerRepository(uow.session)
-    if not repo.has_reference(ref):
-        repo.add_reference(ref, datetime.now(UTC))
+def _record_reference(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    customers.record_reference(uow, event.name, event.data)
 
 
-HANDLERS: dict[str, Handler] = {name: record_reference for name in REFERENCE_EVENTS}
+HANDLERS: dict[str, ServiceHandler[Deps]] = {name: _record_reference for name in REFERENCE_EVENTS}

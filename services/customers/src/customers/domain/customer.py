@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from billing_shared.events.domain import DomainEvent
+from billing_shared.metadata import merge as merge_metadata
 from billing_shared.naming import camel
 
 MUTABLE_FIELDS = ("name", "email", "billing_address", "tax_id", "preferred_currency", "metadata")
@@ -25,6 +26,11 @@ class Customer:
     updated_at: datetime
     version: int = 1
     references: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def customer_id(self) -> str:
+        """Whose data this is (the scope rule of `billing_shared.auth.scope`): its own."""
+        return self.id
 
     def snapshot(self) -> dict[str, Any]:
         """The customer as its events carry it (camelCase, as on the API)."""
@@ -80,13 +86,7 @@ def update(customer: Customer, changes: dict[str, Any], now: datetime) -> tuple[
         raise ValueError(f"not updatable: {sorted(unknown)}")
     values = dict(changes)
     if "metadata" in values:
-        merged = dict(customer.metadata)
-        for k, v in (values["metadata"] or {}).items():
-            if v is None:
-                merged.pop(k, None)
-            else:
-                merged[k] = v
-        values["metadata"] = merged
+        values["metadata"] = merge_metadata(customer.metadata, values["metadata"] or {})
     changed = sorted(k for k, v in values.items() if getattr(customer, k) != v)
     if not changed:
         return customer, None

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String,
 from billing_shared.db.tables import add_kit_tables
 
 metadata = MetaData()
-kit = add_kit_tables(metadata)
+kit_tables = add_kit_tables(metadata)
 
 customers = Table(
     "customers",

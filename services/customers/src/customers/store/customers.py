@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from billing_shared.db.repository import keyset_page, save_versioned
 from billing_shared.db.timestamps import aware
-from billing_shared.db.uow import affected
+from billing_shared.paging import Page, PageRequest
 from customers.domain.customer import Customer, normalize_email
 from customers.domain.references import KINDS, Reference
 from customers.store.tables import customer_references, customers
@@ -45,31 +46,21 @@ class CustomerRepository:
             return None
         return self._from_row(row, self.references_of(customer_id) if with_references else None)
 
-    def page(
-        self, *, limit: int, starting_after: str | None, email: str | None, only_id: str | None
-    ) -> list[Customer]:
-        stmt = select(customers).order_by(customers.c.id).limit(limit)
-        if starting_after:
-            stmt = stmt.where(customers.c.id > starting_after)
+    def page(self, request: PageRequest, *, email: str | None, only_id: str | None) -> Page[Customer]:
+        stmt = select(customers)
         if email:
             stmt = stmt.where(customers.c.email_normalized == normalize_email(email))
         if only_id is not None:
             stmt = stmt.where(customers.c.id == only_id)
-        rows = list(self.session.execute(stmt))
-        refs = self.references_for([r.id for r in rows])
-        return [self._from_row(r, refs[r.id]) for r in rows]
+        rows = keyset_page(self.session, stmt, customers.c.id, request)
+        refs = self.references_for([r.id for r in rows.items])
+        return rows.map(lambda r: self._from_row(r, refs[r.id]))
 
     def add(self, c: Customer) -> None:
         self.session.execute(insert(customers).values(**self._values(c)))
 
-    def save(self, c: Customer, expected_version: int) -> bool:
-        """Optimistic write: False when someone else saved a newer version meanwhile."""
-        res = self.session.execute(
-            update(customers)
-            .where(customers.c.id == c.id, customers.c.version == expected_version)
-            .values(**self._values(c))
-        )
-        return affected(res) == 1
+    def save(self, c: Customer, expected_version: int) -> None:
+        save_versioned(self.session, customers, c.id, expected_version, self._values(c), kind="customer")
 
     def _values(self, c: Customer) -> dict[str, Any]:
         return {
