@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import orders
-from billing_shared.db.migrate import upgrade
-from billing_shared.testing.tokens import TokenFactory
-from billing_shared.web.app import create_service_app
-from orders.api.catalog import blueprints as catalog_blueprints
-from orders.api.orders import blp as orders_blp
+from billing_devtools.testing.tokens import TokenFactory
+from billing_shared.db.migrate import migrate
+from billing_shared.web.context import deps_of
+from orders.app import create_app
 from orders.config import OrdersSettings
-from orders.store.database import open_database
-
-MIGRATIONS_DIR = Path(orders.__file__).parent / "migrations"
 
 
 @pytest.fixture()
 def orders_db_url(pg_database: str) -> str:
     """A fresh database with the orders schema and its seeds (ISO 4217 currencies, two billing cycles)."""
-    upgrade(MIGRATIONS_DIR, pg_database)
+    migrate("orders", pg_database)
     return pg_database
 
 
 @pytest.fixture()
 def app(orders_db_url: str, tokens: TokenFactory) -> Iterator[Flask]:
-    db = open_database(orders_db_url)
-    yield create_service_app(
-        settings=OrdersSettings(database_url=orders_db_url, projection_wait_seconds=1.0),
-        db=db,
-        blueprints=[*catalog_blueprints, orders_blp],
-        title="Orders",
-        verifier=tokens.verifier(),
-    )
-    db.dispose()
+    settings = OrdersSettings(database_url=orders_db_url, projection_wait_seconds=1.0)
+    app = create_app(settings, verifier=tokens.verifier())
+    yield app
+    deps_of(app).db.dispose()
 
 
 @pytest.fixture()

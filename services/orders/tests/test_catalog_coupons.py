@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from billing_shared.web.context import deps_of
 from orders.store.catalog import CatalogRepository
 from orders.store.tables import coupon_redemptions, coupons
 
@@ -33,7 +34,7 @@ def problem(r: Any, status: int, field: str | None = None) -> dict[str, Any]:
 
 
 def stored(app: Flask) -> int:
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps_of(app).db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(coupons)).scalar_one())
 
 
@@ -50,7 +51,7 @@ def check(client: FlaskClient, headers: dict[str, str], **fields: Any) -> Any:
 
 
 def redeem(app: Flask, coupon_id: str, order_id: str, discount: int = 1) -> bool:
-    with app.extensions["billing_db"].unit_of_work() as uow:
+    with deps_of(app).db.unit_of_work() as uow:
         ok = CatalogRepository(uow.session).redeem_coupon(
             coupon_id, order_id, "cus_1", discount, datetime.now(UTC)
         )
@@ -234,7 +235,7 @@ def test_validate_says_why_a_coupon_does_not_apply(
     }
 
     expired = create(client, admin, code="OLD", redeemBy="2099-01-01T00:00:00Z")
-    with app.extensions["billing_db"].engine.begin() as conn:
+    with deps_of(app).db.engine.begin() as conn:
         conn.execute(
             update(coupons)
             .where(coupons.c.id == expired["id"])
@@ -348,7 +349,7 @@ def test_max_redemptions_hold_under_twenty_parallel_redemptions(
         results = list(pool.map(attempt, range(20)))
     assert results.count(True) == 5 and results.count(False) == 15
     assert client.get(f"/api/v1/Coupons/{c['id']}", headers=admin).json["timesRedeemed"] == 5
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps_of(app).db.engine.connect() as conn:
         rows = conn.execute(
             select(coupon_redemptions.c.order_id).where(coupon_redemptions.c.coupon_id == c["id"])
         )
@@ -360,7 +361,7 @@ def test_redeeming_an_expired_or_inactive_coupon_writes_nothing(
 ) -> None:
     c = create(client, admin, redeemBy=(datetime.now(UTC) + timedelta(days=1)).isoformat())
     assert redeem(app, c["id"], "ord_1")
-    with app.extensions["billing_db"].engine.begin() as conn:
+    with deps_of(app).db.engine.begin() as conn:
         conn.execute(
             update(coupons).where(coupons.c.id == c["id"]).values(redeem_by=datetime(2020, 1, 1, tzinfo=UTC))
         )

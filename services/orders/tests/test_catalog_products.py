@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from billing_shared.web.context import deps_of
 from orders.store.tables import product_prices, products
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,7 @@ def problem(r: Any, status: int, field: str | None = None) -> dict[str, Any]:
 
 
 def stored(app: Flask) -> tuple[int, int]:
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps_of(app).db.engine.connect() as conn:
         return (
             conn.execute(select(func.count()).select_from(products)).scalar_one(),
             conn.execute(select(func.count()).select_from(product_prices)).scalar_one(),

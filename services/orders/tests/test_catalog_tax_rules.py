@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from billing_shared.web.context import deps_of
 from orders.domain import tax_rules as rules
 from orders.store.catalog import CatalogRepository
 from orders.store.tables import tax_rules
@@ -44,7 +45,7 @@ def post(client: FlaskClient, admin: dict[str, str], raw: str | None = None, **o
 
 
 def stored(app: Flask) -> int:
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps_of(app).db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(tax_rules)).scalar_one())
 
 
@@ -117,7 +118,7 @@ def test_the_pricing_read_gives_active_rules_oldest_first(
     c = post(client, admin, country="US", region="NY", taxCategory="food", rate="0.04", name="NY food").json
     post(client, admin, country="DE", rate="0.19", name="DE VAT", inclusive=True)
     client.patch(f"/api/v1/TaxRules/{b['id']}", json={"active": False}, headers=admin)
-    with app.extensions["billing_db"].unit_of_work(write=False) as uow:
+    with deps_of(app).db.unit_of_work(write=False) as uow:
         found = CatalogRepository(uow.session).tax_rules_for("US")
     assert [r.id for r in found] == [a["id"], c["id"]]
     assert str(found[0].rate) == "0.0725" and found[1].region == "NY" and found[1].tax_category == "food"
@@ -278,7 +279,7 @@ def test_an_identical_repeat_with_an_idempotency_key_replays(
 def test_a_lost_scope_race_leaves_the_transaction_usable(app: Flask) -> None:
     """The unique index answers False inside a savepoint; the caller's transaction carries on."""
     now = datetime.now(UTC)
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     with db.unit_of_work() as uow:
         rule_a = rules.create(rule_id="txr_A", name="a", country="SE", rate=Decimal("0.25"), now=now)
         assert CatalogRepository(uow.session).add_tax_rule(rule_a)

@@ -16,11 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from billing_devtools.testing.tokens import TokenFactory
 from billing_shared.events.envelope import Envelope
-from billing_shared.testing.tokens import TokenFactory
+from billing_shared.web.context import deps_of
 from orders.handlers import HANDLERS
-from orders.store.orders import CustomerProjection
-from orders.store.tables import coupons, kit, orders
+from orders.store.customers import CustomerProjection
+from orders.store.tables import coupons, kit_tables, orders
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +35,7 @@ def know_customer(app: Flask, country: str | None = "GB", region: str | None = N
         "version": 1,
         "billingAddress": {"country": country, "region": region} if country else None,
     }
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     with db.unit_of_work() as uow:
         CustomerProjection(uow.session).apply(data, datetime.now(UTC))
         uow.commit()
@@ -55,20 +56,22 @@ def make_product(
 
 
 def counts(app: Flask) -> tuple[int, int, int]:
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     with db.engine.connect() as conn:
         return (
             conn.execute(select(func.count()).select_from(orders)).scalar_one(),
-            conn.execute(select(func.count()).select_from(kit.outbox)).scalar_one(),
+            conn.execute(select(func.count()).select_from(kit_tables.outbox)).scalar_one(),
             conn.execute(select(func.coalesce(func.sum(coupons.c.times_redeemed), 0))).scalar_one(),
         )
 
 
 def outbox(app: Flask, type_: str) -> list[dict[str, Any]]:
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     with db.engine.connect() as conn:
         rows = conn.execute(
-            select(kit.outbox.c.data).where(kit.outbox.c.type == type_).order_by(kit.outbox.c.id)
+            select(kit_tables.outbox.c.data)
+            .where(kit_tables.outbox.c.type == type_)
+            .order_by(kit_tables.outbox.c.id)
         )
         return [json.loads(r.data) for r in rows]
 
@@ -249,9 +252,9 @@ def test_an_order_right_after_its_customer_waits_for_the_projection(
 
     def arrive_late() -> None:
         time.sleep(0.3)
-        db = app.extensions["billing_db"]
+        db = deps_of(app).db
         with db.unit_of_work() as uow:
-            HANDLERS["CustomerCreated"](uow, event)
+            HANDLERS["CustomerCreated"](uow, deps_of(app), event)
             uow.commit()
 
     threading.Thread(target=arrive_late).start()
@@ -302,10 +305,10 @@ def test_cancel_and_payment_events(client: FlaskClient, admin: dict[str, str], a
         key="pi_1",
         data={"id": "pi_1", "orderId": second["id"], "amount": second["total"]},
     )
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     for _ in range(2):  # a handler applied twice (were the inbox bypassed) still pays once
         with db.unit_of_work() as uow:
-            HANDLERS["PaymentSucceeded"](uow, paid)
+            HANDLERS["PaymentSucceeded"](uow, deps_of(app), paid)
             uow.commit()
     got = client.get(f"/api/v1/Orders/{second['id']}", headers=admin).json
     assert (
@@ -353,10 +356,10 @@ def test_payment_events_v2_pay_orders_and_a_renewal_charge_without_an_order_chan
         v2("PaymentSucceeded", renewal, None, gatewayId="test", gatewayReference="ch_1", attempt=1),
         v2("PaymentRefunded", renewal, None, refundId="re_1", amountRefunded=order["total"]),
     ]
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
     for event in events:
         with db.unit_of_work() as uow:
-            HANDLERS[event.name](uow, event)
+            HANDLERS[event.name](uow, deps_of(app), event)
             uow.commit()
     got = client.get(f"/api/v1/Orders/{order['id']}", headers=admin).json
     assert (got["status"], got["paymentIntentIds"], got["version"]) == ("draft", [], order["version"])
@@ -364,7 +367,7 @@ def test_payment_events_v2_pay_orders_and_a_renewal_charge_without_an_order_chan
 
     paid = v2("PaymentSucceeded", "pi_order", order["id"], gatewayId="test", gatewayReference="ch_2")
     with db.unit_of_work() as uow:
-        HANDLERS["PaymentSucceeded"](uow, paid)
+        HANDLERS["PaymentSucceeded"](uow, deps_of(app), paid)
         uow.commit()
     assert client.get(f"/api/v1/Orders/{order['id']}", headers=admin).json["status"] == "paid"
     assert [e["id"] for e in outbox(app, "billing.OrderPaid.v1")] == [order["id"]]

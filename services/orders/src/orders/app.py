@@ -1,23 +1,19 @@
-"""create_app: the orders HTTP service (catalog + orders), wired from settings."""
+"""The orders HTTP API (the catalog and orders), built from the bootstrapped collaborators."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from billing_shared.logs import configure_logging
+from billing_shared.auth.verifier import TokenVerifier
 from billing_shared.web.app import create_service_app
-from orders.api.catalog import blueprints as catalog_blueprints
-from orders.api.orders import blp as orders_blp
+from orders.api import billing_cycles, coupons, currencies, orders, products, tax_rules
+from orders.bootstrap import bootstrap
 from orders.config import OrdersSettings
-from orders.store.database import open_database
+
+BLUEPRINTS = [currencies.blp, billing_cycles.blp, products.blp, tax_rules.blp, coupons.blp, orders.blp]
 
 
-def create_app(settings: OrdersSettings | None = None) -> Flask:
-    s = settings or OrdersSettings()
-    configure_logging(s.service_name, s.log_level)
+def create_app(settings: OrdersSettings | None = None, *, verifier: TokenVerifier | None = None) -> Flask:
     return create_service_app(
-        settings=s,
-        db=open_database(s.db_url()),
-        blueprints=[*catalog_blueprints, orders_blp],
-        title="Orders and catalog",
+        bootstrap(settings), blueprints=BLUEPRINTS, title="Orders and catalog", verifier=verifier
     )

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from billing_shared import service_cli
+from orders import worker
 from orders.app import create_app
 from orders.config import OrdersSettings
-from orders.worker import main as worker
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def main(argv: list[str] | None = None) -> None:
-    service_cli.run(
-        name="orders",
-        settings=OrdersSettings(),
-        migrations=MIGRATIONS,
-        create_app=create_app,
-        worker=worker,
-        argv=argv,
-    )
+    service_cli.run("orders", OrdersSettings(), create_app=create_app, worker=worker.main, argv=argv)
 
 
 if __name__ == "__main__":

@@ -1,78 +1,51 @@
-"""What orders does when another service's event arrives.
+"""Which use case each event of another service runs.
 
 - CustomerCreated / CustomerUpdated: the local customer projection (existence, address for tax).
 - PaymentIntentCreated / InvoiceCreated: the order records the ids of its intents and its invoice.
-- PaymentSucceeded: the order is paid (emits OrderPaid). PaymentRefunded: refunded in part or whole
-  (by its `amountRefunded`, the payment's running total).
+- PaymentSucceeded: the order is paid (OrderPaid). PaymentRefunded: refunded in part or whole, by
+  the payment's running total `amountRefunded`.
+A renewal's payment and invoice name no order (`orderId` null): nothing changes here.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.catalog import TOPIC_CUSTOMERS, TOPIC_INVOICES, TOPIC_PAYMENTS
 from billing_shared.events.envelope import Envelope
-from billing_shared.inbox.consumer import Handler
-from orders.domain import orders as rules
-from orders.store.orders import CustomerProjection, OrderRepository
+from billing_shared.inbox.consumer import ServiceHandler
+from orders.bootstrap import Deps
+from orders.service_layer import customers, orders
 
 TOPICS = [TOPIC_CUSTOMERS, TOPIC_PAYMENTS, TOPIC_INVOICES]
 
 
-def project_customer(uow: UnitOfWork, event: Envelope) -> None:
-    CustomerProjection(uow.session).apply(event.data, datetime.now(UTC))
+def _customer_changed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    customers.project_customer(uow, event.data)
 
 
-def _order_of(uow: UnitOfWork, event: Envelope) -> tuple[OrderRepository, rules.Order | None]:
-    repo = OrderRepository(uow.session)
-    order_id = event.data.get("orderId")
-    return repo, repo.get(order_id, for_update=True) if isinstance(order_id, str) else None
-
-
-def payment_succeeded(uow: UnitOfWork, event: Envelope) -> None:
-    repo, order = _order_of(uow, event)
-    if order is None:
-        return
-    paid, events = rules.mark_paid(
-        order,
-        payment_intent_id=event.data.get("id"),
-        amount=int(event.data.get("amount", 0)),
-        now=datetime.now(UTC),
+def _payment_succeeded(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    orders.mark_paid(
+        uow, event.data["orderId"], payment_intent_id=event.data["id"], amount=event.data["amount"]
     )
-    if events:
-        if not repo.save(paid, expected_version=order.version):
-            raise RuntimeError(f"order {order.id} changed concurrently; retrying the event")
-        for e in events:
-            uow.emit(e)
 
 
-def payment_refunded(uow: UnitOfWork, event: Envelope) -> None:
-    repo, order = _order_of(uow, event)
-    if order is None:
-        return
-    refunded = rules.record_refund(order, int(event.data.get("amountRefunded", 0)), datetime.now(UTC))
-    if refunded is not order and not repo.save(refunded, expected_version=order.version):
-        raise RuntimeError(f"order {order.id} changed concurrently; retrying the event")
+def _payment_refunded(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    orders.record_refund(uow, event.data["orderId"], amount_refunded=event.data["amountRefunded"])
 
 
-def payment_intent_created(uow: UnitOfWork, event: Envelope) -> None:
-    repo, order = _order_of(uow, event)
-    if order is not None and isinstance(event.data.get("id"), str):
-        repo.save_links(rules.add_payment_intent(order, event.data["id"], datetime.now(UTC)))
+def _payment_intent_created(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    orders.link_payment_intent(uow, event.data["orderId"], event.data["id"])
 
 
-def invoice_created(uow: UnitOfWork, event: Envelope) -> None:
-    repo, order = _order_of(uow, event)
-    if order is not None and isinstance(event.data.get("id"), str):
-        repo.save_links(rules.set_invoice(order, event.data["id"], datetime.now(UTC)))
+def _invoice_created(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    orders.link_invoice(uow, event.data["orderId"], event.data["id"])
 
 
-HANDLERS: dict[str, Handler] = {
-    "CustomerCreated": project_customer,
-    "CustomerUpdated": project_customer,
-    "PaymentIntentCreated": payment_intent_created,
-    "PaymentSucceeded": payment_succeeded,
-    "PaymentRefunded": payment_refunded,
-    "InvoiceCreated": invoice_created,
+HANDLERS: dict[str, ServiceHandler[Deps]] = {
+    "CustomerCreated": _customer_changed,
+    "CustomerUpdated": _customer_changed,
+    "PaymentIntentCreated": _payment_intent_created,
+    "PaymentSucceeded": _payment_succeeded,
+    "PaymentRefunded": _payment_refunded,
+    "InvoiceCreated": _invoice_created,
 }

@@ -1,11 +1,25 @@
-"""When a coupon applies to an order, and how it enters the pricing rule."""
+"""When a coupon applies to an order, how it enters the pricing rule, and what may change on it."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from billing_shared.errors import FieldError
+from billing_shared.metadata import merge as merge_metadata
 from billing_shared.pricing import CouponInput
-from orders.domain.catalog import Coupon
+from orders.domain.catalog import Coupon, Currency
+
+
+@dataclass(frozen=True)
+class CouponCheck:
+    """The answer to "would this code apply now?": `discount` only when items were given."""
+
+    valid: bool
+    reason: str | None
+    discount: int | None
 
 
 def refusal(coupon: Coupon | None, *, currency: str, product_ids: list[str], now: datetime) -> str | None:
@@ -33,3 +47,28 @@ def applies_to(coupon: Coupon, product_id: str) -> bool:
 
 def pricing_input(coupon: Coupon) -> CouponInput:
     return CouponInput(code=coupon.code, percent_off=coupon.percent_off, amount_off=coupon.amount_off)
+
+
+def creation_errors(
+    currency_code: str | None, currency: Currency | None, product_ids: list[str], known: Iterable[str]
+) -> list[FieldError]:
+    """An amount-off coupon's currency must be enabled; restricted products must exist."""
+    errors = []
+    if currency_code is not None and (currency is None or not currency.enabled):
+        errors.append(FieldError("currency", f"{currency_code} is not enabled; see /api/v1/Currencies."))
+    found = set(known)
+    errors += [
+        FieldError(f"productIds[{i}]", f"No product '{pid}'.")
+        for i, pid in enumerate(product_ids)
+        if pid not in found
+    ]
+    return errors
+
+
+def change_settings(coupon: Coupon, active: bool | None, metadata: dict[str, str | None]) -> Coupon:
+    """Only whether it is active and its metadata change after creation; its terms never do."""
+    return dataclasses.replace(
+        coupon,
+        active=coupon.active if active is None else active,
+        metadata=merge_metadata(coupon.metadata, metadata),
+    )

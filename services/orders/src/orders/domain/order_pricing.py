@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing_shared.errors import FieldError, Problem
+from billing_shared.errors import FieldError, Problem, invalid_fields
 from billing_shared.pricing import (
     CouponInput,
     LineInput,
@@ -171,3 +171,34 @@ def price(
 def _request_field(pricing_field: str) -> str:
     """The pricing rule names its own inputs (`lines[2].quantity`); the request calls them items."""
     return pricing_field.replace("lines[", "items[").replace("unit_price", "unitPrice")
+
+
+def quote_lines(
+    items: list[Item], products: dict[str, Product], currency: str, coupon: Coupon | None
+) -> list[LineInput]:
+    """The order lines these items make, at catalog prices, refused as an order would refuse them.
+    No tax: a coupon applies before tax, so tax does not change the discount."""
+    errors: list[FieldError] = []
+    lines: list[LineInput] = []
+    for i, item in enumerate(items):
+        product = products.get(item.product_id)
+        where = f"items[{i}].productId"
+        if product is None:
+            errors.append(FieldError(where, f"No product '{item.product_id}'."))
+        elif not product.active:
+            errors.append(FieldError(where, f"Product '{product.id}' is not active."))
+        elif currency not in product.prices:
+            errors.append(FieldError(where, f"Product '{product.id}' has no price in {currency}."))
+        else:
+            lines.append(
+                LineInput(
+                    product_id=product.id,
+                    quantity=item.quantity,
+                    unit_price=product.prices[currency],
+                    tax=None,
+                    discountable=coupon is None or coupon_rules.applies_to(coupon, product.id),
+                )
+            )
+    if errors:
+        raise invalid_fields(errors)
+    return lines

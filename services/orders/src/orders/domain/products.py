@@ -6,7 +6,9 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from orders.domain.catalog import Product
+from billing_shared.errors import FieldError
+from billing_shared.metadata import merge as merge_metadata
+from orders.domain.catalog import Currency, Product
 
 
 def create(
@@ -48,13 +50,16 @@ def update(product: Product, changes: dict[str, Any], now: datetime) -> Product 
     if "prices" in changes:
         values["prices"] = dict(changes["prices"])
     if "metadata" in changes:
-        merged = dict(product.metadata)
-        for key, value in changes["metadata"].items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        values["metadata"] = merged
+        values["metadata"] = merge_metadata(product.metadata, changes["metadata"])
     if all(getattr(product, k) == v for k, v in values.items()):
         return None
     return dataclasses.replace(product, **values, updated_at=now, version=product.version + 1)
+
+
+def unusable_prices(prices: list[tuple[str, int]], currencies: dict[str, Currency]) -> list[FieldError]:
+    """Every price must be in a currency that is enabled now (`currencies`: those known)."""
+    return [
+        FieldError(f"prices[{i}].currency", f"{code} is not enabled; see /api/v1/Currencies.")
+        for i, (code, _) in enumerate(prices)
+        if code not in currencies or not currencies[code].enabled
+    ]

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 
+from billing_shared.errors import Problem
 from orders.domain.catalog import TaxRule
-from orders.domain.decimals import parse_in_range
+from orders.domain.decimals import canonical, parse_in_range
 
 MAX_RATE = Decimal(10)  # 1000 %: anything larger is a typo, not a tax (the pricing rule agrees)
 
@@ -82,3 +83,25 @@ def set_active(rule: TaxRule, active: bool, now: datetime) -> TaxRule | None:
     if rule.active is active:
         return None
     return dataclasses.replace(rule, active=active, deactivated_at=None if active else now)
+
+
+def describe_scope(rule: TaxRule) -> str:
+    return (
+        f"country {rule.country}, region {rule.region or '(any)'}, taxCategory {rule.tax_category or '(any)'}"
+    )
+
+
+def occupied(existing: TaxRule) -> Problem:
+    """409 naming the active rule that holds the scope, and how to change its rate."""
+    kind = "inclusive" if existing.inclusive else "exclusive"
+    return Problem(
+        409,
+        f"Tax rule '{existing.id}' is already active for {describe_scope(existing)} with the {kind} rate "
+        f"{canonical(existing.rate)}. To change the rate, deactivate it first "
+        f'(PATCH /api/v1/TaxRules/{existing.id} {{"active": false}}).',
+        extra={"existingRuleId": existing.id},
+    )
+
+
+def changed_meanwhile(rule: TaxRule) -> Problem:
+    return Problem(409, f"The tax rules of {describe_scope(rule)} changed while this request ran; retry.")

@@ -14,12 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.repository import keyset_page, save_versioned
 from billing_shared.db.timestamps import aware
 from billing_shared.db.uow import affected
+from billing_shared.paging import Page, PageRequest
 from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule, scope_key
 from orders.domain.decimals import canonical
 from orders.store.tables import (
@@ -87,10 +89,6 @@ def _coupon(row: Any) -> Coupon:
     )
 
 
-def _after(stmt: Select[Any], column: Any, starting_after: str | None) -> Select[Any]:
-    return stmt.where(column > starting_after) if starting_after else stmt
-
-
 class CatalogRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -109,15 +107,12 @@ class CatalogRepository:
         rows = self.session.execute(select(currencies).where(currencies.c.code.in_(wanted)))
         return {row.code: _currency(row) for row in rows}
 
-    def currency_page(
-        self, *, limit: int, starting_after: str | None, enabled: bool | None
-    ) -> list[Currency]:
-        stmt = _after(
-            select(currencies).order_by(currencies.c.code).limit(limit), currencies.c.code, starting_after
-        )
+    def currency_page(self, request: PageRequest, *, enabled: bool | None) -> Page[Currency]:
+        """By code (`startingAfter` is a code)."""
+        stmt = select(currencies)
         if enabled is not None:
             stmt = stmt.where(currencies.c.enabled.is_(enabled))
-        return [_currency(row) for row in self.session.execute(stmt)]
+        return keyset_page(self.session, stmt, currencies.c.code, request).map(_currency)
 
     def set_currency_enabled(self, code: str, enabled: bool, now: datetime) -> Currency | None:
         """Switch a currency on or off; None when there is no such currency."""
@@ -132,10 +127,10 @@ class CatalogRepository:
         row = self.session.execute(select(billing_cycles).where(billing_cycles.c.id == cycle_id)).first()
         return _billing_cycle(row) if row is not None else None
 
-    def billing_cycle_page(self, *, limit: int, starting_after: str | None) -> list[BillingCycle]:
-        stmt = select(billing_cycles).order_by(billing_cycles.c.id).limit(limit)
-        stmt = _after(stmt, billing_cycles.c.id, starting_after)
-        return [_billing_cycle(row) for row in self.session.execute(stmt)]
+    def billing_cycle_page(self, request: PageRequest) -> Page[BillingCycle]:
+        return keyset_page(self.session, select(billing_cycles), billing_cycles.c.id, request).map(
+            _billing_cycle
+        )
 
     def add_billing_cycle(self, cycle: BillingCycle) -> None:
         self.session.execute(
@@ -173,14 +168,15 @@ class CatalogRepository:
         return set(self.session.scalars(select(products.c.id).where(products.c.id.in_(wanted))))
 
     def product_page(
-        self, *, limit: int, starting_after: str | None, active: bool | None, billing_cycle_id: str | None
-    ) -> list[Product]:
-        stmt = _after(select(products).order_by(products.c.id).limit(limit), products.c.id, starting_after)
+        self, request: PageRequest, *, active: bool | None, billing_cycle_id: str | None
+    ) -> Page[Product]:
+        stmt = select(products)
         if active is not None:
             stmt = stmt.where(products.c.active.is_(active))
         if billing_cycle_id is not None:
             stmt = stmt.where(products.c.billing_cycle_id == billing_cycle_id)
-        return self._with_prices(list(self.session.execute(stmt)))
+        rows = keyset_page(self.session, stmt, products.c.id, request)
+        return Page(self._with_prices(rows.items), rows.has_more)
 
     def _with_prices(self, rows: list[Any]) -> list[Product]:
         """Products from their rows, with all their prices fetched in one query."""
@@ -215,19 +211,13 @@ class CatalogRepository:
         self.session.execute(insert(products).values(id=p.id, **self._product_values(p)))
         self._insert_prices(p)
 
-    def save_product(self, p: Product, *, expected_version: int, prices_changed: bool) -> bool:
-        """Optimistic write: False when someone else saved a newer version meanwhile."""
-        res = self.session.execute(
-            update(products)
-            .where(products.c.id == p.id, products.c.version == expected_version)
-            .values(**self._product_values(p))
+    def save_product(self, p: Product, *, expected_version: int, prices_changed: bool) -> None:
+        save_versioned(
+            self.session, products, p.id, expected_version, self._product_values(p), kind="product"
         )
-        if affected(res) != 1:
-            return False
         if prices_changed:
             self.session.execute(delete(product_prices).where(product_prices.c.product_id == p.id))
             self._insert_prices(p)
-        return True
 
     def _insert_prices(self, p: Product) -> None:
         if p.prices:
@@ -279,14 +269,14 @@ class CatalogRepository:
         return [_tax_rule(row) for row in rows]
 
     def tax_rule_page(
-        self, *, limit: int, starting_after: str | None, country: str | None, active: bool | None
-    ) -> list[TaxRule]:
-        stmt = _after(select(tax_rules).order_by(tax_rules.c.id).limit(limit), tax_rules.c.id, starting_after)
+        self, request: PageRequest, *, country: str | None, active: bool | None
+    ) -> Page[TaxRule]:
+        stmt = select(tax_rules)
         if country is not None:
             stmt = stmt.where(tax_rules.c.country == country)
         if active is not None:
             stmt = stmt.where(tax_rules.c.active.is_(active))
-        return [_tax_rule(row) for row in self.session.execute(stmt)]
+        return keyset_page(self.session, stmt, tax_rules.c.id, request).map(_tax_rule)
 
     def add_tax_rule(self, rule: TaxRule) -> bool:
         """Insert an active rule; False when its scope already has an active one (a lost race)."""
@@ -339,11 +329,9 @@ class CatalogRepository:
         row = self.session.execute(select(coupons).where(coupons.c.code == code)).first()
         return _coupon(row) if row is not None else None
 
-    def coupon_page(self, *, limit: int, starting_after: str | None, code: str | None) -> list[Coupon]:
-        stmt = _after(select(coupons).order_by(coupons.c.id).limit(limit), coupons.c.id, starting_after)
-        if code is not None:
-            stmt = stmt.where(coupons.c.code == code)
-        return [_coupon(row) for row in self.session.execute(stmt)]
+    def coupon_page(self, request: PageRequest, *, code: str | None) -> Page[Coupon]:
+        stmt = select(coupons) if code is None else select(coupons).where(coupons.c.code == code)
+        return keyset_page(self.session, stmt, coupons.c.id, request).map(_coupon)
 
     def add_coupon(self, c: Coupon) -> bool:
         """Insert a coupon; False when its code is taken (also when a concurrent request just took it)."""

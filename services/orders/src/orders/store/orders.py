@@ -1,19 +1,18 @@
-"""Reads and writes of orders and of the local projection of customers."""
+"""Reads and writes of orders."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from billing_shared.db.repository import keyset_page, save_versioned
 from billing_shared.db.timestamps import aware
-from billing_shared.db.uow import affected
+from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricedOrder
-from orders.domain.order_pricing import Buyer
 from orders.domain.orders import Order
-from orders.store.tables import customer_projection, orders
+from orders.store.tables import orders
 
 
 class OrderRepository:
@@ -78,16 +77,8 @@ class OrderRepository:
         row = self.session.execute(stmt).first()
         return self._from_row(row) if row else None
 
-    def save(self, order: Order, expected_version: int) -> bool:
-        """Optimistic write: False when another writer saved a newer version first."""
-        values = self._values(order)
-        values.pop("id")
-        res = self.session.execute(
-            update(orders)
-            .where(orders.c.id == order.id, orders.c.version == expected_version)
-            .values(**values)
-        )
-        return affected(res) == 1
+    def save(self, order: Order, expected_version: int) -> None:
+        save_versioned(self.session, orders, order.id, expected_version, self._values(order), kind="order")
 
     def save_links(self, order: Order) -> None:
         """Payment intent and invoice references: not a state change, no version bump."""
@@ -101,51 +92,10 @@ class OrderRepository:
             )
         )
 
-    def page(
-        self, *, limit: int, starting_after: str | None, customer_id: str | None, status: str | None
-    ) -> list[Order]:
-        stmt = select(orders).order_by(orders.c.id).limit(limit)
-        if starting_after:
-            stmt = stmt.where(orders.c.id > starting_after)
+    def page(self, request: PageRequest, *, customer_id: str | None, status: str | None) -> Page[Order]:
+        stmt = select(orders)
         if customer_id:
             stmt = stmt.where(orders.c.customer_id == customer_id)
         if status:
             stmt = stmt.where(orders.c.status == status)
-        return [self._from_row(r) for r in self.session.execute(stmt)]
-
-
-class CustomerProjection:
-    """What orders knows of customers, from their events: existence and the billing address for tax."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def buyer(self, customer_id: str) -> Buyer | None:
-        row = self.session.execute(
-            select(customer_projection.c.country, customer_projection.c.region).where(
-                customer_projection.c.id == customer_id
-            )
-        ).first()
-        return Buyer(customer_id, row.country, row.region) if row else None
-
-    def apply(self, data: dict[str, Any], now: datetime) -> None:
-        """Upsert from CustomerCreated/CustomerUpdated; an older version never overwrites a newer one."""
-        address = data.get("billingAddress") or {}
-        values = {
-            "email": data["email"],
-            "country": address.get("country"),
-            "region": address.get("region"),
-            "version": int(data["version"]),
-            "updated_at": now,
-        }
-        res = self.session.execute(
-            update(customer_projection)
-            .where(customer_projection.c.id == data["id"], customer_projection.c.version < values["version"])
-            .values(**values)
-        )
-        if affected(res) == 0:
-            exists = self.session.execute(
-                select(customer_projection.c.id).where(customer_projection.c.id == data["id"])
-            ).first()
-            if not exists:
-                self.session.execute(insert(customer_projection).values(id=data["id"], **values))
+        return keyset_page(self.session, stmt, orders.c.id, request).map(self._from_row)

@@ -6,35 +6,33 @@ orders. Switching one on or off changes what the whole platform sells in, so it 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 
 from billing_shared.auth.flask import requires
-from billing_shared.errors import Problem
-from billing_shared.web.schemas import page
+from billing_shared.web.context import reading
+from billing_shared.web.responses import BEARER, list_response, page_request
 from billing_shared.web.transaction import current_uow, transactional
-from orders.api.catalog_common import BEARER, CatalogBlueprint, db
 from orders.api.catalog_schemas import (
     CurrencyListArgs,
     CurrencyListSchema,
     CurrencyPatchSchema,
     CurrencySchema,
 )
+from orders.api.exact_json import ExactJsonBlueprint
 from orders.domain.catalog import Currency
-from orders.store.catalog import CatalogRepository
+from orders.domain.commands import ListCurrencies, SwitchCurrency
+from orders.service_layer import catalog
 
-blp = CatalogBlueprint(
+blp = ExactJsonBlueprint(
     "currencies",
     __name__,
     url_prefix="/api/v1/Currencies",
     description="ISO 4217 currencies and which are enabled",
 )
-
-
-def _unknown(code: str) -> Problem:
-    return Problem(404, f"No currency with code '{code}' (ISO 4217, upper-case, e.g. 'USD').")
+_CURRENCY = CurrencySchema()
 
 
 @blp.route("")
@@ -43,13 +41,13 @@ class CurrenciesCollection(MethodView):
     @blp.arguments(CurrencyListArgs, location="query")
     @blp.response(200, CurrencyListSchema)
     @blp.doc(security=BEARER)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """List currencies by code; filter `enabled`; page with `limit` and `startingAfter=<code>`."""
-        with db().unit_of_work(write=False) as uow:
-            items = CatalogRepository(uow.session).currency_page(
-                limit=args["limit"] + 1, starting_after=args["starting_after"], enabled=args.get("enabled")
+        with reading() as uow:
+            found = catalog.list_currencies(
+                uow, ListCurrencies(page_request(args), enabled=args.get("enabled"))
             )
-        return page(items, args["limit"])
+        return list_response(found, _CURRENCY.dump)
 
 
 @blp.route("/<string:code>")
@@ -59,11 +57,8 @@ class CurrencyItem(MethodView):
     @blp.doc(security=BEARER)
     def get(self, code: str) -> Currency:
         """One currency with its exponent (minor-unit digits)."""
-        with db().unit_of_work(write=False) as uow:
-            currency = CatalogRepository(uow.session).currency(code)
-        if currency is None:
-            raise _unknown(code)
-        return currency
+        with reading() as uow:
+            return catalog.get_currency(uow, code)
 
     @requires("admin")
     @requires("catalog:write")
@@ -73,9 +68,4 @@ class CurrencyItem(MethodView):
     @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], code: str) -> Currency:
         """Enable or disable a currency (needs `catalog:write` and `admin`). Existing prices stay stored."""
-        currency = CatalogRepository(current_uow().session).set_currency_enabled(
-            code, body["enabled"], datetime.now(UTC)
-        )
-        if currency is None:
-            raise _unknown(code)
-        return currency
+        return catalog.switch_currency(current_uow(), SwitchCurrency(code, body["enabled"]))

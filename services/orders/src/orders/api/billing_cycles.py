@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, make_response
+from flask import Response
 from flask.views import MethodView
 
 from billing_shared.auth.flask import requires
-from billing_shared.errors import not_found
-from billing_shared.ids import new_id
-from billing_shared.web.schemas import ListArgs, page
+from billing_shared.web.context import reading
+from billing_shared.web.responses import (
+    BEARER,
+    IDEMPOTENCY_KEY,
+    list_response,
+    page_request,
+    resource_response,
+)
+from billing_shared.web.schemas import ListArgs
 from billing_shared.web.transaction import current_uow, transactional
-from orders.api.catalog_common import BEARER, IDEMPOTENCY_KEY, CatalogBlueprint, db
 from orders.api.catalog_schemas import BillingCycleCreateSchema, BillingCycleListSchema, BillingCycleSchema
+from orders.api.exact_json import ExactJsonBlueprint
 from orders.domain.catalog import BillingCycle
-from orders.store.catalog import CatalogRepository
+from orders.domain.commands import CreateBillingCycle
+from orders.service_layer import catalog
 
-blp = CatalogBlueprint(
+blp = ExactJsonBlueprint(
     "billing_cycles", __name__, url_prefix="/api/v1/BillingCycles", description="Renewal periods of products"
 )
 _CYCLE = BillingCycleSchema()
@@ -30,13 +36,10 @@ class BillingCyclesCollection(MethodView):
     @blp.arguments(ListArgs, location="query")
     @blp.response(200, BillingCycleListSchema)
     @blp.doc(security=BEARER)
-    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+    def get(self, args: dict[str, Any]) -> Response:
         """List billing cycles by id; page with `limit` and `startingAfter`."""
-        with db().unit_of_work(write=False) as uow:
-            items = CatalogRepository(uow.session).billing_cycle_page(
-                limit=args["limit"] + 1, starting_after=args["starting_after"]
-            )
-        return page(items, args["limit"])
+        with reading() as uow:
+            return list_response(catalog.list_billing_cycles(uow, page_request(args)), _CYCLE.dump)
 
     @requires("catalog:write")
     @transactional
@@ -45,11 +48,8 @@ class BillingCyclesCollection(MethodView):
     @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any]) -> Response:
         """Create a billing cycle, e.g. every 3 months."""
-        cycle = BillingCycle(id=new_id("bc"), created_at=datetime.now(UTC), **body)
-        CatalogRepository(current_uow().session).add_billing_cycle(cycle)
-        resp = make_response(_CYCLE.dump(cycle), 201)
-        resp.headers["Location"] = f"/api/v1/BillingCycles/{cycle.id}"
-        return resp
+        cycle = catalog.create_billing_cycle(current_uow(), CreateBillingCycle(**body))
+        return resource_response(_CYCLE.dump(cycle), status=201, location=f"/api/v1/BillingCycles/{cycle.id}")
 
 
 @blp.route("/<string:cycle_id>")
@@ -59,8 +59,5 @@ class BillingCycleItem(MethodView):
     @blp.doc(security=BEARER)
     def get(self, cycle_id: str) -> BillingCycle:
         """One billing cycle."""
-        with db().unit_of_work(write=False) as uow:
-            cycle = CatalogRepository(uow.session).billing_cycle(cycle_id)
-        if cycle is None:
-            raise not_found("billing cycle", cycle_id)
-        return cycle
+        with reading() as uow:
+            return catalog.get_billing_cycle(uow, cycle_id)

@@ -1,0 +1,155 @@
+"""Orders: placed priced by the server, read, cancelled; paid, refunded and linked by other
+services' events. Prices are the catalog's, computed once at placing and never recomputed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from billing_shared.auth.scope import CustomerScope
+from billing_shared.concurrency import check_if_match
+from billing_shared.db.uow import UnitOfWork
+from billing_shared.errors import FieldError, Problem
+from billing_shared.ids import new_id
+from billing_shared.paging import Page
+from billing_shared.projection import await_known
+from orders.bootstrap import Deps
+from orders.domain import orders
+from orders.domain.commands import CancelOrder, ListOrders, PlaceOrder
+from orders.domain.order_pricing import Buyer, price
+from orders.domain.orders import Order
+from orders.store.catalog import CatalogRepository
+from orders.store.customers import CustomerProjection
+from orders.store.orders import OrderRepository
+
+
+def _unknown_customer(customer_id: str) -> Problem:
+    return Problem(
+        422, f"No customer '{customer_id}'.", errors=[FieldError("customerId", "unknown customer")]
+    )
+
+
+def _await_buyer(deps: Deps, customer_id: str) -> Buyer:
+    """The customer as orders knows it from events, waited for briefly (billing_shared.projection)."""
+    buyer = await_known(
+        deps.db,
+        lambda session: CustomerProjection(session).buyer(customer_id),
+        deps.settings.projection_wait_seconds,
+    )
+    if buyer is None:
+        raise _unknown_customer(customer_id)
+    return buyer
+
+
+def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
+    """A draft order priced from the catalog (tax rules, coupon) (OrderCreated); one whose total is
+    0 is paid at once (OrderPaid too). The coupon is redeemed in the same transaction."""
+    if not cmd.scope.sees(cmd.customer_id):
+        raise _unknown_customer(cmd.customer_id)
+    buyer = _await_buyer(deps, cmd.customer_id)
+    now = datetime.now(UTC)
+    catalog = CatalogRepository(uow.session)
+    coupon = catalog.coupon_by_code(cmd.coupon_code) if cmd.coupon_code else None
+    cycle = catalog.billing_cycle(cmd.billing_cycle_id) if cmd.billing_cycle_id else None
+    priced = price(
+        items=cmd.items,
+        currency=catalog.currency(cmd.currency),
+        currency_code=cmd.currency,
+        products=catalog.products(sorted({i.product_id for i in cmd.items})),
+        buyer=buyer,
+        tax_rules=catalog.tax_rules_for(buyer.country) if buyer.country else [],
+        billing_cycle_id=cmd.billing_cycle_id,
+        billing_cycle=cycle,
+        coupon_code=cmd.coupon_code,
+        coupon=coupon,
+        may_override_price=cmd.may_override_price,
+        now=now,
+    )
+    order, events = orders.create(
+        order_id=new_id("ord"),
+        customer_id=cmd.customer_id,
+        priced=priced,
+        now=now,
+        billing_cycle=cycle,
+        coupon=coupon,
+        metadata=cmd.metadata,
+    )
+    if coupon is not None and not catalog.redeem_coupon(
+        coupon.id, order.id, cmd.customer_id, priced.discount_total, now
+    ):
+        raise Problem(
+            422,
+            f"Coupon '{cmd.coupon_code}' was just used up by other orders.",
+            errors=[FieldError("couponCode", "exhausted")],
+        )
+    OrderRepository(uow.session).add(order)
+    uow.emit_many(events)
+    return order
+
+
+def get_order(uow: UnitOfWork, scope: CustomerScope, order_id: str) -> Order:
+    return scope.visible(OrderRepository(uow.session).get(order_id), "order", order_id)
+
+
+def list_orders(uow: UnitOfWork, query: ListOrders) -> Page[Order]:
+    return query.scope.page(
+        query.customer_id,
+        lambda customer_id: OrderRepository(uow.session).page(
+            query.page, customer_id=customer_id, status=query.status
+        ),
+    )
+
+
+def cancel_order(uow: UnitOfWork, cmd: CancelOrder) -> Order:
+    """A draft order cancelled (OrderCancelled); cancelling a cancelled order changes nothing."""
+    repo = OrderRepository(uow.session)
+    order = cmd.scope.visible(repo.get(cmd.order_id, for_update=True), "order", cmd.order_id)
+    check_if_match(cmd.if_match, order.version)
+    done, events = orders.cancel(order, datetime.now(UTC))
+    if events:
+        repo.save(done, expected_version=order.version)
+        uow.emit_many(events)
+    return done
+
+
+# -- what other services' events tell an order ------------------------------------------------------
+# `order_id` None: the payment or invoice of a subscription's renewal, which names no order.
+
+
+def _locked(uow: UnitOfWork, order_id: str | None) -> tuple[OrderRepository, Order | None]:
+    repo = OrderRepository(uow.session)
+    return repo, None if order_id is None else repo.get(order_id, for_update=True)
+
+
+def mark_paid(uow: UnitOfWork, order_id: str | None, *, payment_intent_id: str, amount: int) -> None:
+    """Its payment succeeded (OrderPaid); paying twice changes nothing."""
+    repo, order = _locked(uow, order_id)
+    if order is None:
+        return
+    paid, events = orders.mark_paid(
+        order, payment_intent_id=payment_intent_id, amount=amount, now=datetime.now(UTC)
+    )
+    if events:
+        repo.save(paid, expected_version=order.version)
+        uow.emit_many(events)
+
+
+def record_refund(uow: UnitOfWork, order_id: str | None, *, amount_refunded: int) -> None:
+    """Refunded in part or whole, by the payment's running total (never double-counted)."""
+    repo, order = _locked(uow, order_id)
+    if order is None:
+        return
+    refunded = orders.record_refund(order, amount_refunded, datetime.now(UTC))
+    if refunded is not order:
+        repo.save(refunded, expected_version=order.version)
+
+
+def link_payment_intent(uow: UnitOfWork, order_id: str | None, payment_intent_id: str) -> None:
+    repo, order = _locked(uow, order_id)
+    if order is not None:
+        repo.save_links(orders.add_payment_intent(order, payment_intent_id, datetime.now(UTC)))
+
+
+def link_invoice(uow: UnitOfWork, order_id: str | None, invoice_id: str) -> None:
+    repo, order = _locked(uow, order_id)
+    if order is not None:
+        repo.save_links(orders.set_invoice(order, invoice_id, datetime.now(UTC)))

@@ -1,0 +1,50 @@
+"""What orders knows of customers, from their events: that they exist, and their address for tax."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from billing_shared.db.uow import affected
+from orders.domain.order_pricing import Buyer
+from orders.store.tables import customer_projection
+
+
+class CustomerProjection:
+    """What orders knows of customers, from their events: existence and the billing address for tax."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def buyer(self, customer_id: str) -> Buyer | None:
+        row = self.session.execute(
+            select(customer_projection.c.country, customer_projection.c.region).where(
+                customer_projection.c.id == customer_id
+            )
+        ).first()
+        return Buyer(customer_id, row.country, row.region) if row else None
+
+    def apply(self, data: dict[str, Any], now: datetime) -> None:
+        """Upsert from CustomerCreated/CustomerUpdated; an older version never overwrites a newer one."""
+        address = data.get("billingAddress") or {}
+        values = {
+            "email": data["email"],
+            "country": address.get("country"),
+            "region": address.get("region"),
+            "version": int(data["version"]),
+            "updated_at": now,
+        }
+        res = self.session.execute(
+            update(customer_projection)
+            .where(customer_projection.c.id == data["id"], customer_projection.c.version < values["version"])
+            .values(**values)
+        )
+        if affected(res) == 0:
+            exists = self.session.execute(
+                select(customer_projection.c.id).where(customer_projection.c.id == data["id"])
+            ).first()
+            if not exists:
+                self.session.execute(insert(customer_projection).values(id=data["id"], **values))
