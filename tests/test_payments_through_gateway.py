@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from helpers import Client
 
+from billing_devtools.testing.kafka import TopicTail
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
-from billing_shared.testing.kafka import TopicTail
-from payments.providers.test_gateway import TestGatewayProvider
+from payments.adapters.test_gateway import TestGatewayProvider
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

@@ -11,21 +11,20 @@ import pytest
 from fake_provider import FakeProvider
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import deliver, order_event
+from payments_testing import deliver, order_created
 from sqlalchemy import select
 
-from billing_shared.db.migrate import upgrade
-from billing_shared.ids import new_id
-from billing_shared.testing.tokens import TokenFactory
+from billing_devtools.testing.tokens import TokenFactory
+from billing_shared.db.migrate import migrate
+from billing_shared.web.context import deps_of
 from payments.app import create_app
-from payments.cli import MIGRATIONS
 from payments.config import PaymentsSettings
-from payments.store.tables import kit
+from payments.store.tables import kit_tables
 
 
 @pytest.fixture()
 def payments_db_url(pg_database: str) -> str:
-    upgrade(MIGRATIONS, pg_database)
+    migrate("payments", pg_database)
     return pg_database
 
 
@@ -43,7 +42,7 @@ def settings(payments_db_url: str) -> PaymentsSettings:
 def app(settings: PaymentsSettings, fake: FakeProvider, tokens: TokenFactory) -> Iterator[Flask]:
     app = create_app(settings, providers={"test": fake}, verifier=tokens.verifier())
     yield app
-    app.extensions["billing_db"].dispose()
+    deps_of(app).db.dispose()
 
 
 @pytest.fixture()
@@ -62,15 +61,9 @@ def know_order(app: Flask) -> Callable[..., dict[str, Any]]:
     """What OrderCreated would have told payments: `know_order(total=6296, currency="GBP")`."""
 
     def make(total: int = 6296, currency: str = "GBP", customer_id: str | None = None) -> dict[str, Any]:
-        data = {
-            "id": new_id("ord"),
-            "customerId": customer_id or new_id("cus"),
-            "currency": currency,
-            "status": "draft",
-            "total": total,
-        }
-        deliver(app, order_event("OrderCreated", data))
-        return data
+        event = order_created(total=total, currency=currency, customer_id=customer_id)
+        deliver(app, event)
+        return event.data
 
     return make
 
@@ -81,12 +74,11 @@ def outbox(app: Flask) -> Callable[[str], list[dict[str, Any]]]:
     Payments publishes its events as v2 (`outbox(name, version=1)` would find none)."""
 
     def read(name: str, version: int = 2) -> list[dict[str, Any]]:
-        db = app.extensions["billing_db"]
-        with db.engine.connect() as conn:
+        with deps_of(app).db.engine.connect() as conn:
             rows = conn.execute(
-                select(kit.outbox.c.data)
-                .where(kit.outbox.c.type == f"billing.{name}.v{version}")
-                .order_by(kit.outbox.c.id)
+                select(kit_tables.outbox.c.data)
+                .where(kit_tables.outbox.c.type == f"billing.{name}.v{version}")
+                .order_by(kit_tables.outbox.c.id)
             )
             return [json.loads(r.data) for r in rows]
 

@@ -19,12 +19,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from payments.providers.base import (
-    CANCELED,
-    FAILED,
-    REQUIRES_ACTION,
-    REQUIRES_CAPTURE,
-    SUCCEEDED,
+from payments.domain.intent_states import CANCELED, FAILED, REQUIRES_ACTION, REQUIRES_CAPTURE, SUCCEEDED
+from payments.domain.payment_provider import (
     NextAction,
     ProviderCharge,
     ProviderError,

@@ -1,46 +1,93 @@
-"""Helpers of the payments tests: orders' events as the worker would apply them."""
+"""Helpers of the payments tests: other services' events as their publishers send them (each keeps
+its contract, as the inbox requires), applied as the worker would apply them."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 
-from billing_shared.events.envelope import Envelope
-from payments.handlers import handlers
+from billing_devtools.testing.samples import envelope
+from billing_shared.events import catalog, contracts
+from billing_shared.events.envelope import Envelope, utc_now_iso
+from billing_shared.ids import new_id
+from billing_shared.web.context import deps_of
+from payments.bootstrap import Deps
+from payments.handlers import HANDLERS
 
 
-def order_event(name: str, data: dict[str, Any]) -> Envelope:
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type=f"billing.{name}.v1",
-        source="/orders",
-        subject=data["id"],
-        time=datetime.now(UTC).isoformat(),
-        dataschema="",
-        key=data["id"],
-        data=data,
-    )
+def order_created(*, total: int, currency: str, customer_id: str | None = None) -> Envelope:
+    """OrderCreated v1 of a one-line draft order without tax: its total is `total`."""
+    line = {
+        "productId": new_id("prod"),
+        "quantity": 1,
+        "unitPrice": total,
+        "subtotal": total,
+        "discount": 0,
+        "taxRuleId": None,
+        "taxName": None,
+        "taxRate": "0",
+        "taxInclusive": False,
+        "tax": 0,
+        "total": total,
+    }
+    data = {
+        "id": new_id("ord"),
+        "customerId": customer_id or new_id("cus"),
+        "currency": currency,
+        "status": "draft",
+        "billingCycleId": None,
+        "couponCode": None,
+        "lines": [line],
+        "subtotal": total,
+        "discountTotal": 0,
+        "taxTotal": 0,
+        "total": total,
+        "createdAt": utc_now_iso(),
+    }
+    return envelope("OrderCreated", data, source="/orders")
+
+
+def order_paid(order: dict[str, Any]) -> Envelope:
+    """OrderPaid v1 of an order `order_created` made (paid in full, without a payment intent)."""
+    data = {
+        "id": order["id"],
+        "customerId": order["customerId"],
+        "currency": order["currency"],
+        "total": order["total"],
+        "amountPaid": order["total"],
+        "paymentIntentId": None,
+        "billingCycleId": None,
+        "paidAt": utc_now_iso(),
+    }
+    return envelope("OrderPaid", data, source="/orders")
+
+
+def order_cancelled(order: dict[str, Any]) -> Envelope:
+    data = {"id": order["id"], "customerId": order["customerId"], "cancelledAt": utc_now_iso()}
+    return envelope("OrderCancelled", data, source="/orders")
 
 
 def invoice_event(name: str, data: dict[str, Any], *, event_id: str | None = None) -> Envelope:
+    """An invoicing event (keyed by its invoice; it has no `id` of its own)."""
     return Envelope(
         id=event_id or str(uuid.uuid4()),
-        type=f"billing.{name}.v1",
+        type=catalog.ce_type(name, 1),
         source="/invoicing",
         subject=data["invoiceId"],
-        time=datetime.now(UTC).isoformat(),
-        dataschema="",
+        time=utc_now_iso(),
+        dataschema=catalog.dataschema(name, 1),
         key=data["invoiceId"],
         data=data,
     )
 
 
 def deliver(app: Flask, event: Envelope) -> None:
-    """Apply an event as the worker would (the inbox aside)."""
-    db = app.extensions["billing_db"]
-    with db.unit_of_work() as uow:
-        handlers(app.extensions["payments_flows"])[event.name](uow, event)
+    """Apply an event as the worker would: checked against its contract (the inbox dead-letters one
+    that breaks it), then its handler, in one transaction (the inbox's dedup aside)."""
+    contracts.check(event.name, event.version, event.data)
+    deps = deps_of(app, Deps)
+    with deps.db.unit_of_work() as uow:
+        HANDLERS[event.name](uow, deps, event)
         uow.commit()

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,11 +17,14 @@ import pytest
 from fake_provider import FakeProvider
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import deliver, order_event
+from payments_testing import deliver, order_cancelled, order_created, order_paid
 from sqlalchemy import func, select
 
+from billing_devtools.testing.tokens import TokenFactory
 from billing_shared.ids import new_id
-from billing_shared.testing.tokens import TokenFactory
+from billing_shared.web.context import deps_of
+from payments.bootstrap import Deps
+from payments.service_layer import recovery
 from payments.store.tables import payment_intents
 
 pytestmark = pytest.mark.integration
@@ -48,7 +52,7 @@ def as_customer(tokens: TokenFactory, customer_id: str) -> dict[str, str]:
 
 
 def intents_count(app: Flask) -> int:
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps_of(app).db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(payment_intents)).scalar_one())
 
 
@@ -169,12 +173,12 @@ def test_orders_that_cannot_be_paid_are_refused(
     fake: FakeProvider,
 ) -> None:
     free = know_order(total=0)
-    deliver(app, order_event("OrderPaid", free | {"amountPaid": 0}))
+    deliver(app, order_paid(free))
     r = client.post("/api/v1/PaymentIntents", json=body(free), headers=admin)
     assert r.status_code == 422 and "needs no payment" in r.json["detail"], r.json
 
     gone = know_order()
-    deliver(app, order_event("OrderCancelled", {"id": gone["id"], "customerId": gone["customerId"]}))
+    deliver(app, order_cancelled(gone))
     r = client.post("/api/v1/PaymentIntents", json=body(gone), headers=admin)
     assert r.status_code == 422 and r.json["errors"][0] == {
         "field": "orderId",
@@ -195,17 +199,12 @@ def test_orders_that_cannot_be_paid_are_refused(
 def test_an_intent_right_after_its_order_waits_for_the_projection(
     client: FlaskClient, admin: dict[str, str], app: Flask
 ) -> None:
-    order = {
-        "id": new_id("ord"),
-        "customerId": new_id("cus"),
-        "currency": "GBP",
-        "total": 500,
-        "status": "draft",
-    }
+    created = order_created(total=500, currency="GBP")
+    order = created.data
 
     def arrive_late() -> None:
         time.sleep(0.3)
-        deliver(app, order_event("OrderCreated", order))
+        deliver(app, created)
 
     threading.Thread(target=arrive_late).start()
     r = client.post("/api/v1/PaymentIntents", json=body(order), headers=admin)
@@ -354,10 +353,10 @@ def test_the_worker_completes_a_call_whose_answer_was_lost(
     fake.lose_answers = 1
     r = client.post("/api/v1/PaymentIntents", json=body(order), headers=admin)  # no key: nobody retries
     assert r.status_code == 503
-    flows = app.extensions["payments_flows"]
-    assert flows.recover() == 0, "a released call is left to its client for retry_after_seconds"
-    flows.settings = flows.settings.model_copy(update={"retry_after_seconds": 0.0})
-    assert flows.recover() == 1 and flows.recover() == 0
+    deps = deps_of(app, Deps)
+    assert recovery.recover(deps) == 0, "a released call is left to its client for retry_after_seconds"
+    deps = replace(deps, settings=deps.settings.model_copy(update={"retry_after_seconds": 0.0}))
+    assert recovery.recover(deps) == 1 and recovery.recover(deps) == 0
     got = client.get(f"/api/v1/PaymentIntents/{r.json['paymentIntentId']}", headers=admin).json
     assert got["status"] == "succeeded" and got["allowedActions"] == ["refund"]
     assert len(fake.charges_by_ref) == 1 and len(set(fake.calls_of("create_intent"))) == 1
@@ -375,11 +374,11 @@ def test_the_worker_leaves_a_call_to_a_gateway_it_cannot_reach_waiting(
     pi_id = client.post("/api/v1/PaymentIntents", json=body(know_order()), headers=admin).json[
         "paymentIntentId"
     ]
-    flows = app.extensions["payments_flows"]
-    flows.settings = flows.settings.model_copy(update={"retry_after_seconds": 0.0})
-    assert flows.recover() == 1  # still down: logged, kept, no exception out of the sweep
-    flows.providers = {}  # a worker where the gateway is not configured
-    assert flows.recover() == 1
+    deps = deps_of(app, Deps)
+    deps = replace(deps, settings=deps.settings.model_copy(update={"retry_after_seconds": 0.0}))
+    assert recovery.recover(deps) == 1  # still down: logged, kept, no exception out of the sweep
+    deps = replace(deps, providers={})  # a worker where the gateway is not configured
+    assert recovery.recover(deps) == 1
     got = client.get(f"/api/v1/PaymentIntents/{pi_id}", headers=admin).json
     assert got["status"] == "requires_payment_method" and fake.charges_by_ref == {}
 
@@ -394,18 +393,18 @@ def test_a_crashed_request_is_taken_over_after_the_stale_window(
     """A process killed between recording the intent and the gateway's answer leaves the call
     claimed; once the claim is stale the worker drives it, with the same provider key."""
     order = know_order()
-    flows = app.extensions["payments_flows"]
+    deps = deps_of(app, Deps)
     fake.lose_answers = 1
     client.post("/api/v1/PaymentIntents", json=body(order), headers=admin)
     pi_id = fake.calls_of("create_intent")[0].removesuffix(":create")
-    with app.extensions["billing_db"].unit_of_work() as uow:  # as if the request died mid-call
+    with deps.db.unit_of_work() as uow:  # as if the request died mid-call
         uow.session.execute(
             payment_intents.update()
             .where(payment_intents.c.id == pi_id)
             .values(provider_call_at=datetime(2020, 1, 1, tzinfo=UTC))
         )
         uow.commit()
-    assert flows.recover() == 1
+    assert recovery.recover(deps) == 1
     assert client.get(f"/api/v1/PaymentIntents/{pi_id}", headers=admin).json["status"] == "succeeded"
     assert len(fake.charges_by_ref) == 1
 

@@ -13,11 +13,9 @@ from hypothesis import strategies as st
 
 from billing_shared.errors import Problem
 from billing_shared.events import contracts
-from payments.domain import intents as rules
-from payments.domain import orders, reconciliation, refunds, webhooks
-from payments.domain.intents import PaymentIntent
-from payments.domain.orders import OrderView
-from payments.providers.base import (
+from payments.api.reconciliation_json import report_json
+from payments.domain import intents, orders, reconciliation, refunds, webhooks
+from payments.domain.intent_states import (
     CANCELED,
     FAILED,
     PROCESSING,
@@ -25,6 +23,10 @@ from payments.providers.base import (
     REQUIRES_CAPTURE,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
+)
+from payments.domain.intents import PaymentIntent
+from payments.domain.orders import OrderView
+from payments.domain.payment_provider import (
     WEBHOOK_DISPUTE_CREATED,
     WEBHOOK_IGNORED,
     WEBHOOK_PAYMENT_FAILED,
@@ -42,7 +44,7 @@ _ids = itertools.count(1)
 
 
 def new_intent(**over: object) -> PaymentIntent:
-    intent, _ = rules.create(
+    intent, _ = intents.create(
         intent_id=f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}",
         order=ORDER,
         amount=ORDER.total,
@@ -85,22 +87,22 @@ def test_an_intent_must_match_an_unpaid_order(
     order: OrderView, amount: int, currency: str, fields: list[str]
 ) -> None:
     with pytest.raises(Problem) as exc:
-        rules.check_payable(order, amount=amount, currency=currency)
+        intents.check_payable(order, amount=amount, currency=currency)
     assert exc.value.status == 422 and [e.field for e in exc.value.errors] == fields
 
 
 def test_a_zero_total_order_is_told_it_needs_no_payment() -> None:
     with pytest.raises(Problem) as exc:
-        rules.check_payable(replace(ORDER, total=0, status="paid"), amount=0, currency="GBP")
+        intents.check_payable(replace(ORDER, total=0, status="paid"), amount=0, currency="GBP")
     assert "needs no payment" in exc.value.detail
 
 
 def test_a_matching_draft_order_passes() -> None:
-    rules.check_payable(ORDER, amount=6296, currency="GBP")
+    intents.check_payable(ORDER, amount=6296, currency="GBP")
 
 
 def test_a_new_intent_holds_its_order_and_announces_itself() -> None:
-    intent, events = rules.create(
+    intent, events = intents.create(
         intent_id="pi_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
         order=ORDER,
         amount=6296,
@@ -119,11 +121,11 @@ def test_a_new_intent_holds_its_order_and_announces_itself() -> None:
     assert e.name == "PaymentIntentCreated" and e.aggregate_id == intent.id
     assert {"id", "orderId", "customerId"} <= e.data.keys()
     check_contracts(events)
-    assert rules.live_conflict(intent).status == 409 and intent.id in rules.live_conflict(intent).detail
+    assert intents.live_conflict(intent).status == 409 and intent.id in intents.live_conflict(intent).detail
 
 
 def test_the_databases_live_states_are_the_domains() -> None:
-    assert set(LIVE_STATUSES) == rules.LIVE
+    assert set(LIVE_STATUSES) == intents.LIVE
 
 
 # -- the provider's answers ----------------------------------------------------------------------------
@@ -131,12 +133,12 @@ def test_the_databases_live_states_are_the_domains() -> None:
 
 def test_a_succeeded_answer_raises_payment_succeeded_once() -> None:
     intent = new_intent()
-    after, events = rules.apply_answer(intent, ProviderIntent("ch_1", SUCCEEDED, 6296, "GBP", "sec"), NOW)
+    after, events = intents.apply_answer(intent, ProviderIntent("ch_1", SUCCEEDED, 6296, "GBP", "sec"), NOW)
     assert after.status == SUCCEEDED and after.gateway_reference == "ch_1" and after.client_secret == "sec"
     assert not after.provider_pending and after.allowed_actions == ["refund"]
     assert [e.name for e in events] == ["PaymentSucceeded"] and events[0].data["gatewayReference"] == "ch_1"
     check_contracts(events)
-    again, more = rules.apply_answer(after, ProviderIntent("ch_1", SUCCEEDED, 6296, "GBP", "sec"), NOW)
+    again, more = intents.apply_answer(after, ProviderIntent("ch_1", SUCCEEDED, 6296, "GBP", "sec"), NOW)
     assert (again, more) == (after, [])
 
 
@@ -149,25 +151,25 @@ def test_a_declined_answer_fails_with_a_reason_a_payer_can_read() -> None:
         failure_code="card_declined",
         failure_message="Your card has insufficient funds.",
     )
-    after, events = rules.apply_answer(new_intent(), answer, NOW)
+    after, events = intents.apply_answer(new_intent(), answer, NOW)
     assert after.status == FAILED and not after.live and after.allowed_actions == []
     assert after.failure_message == "Your card has insufficient funds."
     assert [e.name for e in events] == ["PaymentFailed"]
     check_contracts(events)
-    silent, _ = rules.apply_answer(new_intent(), ProviderIntent("ch_2", FAILED, 6296, "GBP"), NOW)
-    assert silent.failure_message == rules.GENERIC_DECLINE and silent.failure_code == "payment_failed"
+    silent, _ = intents.apply_answer(new_intent(), ProviderIntent("ch_2", FAILED, 6296, "GBP"), NOW)
+    assert silent.failure_message == intents.GENERIC_DECLINE and silent.failure_code == "payment_failed"
 
 
 def test_three_ds_answer_shows_the_next_action() -> None:
     answer = ProviderIntent(
         "ch_1", REQUIRES_ACTION, 6296, "GBP", next_action=NextAction("three_ds", "https://x/3ds")
     )
-    after, events = rules.apply_answer(new_intent(), answer, NOW)
-    assert after.status == REQUIRES_ACTION and after.next_action == rules.NextActionView(
+    after, events = intents.apply_answer(new_intent(), answer, NOW)
+    assert after.status == REQUIRES_ACTION and after.next_action == intents.NextActionView(
         "three_ds", "https://x/3ds"
     )
     assert events == [] and after.allowed_actions == ["cancel"]
-    done, events = rules.apply_payment_outcome(
+    done, events = intents.apply_payment_outcome(
         after, succeeded=True, failure_code=None, failure_message=None, now=NOW
     )
     assert (
@@ -178,34 +180,34 @@ def test_three_ds_answer_shows_the_next_action() -> None:
 
 
 def test_a_refusal_fails_the_intent() -> None:
-    after, events = rules.refused(new_intent(), code="resource_missing", message="No such token", now=NOW)
+    after, events = intents.refused(new_intent(), code="resource_missing", message="No such token", now=NOW)
     assert after.status == FAILED and after.failure_code == "resource_missing" and not after.provider_pending
     assert [e.name for e in events] == ["PaymentFailed"]
 
 
 def test_manual_capture_waits_then_succeeds() -> None:
-    held, events = rules.apply_answer(
+    held, events = intents.apply_answer(
         new_intent(), ProviderIntent("ch_1", REQUIRES_CAPTURE, 6296, "GBP"), NOW
     )
     assert held.allowed_actions == ["capture", "cancel"] and events == []
-    rules.check_capturable(held)
-    done, events = rules.apply_answer(held, ProviderIntent("ch_1", SUCCEEDED, 6296, "GBP"), NOW)
+    intents.check_capturable(held)
+    done, events = intents.apply_answer(held, ProviderIntent("ch_1", SUCCEEDED, 6296, "GBP"), NOW)
     assert done.status == SUCCEEDED and [e.name for e in events] == ["PaymentSucceeded"]
     with pytest.raises(Problem):
-        rules.check_capturable(done)
+        intents.check_capturable(done)
     with pytest.raises(Problem):
-        rules.check_cancelable(done)
+        intents.check_cancelable(done)
 
 
 def test_nothing_leaves_succeeded_and_nothing_goes_backwards() -> None:
     order = [REQUIRES_PAYMENT_METHOD, REQUIRES_ACTION, PROCESSING, REQUIRES_CAPTURE]
     for i, a in enumerate(order):
         for b in order[:i]:
-            assert not rules.may_move(a, b), (a, b)
+            assert not intents.may_move(a, b), (a, b)
     for final in (SUCCEEDED, FAILED, CANCELED):
-        for other in rules.STATUSES:
+        for other in intents.STATUSES:
             # the one way out of a final state: the provider says money moved, the record follows
-            assert rules.may_move(final, other) == (final == FAILED and other == SUCCEEDED), (final, other)
+            assert intents.may_move(final, other) == (final == FAILED and other == SUCCEEDED), (final, other)
 
 
 @given(st.lists(st.sampled_from([WEBHOOK_PAYMENT_SUCCEEDED, WEBHOOK_PAYMENT_FAILED]), min_size=1, max_size=6))
@@ -397,7 +399,7 @@ def test_reconciliation_finds_every_kind_of_difference() -> None:
         ours_by_reference=by_ref,
         charges=charges,
     )
-    wire = report.to_wire()
+    wire = report_json(report)
     assert not report.clean
     assert [m["paymentIntentId"] for m in wire["missingAtGateway"]] == [lost.id]
     assert sorted(m["gatewayReference"] for m in wire["missingHere"]) == ["ch_dup2", "ch_stranger"]
@@ -423,14 +425,14 @@ def test_reconciliation_of_agreeing_records_is_clean() -> None:
         ours_by_reference={"ch_ok": ok},
         charges=[ProviderCharge("ch_ok", 6296, "GBP", SUCCEEDED, 100, {"orderId": ok.order_id}, day + 1)],
     )
-    assert report.clean and report.to_wire()["summary"]["matched"] == 1
+    assert report.clean and report_json(report)["summary"]["matched"] == 1
 
 
 # -- renewal charges (off-session) -----------------------------------------------------------------------
 
 
 def new_renewal(attempt: int = 1) -> PaymentIntent:
-    intent, events = rules.create_renewal(
+    intent, events = intents.create_renewal(
         intent_id=f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}",
         invoice_id="in_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
         subscription_id="sub_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
@@ -451,10 +453,10 @@ def test_an_off_session_intent_asked_for_3ds_fails_with_authentication_required(
     action = ProviderIntent(
         "ch_1", REQUIRES_ACTION, 2900, "EUR", next_action=NextAction("three_ds", "https://psp/3ds/ch_1")
     )
-    after, events = rules.apply_answer(new_renewal(), action, NOW)
+    after, events = intents.apply_answer(new_renewal(), action, NOW)
     assert (after.status, after.failure_code, after.next_action, after.provider_pending) == (
         FAILED,
-        rules.AUTHENTICATION_REQUIRED,
+        intents.AUTHENTICATION_REQUIRED,
         None,
         False,
     )
@@ -462,12 +464,12 @@ def test_an_off_session_intent_asked_for_3ds_fails_with_authentication_required(
     assert events[0].data["invoiceId"] == after.invoice_id and events[0].data["attempt"] == 1
     check_contracts(events)
     # the same answer for an order's intent (the payer is there) asks the payer
-    on_session, _ = rules.apply_answer(new_intent(), action, NOW)
+    on_session, _ = intents.apply_answer(new_intent(), action, NOW)
     assert on_session.status == REQUIRES_ACTION and on_session.next_action is not None
 
 
 def test_a_renewal_charge_succeeds_refunds_and_disputes_with_v2_events_naming_its_invoice() -> None:
-    paid, events = rules.apply_answer(new_renewal(2), ProviderIntent("ch_1", SUCCEEDED, 2900, "EUR"), NOW)
+    paid, events = intents.apply_answer(new_renewal(2), ProviderIntent("ch_1", SUCCEEDED, 2900, "EUR"), NOW)
     assert [(e.name, e.version) for e in events] == [("PaymentSucceeded", 2)]
     assert (events[0].data["orderId"], events[0].data["attempt"]) == (None, 2)
     refund = refunds.create(
@@ -483,7 +485,7 @@ def test_a_renewal_charge_succeeds_refunds_and_disputes_with_v2_events_naming_it
     _, _, refunded = refunds.settle(
         refund, paid, status=refunds.SUCCEEDED, reference="rf", message=None, now=NOW
     )
-    _, disputed = rules.mark_disputed(paid, None, NOW)
+    _, disputed = intents.mark_disputed(paid, None, NOW)
     for e in [*events, *refunded, *disputed]:
         assert e.version == 2 and e.data["orderId"] is None
         assert e.data["invoiceId"] == "in_01JDA4V2Q3X8Y7Z6W5V4T3S2R1"

@@ -10,8 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, insert, select, text
 
-from billing_shared.db.migrate import upgrade
-from payments.cli import MIGRATIONS
+from billing_shared.db.migrate import migrate
 from payments.store.tables import metadata, payment_intents
 
 
@@ -26,19 +25,19 @@ def differences(url: str) -> list[Any]:
 
 
 def test_migrations_equal_the_tables_on_postgresql(pg_database: str) -> None:
-    upgrade(MIGRATIONS, pg_database)
+    migrate("payments", pg_database)
     assert differences(pg_database) == []
 
 
 def test_migrations_equal_the_tables_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'payments.sqlite3'}"
-    upgrade(MIGRATIONS, url)
+    migrate("payments", url)
     assert differences(url) == []
 
 
 def test_0003_keeps_existing_intents_and_makes_them_on_session(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'payments.sqlite3'}"
-    upgrade(MIGRATIONS, url, "0002")
+    migrate("payments", url, "0002")
     engine = create_engine(url)
     row = {
         "id": "pi_1",
@@ -64,7 +63,7 @@ def test_0003_keeps_existing_intents_and_makes_them_on_session(tmp_path: Path) -
         conn.execute(
             text(f"INSERT INTO payment_intents ({cols}) VALUES ({', '.join(':' + k for k in row)})"), row
         )
-    upgrade(MIGRATIONS, url)
+    migrate("payments", url)
     with engine.begin() as conn:
         got = conn.execute(select(payment_intents).where(payment_intents.c.id == "pi_1")).one()
         assert (got.order_id, got.invoice_id, got.attempt, got.off_session) == ("ord_1", None, None, False)

@@ -11,6 +11,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,11 +24,16 @@ from sqlalchemy import func, select
 
 from billing_shared.events import contracts
 from billing_shared.events.catalog import TOPIC_INVOICES
+from billing_shared.events.envelope import Envelope
 from billing_shared.ids import new_id
-from billing_shared.inbox.consumer import EventConsumer
+from billing_shared.inbox.consumer import EventConsumer, bind
+from billing_shared.web.context import deps_of
+from payments.bootstrap import Deps
 from payments.config import PaymentsSettings
-from payments.flows import CallPending, Flows
-from payments.handlers import handlers
+from payments.handlers import HANDLERS
+from payments.service_layer import provider_calls, recovery, renewals
+from payments.service_layer.intent_calls import drive_intent
+from payments.service_layer.provider_calls import CallPending
 from payments.store.tables import payment_intents
 
 Outbox = Callable[..., list[dict[str, Any]]]
@@ -47,26 +54,38 @@ def request_data(token: str = "tok_visa", **over: Any) -> dict[str, Any]:
     } | over
 
 
-def flows_of(app: Flask) -> Flows:
-    flows: Flows = app.extensions["payments_flows"]
-    return flows
+def deps(app: Flask) -> Deps:
+    return deps_of(app, Deps)
 
 
-def consumer(app: Flask) -> EventConsumer:
+def consumer(app: Flask, dlq: Any = None) -> EventConsumer:
     """The kit's consumer as the worker builds it; only `apply` (inbox + handler, one transaction)
-    is used, so no Kafka client is needed."""
-    return EventConsumer(
-        app.extensions["billing_db"], None, None, name="payments", handlers=handlers(flows_of(app))
-    )
+    and `handle_record` (the contract check, then `apply`) are used, so no Kafka client is needed."""
+    return EventConsumer(deps(app).db, None, dlq, name="payments", handlers=bind(HANDLERS, deps(app)))
 
 
 def receive(app: Flask, data: dict[str, Any], *, event_id: str | None = None) -> bool:
     env = invoice_event("InvoicePaymentRequested", data, event_id=event_id)
+    contracts.check(env.name, env.version, env.data)  # as the inbox does before `apply`
     return consumer(app).apply(env, TOPIC_INVOICES)
 
 
+def record_of(env: Envelope) -> SimpleNamespace:
+    """`env` as Kafka hands it to the consumer."""
+    key, headers, value = env.to_kafka()
+    return SimpleNamespace(topic=TOPIC_INVOICES, partition=0, offset=0, key=key, headers=headers, value=value)
+
+
+def dead_letters() -> tuple[list[dict[str, Any]], Any]:
+    """A DLQ producer that keeps what it is sent: (what was parked, the producer)."""
+    parked: list[dict[str, Any]] = []
+    return parked, SimpleNamespace(
+        send=lambda *a, **kw: parked.append(kw) or SimpleNamespace(get=lambda timeout: None)
+    )
+
+
 def intents_of(app: Flask, invoice_id: str) -> list[Any]:
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps(app).db.engine.connect() as conn:
         return list(
             conn.execute(
                 select(payment_intents).where(payment_intents.c.invoice_id == invoice_id).order_by("attempt")
@@ -75,7 +94,7 @@ def intents_of(app: Flask, invoice_id: str) -> list[Any]:
 
 
 def intent_count(app: Flask) -> int:
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps(app).db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(payment_intents)).scalar_one())
 
 
@@ -108,7 +127,7 @@ def test_a_renewal_request_is_charged_once_off_session_and_answered_with_payment
         True,
     )
 
-    assert flows_of(app).charge_off_session() == 1
+    assert renewals.charge_off_session(deps(app)) == 1
     key = f"{row.id}:create"
     assert fake.calls_of("create_intent") == [key] and fake.off_session_keys == {key: True}
     [charge] = fake.charges_by_ref.values()
@@ -136,7 +155,7 @@ def test_a_renewal_request_is_charged_once_off_session_and_answered_with_payment
     assert outbox("PaymentSucceeded", version=1) == [] and outbox("PaymentFailed") == []
 
     # nothing is left to drive: a second pass, and the recovery sweep, call nobody
-    assert flows_of(app).charge_off_session() == 0 and flows_of(app).recover() == 0
+    assert renewals.charge_off_session(deps(app)) == 0 and recovery.recover(deps(app)) == 0
     assert len(fake.calls_of("create_intent")) == 1
 
     got = client.get(f"/api/v1/PaymentIntents/{row.id}", headers=admin)
@@ -168,15 +187,15 @@ def test_a_repeated_request_makes_no_second_intent_and_no_second_charge(
     assert receive(app, data) is True  # another event id, the same invoice and attempt
     assert receive(app, data | {"amount": 3100}) is True  # even with other data: the first stands
     assert len(intents_of(app, data["invoiceId"])) == 1
-    flows_of(app).charge_off_session()
+    renewals.charge_off_session(deps(app))
     assert receive(app, data) is True  # after the charge, too
-    flows_of(app).charge_off_session()
+    renewals.charge_off_session(deps(app))
     assert len(intents_of(app, data["invoiceId"])) == 1 and len(fake.calls_of("create_intent")) == 1
     assert len(outbox("PaymentIntentCreated")) == 1 and len(outbox("PaymentSucceeded")) == 1
 
     # a dunning retry is a new attempt: its own intent and its own charge
     assert receive(app, data | {"attempt": 2}) is True
-    flows_of(app).charge_off_session()
+    renewals.charge_off_session(deps(app))
     rows = intents_of(app, data["invoiceId"])
     assert [(r.attempt, r.status) for r in rows] == [(1, "succeeded"), (2, "succeeded")]
     assert len(fake.calls_of("create_intent")) == 2
@@ -202,7 +221,9 @@ def test_concurrent_deliveries_and_drivers_make_one_intent_and_one_charge(
     for t in threads:
         t.join()
     assert errors == [] and len(intents_of(app, data["invoiceId"])) == 1
-    drivers = [threading.Thread(target=run, args=(flows_of(app).charge_off_session,)) for _ in range(4)]
+    drivers = [
+        threading.Thread(target=run, args=(lambda: renewals.charge_off_session(deps(app)),)) for _ in range(4)
+    ]
     for t in drivers:
         t.start()
     for t in drivers:
@@ -216,7 +237,7 @@ def test_a_declined_card_is_payment_failed_v2_with_the_decline_code(
 ) -> None:
     data = request_data("tok_chargeDeclined", attempt=3)
     receive(app, data)
-    flows_of(app).charge_off_session()
+    renewals.charge_off_session(deps(app))
     [row] = intents_of(app, data["invoiceId"])
     assert (row.status, row.failure_code, row.provider_pending) == ("failed", "card_declined", False)
     [failed] = check_contracts(outbox, "PaymentFailed")
@@ -242,7 +263,7 @@ def test_a_card_asking_for_3ds_off_session_fails_with_authentication_required(
 ) -> None:
     data = request_data("tok_threeDSecureRequired")
     receive(app, data)
-    flows_of(app).charge_off_session()
+    renewals.charge_off_session(deps(app))
     [row] = intents_of(app, data["invoiceId"])
     # the fake answers requires_action as a provider may; nobody is there to authenticate
     assert fake.off_session_keys == {f"{row.id}:create": True}
@@ -269,20 +290,20 @@ def test_a_worker_dying_between_recording_and_calling_is_driven_exactly_once(
     # 1. recorded; the process died before its loop ran: the next process's loop charges it
     first = request_data()
     receive(app, first)
-    restarted = Flows(app.extensions["billing_db"], {"test": fake}, quick)
-    assert restarted.charge_off_session() == 1 and len(fake.calls_of("create_intent")) == 1
+    restarted = replace(deps(app), settings=quick)
+    assert renewals.charge_off_session(restarted) == 1 and len(fake.calls_of("create_intent")) == 1
 
     # 2. claimed, then the process died before (or during) the call: no loop takes a claimed row
     #    until its claim is stale; then the recovery sweep sends the same call, once
     second = request_data()
     receive(app, second)
     [row] = intents_of(app, second["invoiceId"])
-    assert flows_of(app).claim_intent(row.id)  # ... and the process is gone
-    assert restarted.charge_off_session() == 0 and restarted.recover() == 0
+    assert provider_calls.claim_intent(deps(app), row.id)  # ... and the process is gone
+    assert renewals.charge_off_session(restarted) == 0 and recovery.recover(restarted) == 0
     time.sleep(0.4)
-    assert restarted.recover() == 1
+    assert recovery.recover(restarted) == 1
     assert fake.calls_of("create_intent")[1:] == [f"{row.id}:create"]
-    assert restarted.recover() == 0 and restarted.charge_off_session() == 0
+    assert recovery.recover(restarted) == 0 and renewals.charge_off_session(restarted) == 0
     assert intents_of(app, second["invoiceId"])[0].status == "succeeded"
 
     # 3. the provider charged and the answer was lost: the sweep asks again under the same key and
@@ -292,11 +313,11 @@ def test_a_worker_dying_between_recording_and_calling_is_driven_exactly_once(
     fake.lose_answers = 1
     with pytest.raises(CallPending):
         [iid] = [r.id for r in intents_of(app, third["invoiceId"])]
-        restarted.drive_intent(iid, idle=0.0)
+        drive_intent(restarted, iid, idle=0.0)
     charges_before = len(fake.charges_by_ref)
-    assert restarted.charge_off_session() == 0  # a call was made: it is recovery's now
+    assert renewals.charge_off_session(restarted) == 0  # a call was made: it is recovery's now
     time.sleep(0.4)
-    assert restarted.recover() == 1
+    assert recovery.recover(restarted) == 1
     assert len(fake.charges_by_ref) == charges_before == 3
     assert fake.calls_of("create_intent")[2:] == [f"{iid}:create", f"{iid}:create"]
     assert intents_of(app, third["invoiceId"])[0].status == "succeeded"
@@ -310,7 +331,7 @@ def test_a_renewal_charge_can_be_refunded_and_publishes_payment_refunded_v2(
 ) -> None:
     data = request_data()
     receive(app, data)
-    flows_of(app).charge_off_session()
+    renewals.charge_off_session(deps(app))
     [row] = intents_of(app, data["invoiceId"])
     r = client.post(
         "/api/v1/Refunds",
@@ -334,13 +355,14 @@ def test_a_renewal_charge_can_be_refunded_and_publishes_payment_refunded_v2(
 
 
 def test_a_request_breaking_its_contract_charges_nothing(app: Flask, fake: FakeProvider) -> None:
+    parked, dlq = dead_letters()
     bad = {k: v for k, v in request_data().items() if k != "paymentMethodToken"}
-    env = invoice_event("InvoicePaymentRequested", bad)
-    with pytest.raises(contracts.ContractError, match="paymentMethodToken"):
-        consumer(app).apply(env, TOPIC_INVOICES)  # the worker retries, then dead-letters it
+    consumer(app, dlq).handle_record(record_of(invoice_event("InvoicePaymentRequested", bad)))
+    [error] = [dict(p["headers"])["dlq_error"].decode() for p in parked]
+    assert error.startswith("breaks its contract") and "paymentMethodToken" in error  # parked at once
     card_data = request_data(paymentMethodToken="4242424242424242") | {"cardNumber": "4242424242424242"}
-    with pytest.raises(contracts.ContractError):
-        consumer(app).apply(invoice_event("InvoicePaymentRequested", card_data), TOPIC_INVOICES)
+    consumer(app, dlq).handle_record(record_of(invoice_event("InvoicePaymentRequested", card_data)))
+    assert len(parked) == 2 and dict(parked[1]["headers"])["dlq_error"].startswith(b"breaks its contract")
     assert intent_count(app) == 0 and fake.calls == []
 
 
@@ -351,6 +373,6 @@ def test_a_gateway_not_configured_here_fails_the_charge_at_once(
     receive(app, data)
     [row] = intents_of(app, data["invoiceId"])
     assert (row.status, row.failure_code, row.provider_pending) == ("failed", "gateway_not_configured", False)
-    assert flows_of(app).charge_off_session() == 0 and fake.calls == []
+    assert renewals.charge_off_session(deps(app)) == 0 and fake.calls == []
     [failed] = check_contracts(outbox, "PaymentFailed")
     assert (failed["invoiceId"], failed["failureCode"]) == (data["invoiceId"], "gateway_not_configured")

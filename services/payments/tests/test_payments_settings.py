@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from payments.adapters import registry
 from payments.cli import main
 from payments.config import PaymentsSettings
-from payments.providers import registry
+from payments.domain.gateways import KNOWN
 
 
 def test_production_never_offers_the_test_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,11 +23,11 @@ def test_production_never_offers_the_test_gateway(monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_registry_builds_what_is_configured() -> None:
-    off = PaymentsSettings(PAYMENTS_TEST_GATEWAY_ENABLED=False)
+    off = PaymentsSettings(test_gateway_enabled=False)
     assert registry.build(off) == {}
     both = registry.build(PaymentsSettings(STRIPE_API_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET="whsec_x"))
     assert sorted(both) == ["stripe", "test"] and all(both[g].id == g for g in both)
-    assert set(registry.KNOWN) == {"test", "stripe"} == set(registry.HOW_TO_CONFIGURE)
+    assert set(KNOWN) == {"test", "stripe"} == set(registry.HOW_TO_CONFIGURE)
 
 
 def test_secrets_never_print() -> None:

@@ -17,14 +17,16 @@ from fake_provider import FakeProvider
 from flask import Flask
 from flask.testing import FlaskClient
 
+from billing_devtools.testing.tokens import TokenFactory
 from billing_shared.ids import new_id
-from billing_shared.testing.tokens import TokenFactory
+from billing_shared.web.context import deps_of
+from payments.adapters.stripe import StripeProvider
 from payments.app import create_app
 from payments.config import PaymentsSettings
-from payments.domain import intents as rules
+from payments.domain import intents
+from payments.domain.intent_states import REQUIRES_ACTION
 from payments.domain.orders import OrderView
-from payments.providers.base import REQUIRES_ACTION, NextAction, ProviderIntent
-from payments.providers.stripe_provider import StripeProvider
+from payments.domain.payment_provider import NextAction, ProviderIntent
 from payments.store.intents import IntentRepository
 
 pytestmark = pytest.mark.integration
@@ -45,14 +47,14 @@ def app(settings: PaymentsSettings, fake: FakeProvider, tokens: TokenFactory) ->
     providers = {"test": fake, "stripe": StripeProvider(stripe_settings)}
     app = create_app(settings, providers=providers, verifier=tokens.verifier())
     yield app
-    app.extensions["billing_db"].dispose()
+    deps_of(app).db.dispose()
 
 
-def stripe_intent(app: Flask, reference: str) -> rules.PaymentIntent:
+def stripe_intent(app: Flask, reference: str) -> intents.PaymentIntent:
     """An intent Stripe answered with requires_action (3DS), as the create call would have left it."""
     order = OrderView(new_id("ord"), new_id("cus"), "EUR", 4200, "draft")
     now = datetime.now(UTC)
-    intent, _ = rules.create(
+    intent, _ = intents.create(
         intent_id=new_id("pi"),
         order=order,
         amount=4200,
@@ -68,8 +70,8 @@ def stripe_intent(app: Flask, reference: str) -> rules.PaymentIntent:
     answer = ProviderIntent(
         reference, REQUIRES_ACTION, 4200, "EUR", "sec", NextAction("redirect", "https://hooks.stripe.com/3ds")
     )
-    answered, _ = rules.apply_answer(intent, answer, now)
-    with app.extensions["billing_db"].unit_of_work() as uow:
+    answered, _ = intents.apply_answer(intent, answer, now)
+    with deps_of(app).db.unit_of_work() as uow:
         IntentRepository(uow.session).add(answered, calling_since=None)
         uow.commit()
     return answered

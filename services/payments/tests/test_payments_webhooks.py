@@ -15,13 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from payments.providers.base import (
+from billing_shared.web.context import deps_of
+from payments.bootstrap import Deps
+from payments.domain.payment_provider import (
     WEBHOOK_DISPUTE_CREATED,
     WEBHOOK_IGNORED,
     WEBHOOK_PAYMENT_FAILED,
     WEBHOOK_PAYMENT_SUCCEEDED,
     WEBHOOK_REFUNDED,
 )
+from payments.service_layer import recovery
 from payments.store.tables import webhook_events
 
 pytestmark = pytest.mark.integration
@@ -53,7 +56,7 @@ def send(
 
 
 def deliveries(app: Flask) -> int:
-    with app.extensions["billing_db"].engine.connect() as conn:
+    with deps_of(app).db.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(webhook_events)).scalar_one())
 
 
@@ -239,7 +242,7 @@ def test_a_delivery_that_crossed_the_create_answer_is_applied_by_the_worker(
     """The delivery committed (no intent yet) in the same instant as the create answer (which saw no
     delivery yet): neither applied it; the worker's sweep does."""
     pi = create(client, admin, know_order(), "tok_threeDSecureRequired")
-    with app.extensions["billing_db"].unit_of_work() as uow:
+    with deps_of(app).db.unit_of_work() as uow:
         uow.session.execute(
             webhook_events.insert().values(
                 gateway_id="test",
@@ -252,7 +255,7 @@ def test_a_delivery_that_crossed_the_create_answer_is_applied_by_the_worker(
             )
         )
         uow.commit()
-    assert app.extensions["payments_flows"].recover() == 1
+    assert recovery.recover(deps_of(app, Deps)) == 1
     assert client.get(f"/api/v1/PaymentIntents/{pi['id']}", headers=admin).json["status"] == "succeeded"
     assert [e["id"] for e in outbox("PaymentSucceeded")] == [pi["id"]]
-    assert app.extensions["payments_flows"].recover() == 0
+    assert recovery.recover(deps_of(app, Deps)) == 0

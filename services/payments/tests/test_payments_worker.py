@@ -15,12 +15,13 @@ import pytest
 from flask.testing import FlaskClient
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 
+from billing_devtools.localstack import free_port, http_ok
+from billing_devtools.testing.kafka import TopicTail
+from billing_devtools.testing.samples import order_created
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.ids import new_id
 from billing_shared.kafka import clients
-from billing_shared.localstack import free_port, http_ok
-from billing_shared.testing.kafka import TopicTail
 from payments.handlers import TOPICS
 
 pytestmark = pytest.mark.integration
@@ -42,20 +43,6 @@ def own_consumer_group(bootstrap: str) -> str:
     return group
 
 
-def order_created(order_id: str, customer_id: str, total: int) -> Envelope:
-    data: dict[str, Any] = {"id": order_id, "customerId": customer_id, "currency": "EUR", "total": total}
-    return Envelope(
-        id=new_id("evt"),
-        type=catalog.ce_type("OrderCreated", 1),
-        source="/orders",
-        subject=order_id,
-        time=utc_now_iso(),
-        dataschema=catalog.dataschema("OrderCreated", 1),
-        key=order_id,
-        data=data,
-    )
-
-
 def test_worker_projects_orders_and_publishes_payment_events(
     client: FlaskClient, admin: dict[str, str], payments_db_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -67,15 +54,15 @@ def test_worker_projects_orders_and_publishes_payment_events(
         "PAYMENTS_WORKER_HEALTH_PORT": str(health),
         "PAYMENTS_TEST_GATEWAY_ENABLED": "false",  # the worker's gateways are not what is tested here
         "VAR_DIR": str(tmp_path),
-        "SERVICE_NAME": own_consumer_group(kafka_bootstrap),
+        "PAYMENTS_SERVICE_NAME": own_consumer_group(kafka_bootstrap),
     }
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
         [sys.executable, "-m", "payments.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        order_id, customer_id = new_id("ord"), new_id("cus")
-        event = order_created(order_id, customer_id, 1250)
+        event = order_created(new_id("cus"), lines=[(1, 1042)])  # 1250 EUR with its VAT
+        order_id, total = event.data["id"], event.data["total"]
         producer = clients.producer(kafka_bootstrap, "test-orders")
         k, h, v = event.to_kafka()
         for _ in range(2):
@@ -86,7 +73,7 @@ def test_worker_projects_orders_and_publishes_payment_events(
             time.sleep(0.2)
         assert http_ok(f"http://127.0.0.1:{health}/healthz")
 
-        body = {"orderId": order_id, "amount": 1250, "currency": "EUR", "paymentMethodToken": "tok_visa"}
+        body = {"orderId": order_id, "amount": total, "currency": "EUR", "paymentMethodToken": "tok_visa"}
         r = None
         while time.monotonic() < deadline:
             r = client.post("/api/v1/PaymentIntents", json=body, headers=admin)
@@ -136,7 +123,7 @@ def test_the_worker_charges_a_renewal_invoice_off_session_at_the_test_gateway_wi
     test gateway (its own process, over HTTP) off-session, and PaymentSucceeded / PaymentFailed v2
     come out on billing.payments; the same request sent again (same and new event id) charges nothing
     more."""
-    from payments.testpsp.testing import running_test_psp
+    from test_psp.testing import running_test_psp
 
     tail = TopicTail(kafka_bootstrap, catalog.TOPIC_PAYMENTS)
     health = free_port()
@@ -149,7 +136,7 @@ def test_the_worker_charges_a_renewal_invoice_off_session_at_the_test_gateway_wi
             "TEST_PSP_API_KEY": psp.api_key,
             "TEST_PSP_WEBHOOK_SECRET": psp.webhook_secret,
             "VAR_DIR": str(tmp_path),
-            "SERVICE_NAME": own_consumer_group(kafka_bootstrap),
+            "PAYMENTS_SERVICE_NAME": own_consumer_group(kafka_bootstrap),
         }
         log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
         worker = subprocess.Popen(

@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import stripe
 
-from payments.providers.base import (
+from payments.adapters.stripe import StripeProvider
+from payments.domain.intent_states import (
     CANCELED,
     FAILED,
     PROCESSING,
@@ -22,10 +23,8 @@ from payments.providers.base import (
     REQUIRES_CAPTURE,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
-    NextAction,
-    ProviderError,
 )
-from payments.providers.stripe_provider import StripeProvider
+from payments.domain.payment_provider import NextAction, ProviderError
 
 API_KEY = "sk_test_canned0123456789"
 

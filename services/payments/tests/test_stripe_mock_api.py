@@ -24,8 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import stripe
 
-from payments.providers.base import PaymentProvider, ProviderError, ProviderIntent
-from payments.providers.stripe_provider import StripeProvider
+from payments.adapters.stripe import StripeProvider
+from payments.domain.payment_provider import PaymentProvider, ProviderError, ProviderIntent
 
 pytestmark = pytest.mark.stripe_mock
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from payments.providers.base import (
+from payments.adapters.stripe import StripeProvider
+from payments.domain.payment_provider import (
     WEBHOOK_DISPUTE_CREATED,
     WEBHOOK_IGNORED,
     WEBHOOK_PAYMENT_FAILED,
@@ -21,7 +22,6 @@ from payments.providers.base import (
     WEBHOOK_REFUNDED,
     SignatureError,
 )
-from payments.providers.stripe_provider import StripeProvider
 
 SECRET = "whsec_test_0123456789abcdef"
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from payments.providers import base
-from payments.providers.base import PaymentProvider, ProviderError, SignatureError
-from payments.providers.test_gateway import TestGatewayProvider
-from payments.testpsp.testing import RunningPsp, WebhookReceiver, free_port, running_test_psp
+from payments.adapters.test_gateway import TestGatewayProvider
+from payments.domain import intent_states, payment_provider
+from payments.domain.payment_provider import PaymentProvider, ProviderError, SignatureError
+from test_psp.testing import RunningPsp, WebhookReceiver, free_port, running_test_psp
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def provider(psp: RunningPsp) -> TestGatewayProvider:
     return TestGatewayProvider(psp.settings())
 
 
-def create(provider: PaymentProvider, token: str, key: str, **kw: Any) -> base.ProviderIntent:
+def create(provider: PaymentProvider, token: str, key: str, **kw: Any) -> payment_provider.ProviderIntent:
     args: dict[str, Any] = {
         "amount": 2000,
         "currency": "USD",
@@ -59,13 +59,13 @@ def test_describes_itself_as_the_test_gateway(provider: TestGatewayProvider) -> 
 
 def test_charges_map_onto_our_states(provider: TestGatewayProvider) -> None:
     ok = create(provider, "tok_visa", "a1")
-    assert (ok.status, ok.amount, ok.currency, ok.next_action) == (base.SUCCEEDED, 2000, "USD", None)
+    assert (ok.status, ok.amount, ok.currency, ok.next_action) == (intent_states.SUCCEEDED, 2000, "USD", None)
     assert ok.reference.startswith("ch_") and ok.client_secret
     action = create(provider, "tok_threeDSecureRequired", "a2", return_url="https://shop.example/back")
-    assert action.status == base.REQUIRES_ACTION and action.next_action is not None
+    assert action.status == intent_states.REQUIRES_ACTION and action.next_action is not None
     assert action.next_action.type == "three_ds" and "/3ds/" in action.next_action.url
     declined = create(provider, "tok_chargeDeclined", "a3")
-    assert declined.status == base.FAILED
+    assert declined.status == intent_states.FAILED
     assert (declined.failure_code, declined.failure_message) == (
         "insufficient_funds",
         "Your card has insufficient funds.",
@@ -76,26 +76,26 @@ def test_charges_map_onto_our_states(provider: TestGatewayProvider) -> None:
 def test_off_session_a_3ds_card_is_declined_as_authentication_required(provider: TestGatewayProvider) -> None:
     """Nobody is there to authenticate a renewal charge: the gateway declines instead of asking."""
     ok = create(provider, "tok_visa", "o1", off_session=True)
-    assert ok.status == base.SUCCEEDED
+    assert ok.status == intent_states.SUCCEEDED
     auth = create(provider, "tok_threeDSecureRequired", "o2", off_session=True)
     assert (auth.status, auth.failure_code, auth.next_action) == (
-        base.FAILED,
+        intent_states.FAILED,
         "authentication_required",
         None,
     )
     assert auth.failure_message and provider.retrieve(auth.reference) == auth
     declined = create(provider, "tok_chargeDeclined", "o3", off_session=True)
-    assert (declined.status, declined.failure_code) == (base.FAILED, "insufficient_funds")
+    assert (declined.status, declined.failure_code) == (intent_states.FAILED, "insufficient_funds")
     # the same key replays the first answer: no second charge
     assert create(provider, "tok_visa", "o1", off_session=True) == ok
 
 
 def test_manual_capture_and_cancel(provider: TestGatewayProvider) -> None:
     held = create(provider, "tok_visa", "m1", capture_method="manual")
-    assert held.status == base.REQUIRES_CAPTURE
-    assert provider.capture(held.reference, idempotency_key="m1-capture").status == base.SUCCEEDED
+    assert held.status == intent_states.REQUIRES_CAPTURE
+    assert provider.capture(held.reference, idempotency_key="m1-capture").status == intent_states.SUCCEEDED
     other = create(provider, "tok_visa", "m2", capture_method="manual")
-    assert provider.cancel(other.reference, idempotency_key="m2-cancel").status == base.CANCELED
+    assert provider.cancel(other.reference, idempotency_key="m2-cancel").status == intent_states.CANCELED
     with pytest.raises(ProviderError) as err:
         provider.capture(other.reference, idempotency_key="m2-capture")
     assert err.value.code == "charge_not_capturable" and not err.value.retryable
@@ -157,7 +157,7 @@ def test_a_timeout_after_the_gateway_charged_is_retried_into_the_same_charge(
     monkeypatch.setattr(requests.Session, "request", lossy)
     intent = create(provider, "tok_visa", "lost-answer", metadata={"marker": "lost-answer"})
     monkeypatch.undo()
-    assert len(calls) == 2 and intent.status == base.SUCCEEDED
+    assert len(calls) == 2 and intent.status == intent_states.SUCCEEDED
     now = int(time.time())
     made = [
         c for c in provider.charges(created_from=now - 60, created_to=now + 60) if c.metadata.get("marker")
@@ -178,7 +178,7 @@ def test_charges_for_reconciliation_follow_the_pages(provider: TestGatewayProvid
     assert (first.amount, first.currency, first.status, first.amount_refunded) == (
         100,
         "USD",
-        base.SUCCEEDED,
+        intent_states.SUCCEEDED,
         40,
     )
     assert first.metadata == {"orderId": f"ord_page-{start}-0"} and first.created >= start + 1
@@ -207,10 +207,14 @@ def event(kind: str, **charge: Any) -> dict[str, Any]:
 
 def test_webhooks_translate_into_our_events(provider: TestGatewayProvider, psp: RunningPsp) -> None:
     cases = [
-        (event("charge.succeeded"), base.WEBHOOK_PAYMENT_SUCCEEDED, None),
-        (event("charge.refunded", amountRefunded=300), base.WEBHOOK_REFUNDED, 300),
-        (event("charge.dispute.created", dispute={"amount": 1000}), base.WEBHOOK_DISPUTE_CREATED, 1000),
-        (event("charge.updated"), base.WEBHOOK_IGNORED, None),
+        (event("charge.succeeded"), payment_provider.WEBHOOK_PAYMENT_SUCCEEDED, None),
+        (event("charge.refunded", amountRefunded=300), payment_provider.WEBHOOK_REFUNDED, 300),
+        (
+            event("charge.dispute.created", dispute={"amount": 1000}),
+            payment_provider.WEBHOOK_DISPUTE_CREATED,
+            1000,
+        ),
+        (event("charge.updated"), payment_provider.WEBHOOK_IGNORED, None),
     ]
     for e, kind, amount in cases:
         got = provider.parse_webhook(*signed(psp.webhook_secret, e))
@@ -221,13 +225,13 @@ def test_webhooks_translate_into_our_events(provider: TestGatewayProvider, psp: 
     )
     got = provider.parse_webhook(*signed(psp.webhook_secret, failed))
     assert (got.kind, got.failure_code, got.failure_message) == (
-        base.WEBHOOK_PAYMENT_FAILED,
+        payment_provider.WEBHOOK_PAYMENT_FAILED,
         "insufficient_funds",
         "No money.",
     )
     headers, body = signed(psp.webhook_secret, event("charge.succeeded"))
     lower = {k.lower(): v for k, v in headers.items()}
-    assert provider.parse_webhook(lower, body).kind == base.WEBHOOK_PAYMENT_SUCCEEDED
+    assert provider.parse_webhook(lower, body).kind == payment_provider.WEBHOOK_PAYMENT_SUCCEEDED
 
 
 def test_unverifiable_webhooks_are_refused(provider: TestGatewayProvider, psp: RunningPsp) -> None:
@@ -246,7 +250,7 @@ def test_unverifiable_webhooks_are_refused(provider: TestGatewayProvider, psp: R
         with pytest.raises(SignatureError):
             provider.parse_webhook(h, b)
     recent = signed(psp.webhook_secret, e, at=int(time.time()) - 290)
-    assert provider.parse_webhook(*recent).kind == base.WEBHOOK_PAYMENT_SUCCEEDED
+    assert provider.parse_webhook(*recent).kind == payment_provider.WEBHOOK_PAYMENT_SUCCEEDED
     no_secret = TestGatewayProvider(SimpleNamespace(test_psp_url=psp.url, test_psp_api_key=psp.api_key))
     with pytest.raises(SignatureError):
         no_secret.parse_webhook(headers, body)
@@ -265,8 +269,8 @@ def test_real_deliveries_parse_end_to_end(provider: TestGatewayProvider, receive
     [d] = receiver.wait_for(receiver.of_charge(c.reference))
     got = provider.parse_webhook(d.headers, d.body)
     assert (got.kind, got.reference, got.extra["status"]) == (
-        base.WEBHOOK_PAYMENT_SUCCEEDED,
+        payment_provider.WEBHOOK_PAYMENT_SUCCEEDED,
         c.reference,
-        base.SUCCEEDED,
+        intent_states.SUCCEEDED,
     )
-    assert provider.retrieve(c.reference).status == base.SUCCEEDED
+    assert provider.retrieve(c.reference).status == intent_states.SUCCEEDED

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from billing_shared import service_cli
+from payments import worker
 from payments.app import create_app
 from payments.config import PaymentsSettings
-from payments.worker import main as worker
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def main(argv: list[str] | None = None) -> None:
-    service_cli.run(
-        name="payments",
-        settings=PaymentsSettings(),
-        migrations=MIGRATIONS,
-        create_app=create_app,
-        worker=worker,
-        argv=argv,
-    )
+    service_cli.run("payments", PaymentsSettings(), create_app=create_app, worker=worker.main, argv=argv)
 
 
 if __name__ == "__main__":

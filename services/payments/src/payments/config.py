@@ -1,51 +1,37 @@
-"""The payments service's settings, from the environment (`PAYMENTS_` prefix for its own; the
-provider settings keep the names their operators know: `TEST_PSP_*`, `STRIPE_*`)."""
+"""The payments service's settings: the kit's common ones plus its own, read as `PAYMENTS_*`. The
+provider settings keep the names their operators know (`TEST_PSP_*`, `STRIPE_*`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import Field, model_validator
 
-from billing_shared.db.engine import default_sqlite_url
-from billing_shared.settings import CommonSettings
+from billing_shared.settings import ServiceSettings, service_config
 
 
-class PaymentsSettings(CommonSettings):
+class PaymentsSettings(ServiceSettings):
+    model_config = service_config("PAYMENTS_")
+
     service_name: str = "payments"
-    database_url: str = Field(
-        default="", validation_alias=AliasChoices("PAYMENTS_DATABASE_URL", "DATABASE_URL")
-    )
-    host: str = Field(default="127.0.0.1", validation_alias="PAYMENTS_HOST")
-    port: int = Field(default=8103, validation_alias="PAYMENTS_PORT")
-    worker_health_port: int = Field(default=8113, validation_alias="PAYMENTS_WORKER_HEALTH_PORT")
-    web_concurrency: int = Field(default=1, validation_alias="PAYMENTS_WEB_CONCURRENCY")
-    web_threads: int = Field(default=8, validation_alias="PAYMENTS_WEB_THREADS")
-    # How long an intent for an order this service has not heard of yet waits for OrderCreated
-    # before the id is refused as unknown.
-    projection_wait_seconds: float = Field(
-        default=2.0, ge=0, le=10, validation_alias="PAYMENTS_PROJECTION_WAIT"
-    )
+    port: int = 8103
+    worker_health_port: int = 8113
     # A provider call that has not answered within this long belongs to a process that died: the
     # worker may drive it again (with the same provider idempotency key, so never a second charge).
-    stale_call_seconds: float = Field(default=60.0, gt=0, validation_alias="PAYMENTS_STALE_CALL_SECONDS")
+    stale_call_seconds: float = Field(default=60.0, gt=0)
     # An unanswered call whose request gave up (provider down) is retried by the worker after this.
-    retry_after_seconds: float = Field(default=30.0, gt=0, validation_alias="PAYMENTS_RETRY_AFTER_SECONDS")
-    recovery_interval_seconds: float = Field(
-        default=10.0, gt=0, validation_alias="PAYMENTS_RECOVERY_INTERVAL_SECONDS"
-    )
+    retry_after_seconds: float = Field(default=30.0, gt=0)
+    recovery_interval_seconds: float = Field(default=10.0, gt=0)
     # How often the worker looks for renewal charges (InvoicePaymentRequested) recorded and not yet
     # sent to the gateway: the longest a renewal charge waits before its provider call starts.
-    off_session_interval_seconds: float = Field(
-        default=0.5, gt=0, le=60, validation_alias="PAYMENTS_OFF_SESSION_INTERVAL_SECONDS"
-    )
+    off_session_interval_seconds: float = Field(default=0.5, gt=0, le=60)
 
     # The built-in test payment gateway (its own HTTP app); never enabled in production.
     test_psp_url: str = Field(default="http://127.0.0.1:8190", validation_alias="TEST_PSP_URL")
     test_psp_api_key: str = Field(default="", validation_alias="TEST_PSP_API_KEY")
     test_psp_webhook_secret: str = Field(default="", validation_alias="TEST_PSP_WEBHOOK_SECRET")
-    test_gateway_enabled: bool = Field(default=True, validation_alias="PAYMENTS_TEST_GATEWAY_ENABLED")
+    test_gateway_enabled: bool = True
 
     # Stripe: configured when an API key is set. STRIPE_API_BASE points at stripe-mock in tests.
     stripe_api_key: str = Field(default="", validation_alias="STRIPE_API_KEY")
@@ -58,9 +44,6 @@ class PaymentsSettings(CommonSettings):
         if self.environment.lower() == "production":
             self.test_gateway_enabled = False
         return self
-
-    def db_url(self) -> str:
-        return self.database_url or default_sqlite_url(self.var_dir, "payments")
 
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
         """Keys and webhook secrets never reach a log line through a printed settings object."""

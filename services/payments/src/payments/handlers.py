@@ -1,49 +1,54 @@
-"""What payments does when another service's event arrives.
+"""Which use case each event of another service runs.
 
 - OrderCreated / OrderPaid / OrderCancelled keep the local order projection that every new intent
   is checked against.
 - InvoicePaymentRequested (invoicing, a subscription's renewal invoice) records one off-session
   intent per (invoice, attempt), in this transaction with the inbox entry; the worker's
-  `Flows.charge_off_session` loop makes the provider call right after (ADR 0003: never inside a
+  `renewals.charge_off_session` loop makes the provider call right after (ADR 0003: never inside a
   transaction) and PaymentSucceeded / PaymentFailed v2 answer it.
+
+The inbox has checked each event against its contract before it gets here: money moves on
+InvoicePaymentRequested, and one that breaks its contract is dead-lettered, never charged on a guess.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from billing_shared.db.uow import UnitOfWork
-from billing_shared.events import contracts
 from billing_shared.events.catalog import TOPIC_INVOICES, TOPIC_ORDERS
 from billing_shared.events.envelope import Envelope
-from billing_shared.inbox.consumer import Handler
-from payments.flows import Flows
-from payments.store.orders import OrderProjection
+from billing_shared.inbox.consumer import ServiceHandler
+from payments.bootstrap import Deps
+from payments.domain.commands import RequestRenewalCharge
+from payments.service_layer import order_projection, renewals
 
 TOPICS = [TOPIC_ORDERS, TOPIC_INVOICES]
 
 
-def project_order(uow: UnitOfWork, event: Envelope) -> None:
-    OrderProjection(uow.session).apply(event.name, event.data, datetime.now(UTC))
+def _project_order(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    order_projection.record_order_event(uow, event.name, event.data)
 
 
-def invoice_payment_requested(flows: Flows) -> Handler:
-    def handle(uow: UnitOfWork, event: Envelope) -> None:
-        # Money moves on this event: one that breaks its contract is refused (retried, then parked
-        # in the dead-letter topic with the reason), never charged on a guess.
-        contracts.check(event.name, event.version, event.data)
-        flows.record_renewal(uow, event.data)
+def _record_renewal_charge(uow: UnitOfWork, deps: Deps, event: Envelope) -> None:
+    data = event.data
+    renewals.record_renewal_charge(
+        uow,
+        deps,
+        RequestRenewalCharge(
+            invoice_id=data["invoiceId"],
+            subscription_id=data["subscriptionId"],
+            attempt=data["attempt"],
+            customer_id=data["customerId"],
+            amount=data["amount"],
+            currency=data["currency"],
+            gateway_id=data["gatewayId"],
+            payment_method_token=data["paymentMethodToken"],
+        ),
+    )
 
-    return handle
 
-
-def handlers(flows: Flows) -> dict[str, Handler]:
-    return HANDLERS | {"InvoicePaymentRequested": invoice_payment_requested(flows)}
-
-
-# The handlers that need no gateway (the order projection); `handlers(flows)` adds the rest.
-HANDLERS: dict[str, Handler] = {
-    "OrderCreated": project_order,
-    "OrderPaid": project_order,
-    "OrderCancelled": project_order,
+HANDLERS: dict[str, ServiceHandler[Deps]] = {
+    "OrderCreated": _project_order,
+    "OrderPaid": _project_order,
+    "OrderCancelled": _project_order,
+    "InvoicePaymentRequested": _record_renewal_charge,
 }

@@ -1,33 +1,28 @@
 """The payments worker: publishes its outbox, keeps the order projection current, records the
-renewal charges invoicing asks for and makes them off-session, and drives again every provider call
-whose answer was lost (see `payments.flows`)."""
+renewal charges invoicing asks for (`handlers`) and makes them off-session, and drives again every
+provider call whose answer was lost (`payments.service_layer.recovery`)."""
 
 from __future__ import annotations
 
-from billing_shared.logs import configure_logging
+from functools import partial
+
 from billing_shared.worker import run_worker
+from payments.bootstrap import bootstrap
 from payments.config import PaymentsSettings
-from payments.flows import Flows
-from payments.handlers import TOPICS, handlers
-from payments.providers import registry
-from payments.store.database import open_database
+from payments.handlers import HANDLERS, TOPICS
+from payments.service_layer import recovery, renewals
 
 
 def main(settings: PaymentsSettings | None = None) -> None:
-    s = settings or PaymentsSettings()
-    configure_logging(s.service_name + "-worker", s.log_level)
-    db = open_database(s.db_url())
-    flows = Flows(db, registry.build(s), s)
+    deps = bootstrap(settings)
+    s = deps.settings
     run_worker(
-        settings=s,
-        db=db,
-        handlers=handlers(flows),
+        deps,
+        handlers=HANDLERS,
         topics=TOPICS,
-        health_port=s.worker_health_port,
-        health_host=s.host,
         periodic=[
-            (s.recovery_interval_seconds, flows.recover),
+            (s.recovery_interval_seconds, partial(recovery.recover, deps)),
             # renewal charges recorded by InvoicePaymentRequested: called within this interval
-            (s.off_session_interval_seconds, flows.charge_off_session),
+            (s.off_session_interval_seconds, partial(renewals.charge_off_session, deps)),
         ],
     )

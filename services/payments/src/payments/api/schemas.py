@@ -6,9 +6,7 @@ from marshmallow import fields, validate
 
 from billing_shared.web import validators
 from billing_shared.web.schemas import CamelSchema, ListArgs
-from payments.domain.intents import CAPTURE_METHODS, STATUSES
-from payments.domain.refunds import REASONS
-from payments.domain.refunds import STATUSES as REFUND_STATUSES
+from payments.domain import intents, refunds
 
 _ID = validate.Length(1, 64)
 
@@ -29,7 +27,7 @@ class IntentCreateSchema(CamelSchema):
     )
     gateway_id = fields.String(validate=validate.Length(1, 20))
     return_url = fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
-    capture_method = fields.String(load_default="automatic", validate=validate.OneOf(CAPTURE_METHODS))
+    capture_method = fields.String(load_default="automatic", validate=validate.OneOf(intents.CAPTURE_METHODS))
 
 
 class NextActionSchema(CamelSchema):
@@ -51,7 +49,7 @@ class IntentSchema(CamelSchema):
     customer_id = fields.String()
     amount = fields.Integer()
     currency = fields.String()
-    status = fields.String(metadata={"enum": list(STATUSES)})
+    status = fields.String(metadata={"enum": list(intents.STATUSES)})
     client_secret = fields.String(allow_none=True)
     next_action = fields.Nested(NextActionSchema, allow_none=True)
     gateway_id = fields.String()
@@ -71,7 +69,7 @@ class IntentSchema(CamelSchema):
 class IntentListArgs(ListArgs):
     order_id = fields.String(validate=_ID)
     invoice_id = fields.String(validate=_ID)
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = fields.String(validate=validate.OneOf(intents.STATUSES))
 
 
 class IntentListSchema(CamelSchema):
@@ -86,7 +84,7 @@ class RefundCreateSchema(CamelSchema):
         validate=validate.Range(1, 10**15),
         metadata={"description": "minor units; all that is left when omitted"},
     )
-    reason = fields.String(required=True, validate=validate.OneOf(REASONS))
+    reason = fields.String(required=True, validate=validate.OneOf(refunds.REASONS))
 
 
 class RefundSchema(CamelSchema):
@@ -96,7 +94,7 @@ class RefundSchema(CamelSchema):
     customer_id = fields.String()
     amount = fields.Integer()
     currency = fields.String()
-    status = fields.String(metadata={"enum": list(REFUND_STATUSES)})
+    status = fields.String(metadata={"enum": list(refunds.STATUSES)})
     reason = fields.String()
     gateway_reference = fields.String(allow_none=True)
     failure_message = fields.String(allow_none=True)

@@ -1,1 +1,3 @@
-"""Pure rules of payments: no Flask, no SQLAlchemy, no Kafka, no provider calls."""
+"""Pure rules of payments: an intent's states and life, refunds, webhooks' effects, the order
+projection, reconciliation, the commands callers send, and the port every payment provider adapter
+implements (`payment_provider`). No Flask, no SQLAlchemy, no Kafka, no provider calls."""

@@ -1,7 +1,7 @@
 """A payment intent's life: one state machine, the checks before any money moves, and the events a
 change raises. Pure: no Flask, no SQLAlchemy, no provider I/O (providers' answers come in as data).
 
-States (the provider adapters map theirs onto these):
+States (`payments.domain.intent_states`; the provider adapters map theirs onto these):
 
     requires_payment_method ─► requires_action ─► processing ─► requires_capture ─► succeeded
              │                       │                │               │
@@ -25,8 +25,8 @@ from typing import Any
 
 from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
-from payments.domain.orders import OrderView
-from payments.providers.base import (
+from payments.domain.commands import CreateIntent
+from payments.domain.intent_states import (
     CANCELED,
     FAILED,
     PROCESSING,
@@ -34,8 +34,9 @@ from payments.providers.base import (
     REQUIRES_CAPTURE,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
-    ProviderIntent,
 )
+from payments.domain.orders import OrderView
+from payments.domain.payment_provider import ProviderIntent
 
 STATUSES = (
     REQUIRES_PAYMENT_METHOD,
@@ -72,6 +73,9 @@ AUTHENTICATION_REQUIRED_MESSAGE = (
 )
 # The API client recorded on intents created from InvoicePaymentRequested.
 INVOICING_CLIENT = "billing:invoicing"
+# The failure code of a renewal intent whose gateway is not configured in this environment: it is
+# recorded failed at once (no provider was called, no money can have moved).
+GATEWAY_NOT_CONFIGURED = "gateway_not_configured"
 # The versions of the events payments publishes (v2: an intent may pay a renewal invoice).
 EVENT_VERSION = 2
 
@@ -140,6 +144,40 @@ class PaymentIntent:
     def links(self) -> dict[str, Any]:
         """What a renewal charge pays (all None for an order's payment)."""
         return {"invoiceId": self.invoice_id, "subscriptionId": self.subscription_id}
+
+    def provider_metadata(self) -> dict[str, str]:
+        """What the provider's record of the payment is tagged with: reconciliation and a human at
+        the provider's dashboard find our intent, its order or its invoice by it."""
+        if self.order_id is not None:
+            return {"paymentIntentId": self.id, "orderId": self.order_id, "customerId": self.customer_id}
+        return {
+            "paymentIntentId": self.id,
+            "invoiceId": self.invoice_id or "",
+            "subscriptionId": self.subscription_id or "",
+            "attempt": str(self.attempt or ""),
+            "customerId": self.customer_id,
+        }
+
+    def made_for(self, cmd: CreateIntent, gateway_id: str) -> bool:
+        """Whether this intent is what `cmd` asks for: a retry under the same Idempotency-Key must
+        be the same request, or it is refused rather than resumed."""
+        return (
+            self.order_id,
+            self.amount,
+            self.currency,
+            self.payment_method_token,
+            self.gateway_id,
+            self.capture_method,
+            self.return_url,
+        ) == (
+            cmd.order_id,
+            cmd.amount,
+            cmd.currency,
+            cmd.payment_method_token,
+            gateway_id,
+            cmd.capture_method,
+            cmd.return_url,
+        )
 
 
 # -- before any money moves ------------------------------------------------------------------
@@ -269,12 +307,15 @@ def create_renewal(
 def _outcome_events(before: PaymentIntent, after: PaymentIntent) -> list[DomainEvent]:
     if after.status == before.status:
         return []
-    common = after.links() | {"attempt": after.attempt, "paymentMethodToken": after.payment_method_token}
+    outcome_fields = after.links() | {
+        "attempt": after.attempt,
+        "paymentMethodToken": after.payment_method_token,
+    }
     if after.status == SUCCEEDED:
         data = (
             after.event_base()
             | {"gatewayId": after.gateway_id, "gatewayReference": after.gateway_reference or ""}
-            | common
+            | outcome_fields
         )
         return [DomainEvent("PaymentSucceeded", after.id, data, version=EVENT_VERSION)]
     if after.status == FAILED:
@@ -285,7 +326,7 @@ def _outcome_events(before: PaymentIntent, after: PaymentIntent) -> list[DomainE
                 "failureCode": after.failure_code,
                 "failureMessage": after.failure_message,
             }
-            | common
+            | outcome_fields
         )
         return [DomainEvent("PaymentFailed", after.id, data, version=EVENT_VERSION)]
     return []

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from billing_shared.errors import FieldError, Problem
+
 DRAFT, PAID, CANCELLED = "draft", "paid", "cancelled"
 # A later status never goes back to an earlier one: events may be replayed.
 _RANK = {DRAFT: 0, PAID: 1, CANCELLED: 1}
@@ -37,3 +39,9 @@ def from_event(name: str, data: dict[str, Any], known: OrderView | None) -> Orde
     if _RANK[status] <= _RANK[known.status]:
         return known
     return OrderView(known.id, known.customer_id, known.currency, known.total, status)
+
+
+def unknown_order(order_id: str) -> Problem:
+    """An order payments has not heard of (or another customer's: the same answer, so a customer
+    token cannot tell the two apart)."""
+    return Problem(422, f"No order '{order_id}'.", errors=[FieldError("orderId", "unknown order")])

@@ -1,4 +1,4 @@
-"""Reconciliation: our intents and refunds of one day against the provider's own records.
+"""Reconciliation: our intents of one day against the provider's own records.
 
 The provider is asked for a window a little wider than the day (`MARGIN`), because our row and the
 provider's charge are stamped by two clocks a moment apart: a payment made at 23:59:59 must not look
@@ -10,14 +10,61 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
 
+from payments.domain.intent_states import PROCESSING, REQUIRES_CAPTURE, SUCCEEDED
 from payments.domain.intents import PaymentIntent
-from payments.providers.base import PROCESSING, REQUIRES_CAPTURE, SUCCEEDED, ProviderCharge
+from payments.domain.payment_provider import ProviderCharge
 
 MARGIN = 600  # seconds
 # States in which the provider must hold a record of the charge (money taken or held).
 MONEY_STATES = frozenset({SUCCEEDED, REQUIRES_CAPTURE, PROCESSING})
+
+
+@dataclass(frozen=True)
+class Day:
+    """One UTC day: [start, end)."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, day: date) -> Day:
+        start = datetime.combine(day, time(0), tzinfo=UTC)
+        return cls(start, start + timedelta(days=1))
+
+    @property
+    def start_unix(self) -> int:
+        return int(self.start.timestamp())
+
+    @property
+    def end_unix(self) -> int:
+        return int(self.end.timestamp())
+
+
+@dataclass(frozen=True)
+class GatewayCharge:
+    """One charge as a gateway lists it."""
+
+    gateway_id: str
+    charge: ProviderCharge
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Our intent and the gateway's charge of the same payment, disagreeing."""
+
+    ours: PaymentIntent
+    theirs: GatewayCharge
+
+
+@dataclass(frozen=True)
+class DuplicateCharge:
+    """An order with more than one succeeded or held charge."""
+
+    gateway_id: str
+    order_id: str
+    gateway_references: list[str]
 
 
 @dataclass
@@ -25,12 +72,12 @@ class Report:
     date: str
     gateways: list[str]
     matched: int = 0
-    missing_at_gateway: list[dict[str, Any]] = field(default_factory=list)
-    missing_here: list[dict[str, Any]] = field(default_factory=list)
-    amount_mismatches: list[dict[str, Any]] = field(default_factory=list)
-    status_mismatches: list[dict[str, Any]] = field(default_factory=list)
-    duplicate_charges: list[dict[str, Any]] = field(default_factory=list)
-    awaiting_gateway: list[dict[str, Any]] = field(default_factory=list)
+    missing_at_gateway: list[PaymentIntent] = field(default_factory=list)
+    missing_here: list[GatewayCharge] = field(default_factory=list)
+    amount_mismatches: list[Mismatch] = field(default_factory=list)
+    status_mismatches: list[Mismatch] = field(default_factory=list)
+    duplicate_charges: list[DuplicateCharge] = field(default_factory=list)
+    awaiting_gateway: list[PaymentIntent] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -41,54 +88,6 @@ class Report:
             or self.status_mismatches
             or self.duplicate_charges
         )
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "date": self.date,
-            "gateways": self.gateways,
-            "clean": self.clean,
-            "summary": {
-                "matched": self.matched,
-                "missingAtGateway": len(self.missing_at_gateway),
-                "missingHere": len(self.missing_here),
-                "amountMismatches": len(self.amount_mismatches),
-                "statusMismatches": len(self.status_mismatches),
-                "duplicateCharges": len(self.duplicate_charges),
-                "awaitingGateway": len(self.awaiting_gateway),
-            },
-            "missingAtGateway": self.missing_at_gateway,
-            "missingHere": self.missing_here,
-            "amountMismatches": self.amount_mismatches,
-            "statusMismatches": self.status_mismatches,
-            "duplicateCharges": self.duplicate_charges,
-            "awaitingGateway": self.awaiting_gateway,
-        }
-
-
-def _ours(i: PaymentIntent) -> dict[str, Any]:
-    return {
-        "paymentIntentId": i.id,
-        "orderId": i.order_id,
-        "gatewayId": i.gateway_id,
-        "gatewayReference": i.gateway_reference,
-        "amount": i.amount,
-        "amountRefunded": i.amount_refunded,
-        "currency": i.currency,
-        "status": i.status,
-    }
-
-
-def _theirs(gateway_id: str, c: ProviderCharge) -> dict[str, Any]:
-    return {
-        "gatewayId": gateway_id,
-        "gatewayReference": c.reference,
-        "orderId": c.metadata.get("orderId"),
-        "amount": c.amount,
-        "amountRefunded": c.amount_refunded,
-        "currency": c.currency,
-        "status": c.status,
-        "created": c.created,
-    }
 
 
 def compare(
@@ -114,18 +113,18 @@ def compare(
             continue
         mine = ours_by_reference.get(c.reference)
         if mine is None:
-            report.missing_here.append(_theirs(gateway_id, c))
+            report.missing_here.append(GatewayCharge(gateway_id, c))
             continue
         report.matched += 1
         if (c.amount, c.currency, c.amount_refunded) != (mine.amount, mine.currency, mine.amount_refunded):
-            report.amount_mismatches.append({"ours": _ours(mine), "gateway": _theirs(gateway_id, c)})
+            report.amount_mismatches.append(Mismatch(mine, GatewayCharge(gateway_id, c)))
         if c.status != mine.status:
-            report.status_mismatches.append({"ours": _ours(mine), "gateway": _theirs(gateway_id, c)})
+            report.status_mismatches.append(Mismatch(mine, GatewayCharge(gateway_id, c)))
     for i in ours_of_day:
         if i.provider_pending:
-            report.awaiting_gateway.append(_ours(i))
+            report.awaiting_gateway.append(i)
         elif i.status in MONEY_STATES and i.gateway_reference not in at_provider:
-            report.missing_at_gateway.append(_ours(i))
+            report.missing_at_gateway.append(i)
     by_order: dict[str, set[str]] = defaultdict(set)
     for c in listed:
         if day_start <= c.created < day_end and c.status in (SUCCEEDED, REQUIRES_CAPTURE):
@@ -139,6 +138,4 @@ def compare(
             by_order[i.order_id].add(i.gateway_reference)
     for order_id, refs in sorted(by_order.items()):
         if len(refs) > 1:
-            report.duplicate_charges.append(
-                {"gatewayId": gateway_id, "orderId": order_id, "gatewayReferences": sorted(refs)}
-            )
+            report.duplicate_charges.append(DuplicateCharge(gateway_id, order_id, sorted(refs)))

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
+from payments.domain.commands import CreateRefund
 from payments.domain.intents import EVENT_VERSION, PaymentIntent
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
@@ -36,6 +37,22 @@ class Refund:
     failure_message: str | None = None
     provider_pending: bool = True
     idempotency_key: str | None = None
+
+    def made_for(self, cmd: CreateRefund) -> bool:
+        """Whether this refund is what `cmd` asks for: a retry under the same Idempotency-Key must
+        be the same request (all that is left, asked again, is the amount first refunded)."""
+        return (self.payment_intent_id, self.reason) == (cmd.payment_intent_id, cmd.reason) and (
+            cmd.amount in (None, self.amount)
+        )
+
+
+def unknown_intent(intent_id: str) -> Problem:
+    """A refund of a payment intent that does not exist (or that the caller may not see)."""
+    return Problem(
+        422,
+        f"No payment intent '{intent_id}'.",
+        errors=[FieldError("paymentIntentId", "unknown payment intent")],
+    )
 
 
 def check_refund(intent: PaymentIntent, *, amount: int | None, in_flight: int) -> int:

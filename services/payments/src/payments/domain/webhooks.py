@@ -9,14 +9,14 @@ from datetime import datetime
 from billing_shared.events.domain import DomainEvent
 from payments.domain import intents, refunds
 from payments.domain.intents import PaymentIntent
-from payments.domain.refunds import Refund
-from payments.providers.base import (
+from payments.domain.payment_provider import (
     WEBHOOK_DISPUTE_CREATED,
     WEBHOOK_PAYMENT_FAILED,
     WEBHOOK_PAYMENT_SUCCEEDED,
     WEBHOOK_REFUNDED,
     WebhookEvent,
 )
+from payments.domain.refunds import Refund
 
 
 @dataclass(frozen=True)
@@ -56,3 +56,15 @@ def apply(
         after, events = intents.mark_disputed(intent, event.amount, now)
         return Effect(after, [], events)
     return Effect(intent)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the gateway is told of one delivery."""
+
+    duplicate: bool = False  # this provider event was received before: nothing more is done
+    applied: bool = False  # it changed the intent
+    payment_intent_id: str | None = None  # the intent it was applied to
+    # No intent holds its reference yet (it outran the create call's answer): it is kept, and
+    # applied as soon as that answer is recorded.
+    held: bool = False

@@ -1,66 +1,21 @@
-"""Reads and writes of payment intents and refunds, including the claims that keep a provider call
-from being driven by two processes at once."""
+"""Reads and writes of payment intents, including the claim that keeps an intent's provider call
+from being driven by two processes at once (`payments.store.provider_claims`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.repository import keyset_page, save_versioned
 from billing_shared.db.timestamps import aware
-from billing_shared.db.uow import affected
+from billing_shared.paging import Page, PageRequest
 from payments.domain.intents import NextActionView, PaymentIntent
-from payments.domain.refunds import PENDING, Refund
-from payments.store.tables import LIVE_STATUSES, payment_intents, refunds
-
-
-def _claim(
-    session: Session,
-    table: Table,
-    row_id: str,
-    *,
-    now: datetime,
-    stale_before: datetime,
-    idle_before: datetime,
-) -> bool:
-    """Take the right to call the provider for a row still waiting for its answer: granted when no
-    call is in flight (and the last one ended before `idle_before`), or the one in flight started
-    before `stale_before` (its process died). One conditional UPDATE, so only one caller wins."""
-    res = session.execute(
-        update(table)
-        .where(
-            table.c.id == row_id,
-            table.c.provider_pending.is_(True),
-            or_(
-                and_(table.c.provider_call_at.is_(None), table.c.updated_at <= idle_before),
-                table.c.provider_call_at < stale_before,
-            ),
-        )
-        .values(provider_call_at=now, provider_attempts=table.c.provider_attempts + 1)
-    )
-    return affected(res) == 1
-
-
-def _release(session: Session, table: Table, row_id: str, now: datetime) -> None:
-    """The call ended without an answer (the provider was unreachable): no call in flight now."""
-    session.execute(
-        update(table)
-        .where(table.c.id == row_id, table.c.provider_pending.is_(True))
-        .values(provider_call_at=None, updated_at=now)
-    )
-
-
-def _waiting(table: Table, *, stale_before: datetime, idle_before: datetime) -> Any:
-    return and_(
-        table.c.provider_pending.is_(True),
-        or_(
-            and_(table.c.provider_call_at.is_(None), table.c.updated_at <= idle_before),
-            table.c.provider_call_at < stale_before,
-        ),
-    )
+from payments.store import provider_claims
+from payments.store.tables import LIVE_STATUSES, payment_intents
 
 
 class IntentRepository:
@@ -230,23 +185,20 @@ class IntentRepository:
         ).first()
         return self._from_row(row) if row else None
 
-    def save(self, intent: PaymentIntent, expected_version: int, *, call_done: bool = False) -> bool:
-        """Optimistic write: False when another writer saved a newer version first. `call_done`
-        also clears the claim of the provider call whose answer this is."""
+    def save(self, intent: PaymentIntent, expected_version: int, *, call_done: bool = False) -> None:
+        """Write on the condition that no other writer saved a newer version first (ConcurrentChange
+        otherwise). `call_done` also clears the claim of the provider call whose answer this is."""
         values = self._values(intent)
         if call_done:
             values["provider_call_at"] = None
-        res = self.session.execute(
-            update(payment_intents)
-            .where(payment_intents.c.id == intent.id, payment_intents.c.version == expected_version)
-            .values(**values)
+        save_versioned(
+            self.session, payment_intents, intent.id, expected_version, values, kind="payment intent"
         )
-        return affected(res) == 1
 
     def claim_call(
         self, intent_id: str, *, now: datetime, stale_before: datetime, idle_before: datetime
     ) -> bool:
-        return _claim(
+        return provider_claims.claim(
             self.session,
             payment_intents,
             intent_id,
@@ -256,30 +208,23 @@ class IntentRepository:
         )
 
     def release_call(self, intent_id: str, now: datetime) -> None:
-        _release(self.session, payment_intents, intent_id, now)
+        provider_claims.release(self.session, payment_intents, intent_id, now)
 
     def waiting_for_provider(self, *, stale_before: datetime, idle_before: datetime, limit: int) -> list[str]:
-        rows = self.session.execute(
-            select(payment_intents.c.id)
-            .where(_waiting(payment_intents, stale_before=stale_before, idle_before=idle_before))
-            .order_by(payment_intents.c.id)
-            .limit(limit)
+        return provider_claims.waiting(
+            self.session, payment_intents, stale_before=stale_before, idle_before=idle_before, limit=limit
         )
-        return [r.id for r in rows]
 
     def page(
         self,
+        request: PageRequest,
         *,
-        limit: int,
-        starting_after: str | None,
         customer_id: str | None,
         order_id: str | None,
         status: str | None,
-        invoice_id: str | None = None,
-    ) -> list[PaymentIntent]:
-        stmt = select(payment_intents).order_by(payment_intents.c.id).limit(limit)
-        if starting_after:
-            stmt = stmt.where(payment_intents.c.id > starting_after)
+        invoice_id: str | None,
+    ) -> Page[PaymentIntent]:
+        stmt = select(payment_intents)
         if customer_id:
             stmt = stmt.where(payment_intents.c.customer_id == customer_id)
         if order_id:
@@ -288,7 +233,7 @@ class IntentRepository:
             stmt = stmt.where(payment_intents.c.status == status)
         if invoice_id:
             stmt = stmt.where(payment_intents.c.invoice_id == invoice_id)
-        return [self._from_row(r) for r in self.session.execute(stmt)]
+        return keyset_page(self.session, stmt, payment_intents.c.id, request).map(self._from_row)
 
     def created_between(self, gateway_id: str, start: datetime, end: datetime) -> list[PaymentIntent]:
         rows = self.session.execute(
@@ -300,142 +245,4 @@ class IntentRepository:
             )
             .order_by(payment_intents.c.id)
         )
-        return [self._from_row(r) for r in rows]
-
-
-class RefundRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    @staticmethod
-    def _from_row(row: Any) -> Refund:
-        return Refund(
-            id=row.id,
-            payment_intent_id=row.payment_intent_id,
-            order_id=row.order_id,
-            customer_id=row.customer_id,
-            amount=row.amount,
-            currency=row.currency,
-            status=row.status,
-            reason=row.reason,
-            client_id=row.client_id,
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
-            gateway_reference=row.gateway_reference,
-            failure_message=row.failure_message,
-            provider_pending=row.provider_pending,
-            idempotency_key=row.idempotency_key,
-        )
-
-    @staticmethod
-    def _values(r: Refund) -> dict[str, Any]:
-        return {
-            "payment_intent_id": r.payment_intent_id,
-            "order_id": r.order_id,
-            "customer_id": r.customer_id,
-            "amount": r.amount,
-            "currency": r.currency,
-            "status": r.status,
-            "reason": r.reason,
-            "gateway_reference": r.gateway_reference,
-            "failure_message": r.failure_message,
-            "provider_pending": r.provider_pending,
-            "client_id": r.client_id,
-            "idempotency_key": r.idempotency_key,
-            "created_at": r.created_at,
-            "updated_at": r.updated_at,
-        }
-
-    def add(self, refund: Refund, *, calling_since: datetime | None) -> None:
-        self.session.execute(
-            insert(refunds).values(
-                id=refund.id, provider_call_at=calling_since, provider_attempts=0, **self._values(refund)
-            )
-        )
-
-    def get(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
-        stmt = select(refunds).where(refunds.c.id == refund_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
-
-    def save(self, refund: Refund, *, call_done: bool = False) -> None:
-        values = self._values(refund)
-        if call_done:
-            values["provider_call_at"] = None
-        self.session.execute(update(refunds).where(refunds.c.id == refund.id).values(**values))
-
-    def by_request_key(self, client_id: str, key: str, *, since: datetime) -> Refund | None:
-        """The refund a client's Idempotency-Key created (within the key's lifetime)."""
-        row = self.session.execute(
-            select(refunds)
-            .where(
-                refunds.c.client_id == client_id,
-                refunds.c.idempotency_key == key,
-                refunds.c.created_at >= since,
-            )
-            .order_by(refunds.c.created_at.desc())
-            .limit(1)
-        ).first()
-        return self._from_row(row) if row else None
-
-    def in_flight_amount(self, intent_id: str) -> int:
-        """Refunds created but not yet confirmed or refused: their amounts are reserved."""
-        return int(
-            self.session.execute(
-                select(func.coalesce(func.sum(refunds.c.amount), 0)).where(
-                    refunds.c.payment_intent_id == intent_id, refunds.c.status == PENDING
-                )
-            ).scalar_one()
-        )
-
-    def pending_of(self, intent_id: str) -> list[Refund]:
-        rows = self.session.execute(
-            select(refunds)
-            .where(refunds.c.payment_intent_id == intent_id, refunds.c.status == PENDING)
-            .order_by(refunds.c.id)
-        )
-        return [self._from_row(r) for r in rows]
-
-    def claim_call(
-        self, refund_id: str, *, now: datetime, stale_before: datetime, idle_before: datetime
-    ) -> bool:
-        return _claim(
-            self.session, refunds, refund_id, now=now, stale_before=stale_before, idle_before=idle_before
-        )
-
-    def release_call(self, refund_id: str, now: datetime) -> None:
-        _release(self.session, refunds, refund_id, now)
-
-    def waiting_for_provider(self, *, stale_before: datetime, idle_before: datetime, limit: int) -> list[str]:
-        rows = self.session.execute(
-            select(refunds.c.id)
-            .where(_waiting(refunds, stale_before=stale_before, idle_before=idle_before))
-            .order_by(refunds.c.id)
-            .limit(limit)
-        )
-        return [r.id for r in rows]
-
-    def page(
-        self,
-        *,
-        limit: int,
-        starting_after: str | None,
-        customer_id: str | None,
-        payment_intent_id: str | None,
-    ) -> list[Refund]:
-        stmt = select(refunds).order_by(refunds.c.id).limit(limit)
-        if starting_after:
-            stmt = stmt.where(refunds.c.id > starting_after)
-        if customer_id:
-            stmt = stmt.where(refunds.c.customer_id == customer_id)
-        if payment_intent_id:
-            stmt = stmt.where(refunds.c.payment_intent_id == payment_intent_id)
-        return [self._from_row(r) for r in self.session.execute(stmt)]
-
-    def of_intents(self, intent_ids: list[str]) -> list[Refund]:
-        if not intent_ids:
-            return []
-        rows = self.session.execute(select(refunds).where(refunds.c.payment_intent_id.in_(intent_ids)))
         return [self._from_row(r) for r in rows]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from payments.domain import orders as rules
 from payments.domain.orders import OrderView
 from payments.store.tables import order_projection
 
@@ -24,21 +22,18 @@ class OrderProjection:
         row = self.session.execute(stmt).first()
         return OrderView(row.id, row.customer_id, row.currency, row.total, row.status) if row else None
 
-    def apply(self, name: str, data: dict[str, Any], now: datetime) -> None:
-        known = self.get(str(data["id"]), for_update=True)
-        after = rules.from_event(name, data, known)
-        if after is None or after == known:
-            return
+    def put(self, order: OrderView, *, known: bool, now: datetime) -> None:
+        """Insert the order's projection, or (`known`) replace the one read."""
         values = {
-            "customer_id": after.customer_id,
-            "currency": after.currency,
-            "total": after.total,
-            "status": after.status,
+            "customer_id": order.customer_id,
+            "currency": order.currency,
+            "total": order.total,
+            "status": order.status,
             "updated_at": now,
         }
-        if known is None:
-            self.session.execute(insert(order_projection).values(id=after.id, **values))
-        else:
+        if known:
             self.session.execute(
-                update(order_projection).where(order_projection.c.id == after.id).values(**values)
+                update(order_projection).where(order_projection.c.id == order.id).values(**values)
             )
+        else:
+            self.session.execute(insert(order_projection).values(id=order.id, **values))

@@ -26,7 +26,7 @@ from billing_shared.db.tables import add_kit_tables
 from payments.domain.intents import LIVE, STATUSES
 
 metadata = MetaData()
-kit = add_kit_tables(metadata)
+kit_tables = add_kit_tables(metadata)
 
 # The states in which an intent still holds its order (may still take, or has taken, money).
 LIVE_STATUSES = tuple(s for s in STATUSES if s in LIVE)

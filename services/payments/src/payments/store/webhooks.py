@@ -1,4 +1,5 @@
-"""Received webhook deliveries (one row per provider event id) and the admin's gateway switches."""
+"""Received webhook deliveries: one row per provider event id, so a delivery applies once, and the
+intent it was applied to, so one that outran its intent is found when the intent is."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from payments.providers.base import WebhookEvent
-from payments.store.tables import gateway_switches, payment_intents, webhook_events
+from payments.domain.payment_provider import WebhookEvent
+from payments.store.tables import payment_intents, webhook_events
 
 
 class WebhookLog:
@@ -103,19 +104,3 @@ def _event(r: Any) -> WebhookEvent:
         raw_type=r.raw_type,
         created=r.created,
     )
-
-
-class GatewaySwitches:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def all(self) -> dict[str, bool]:
-        return {r.id: r.enabled for r in self.session.execute(select(gateway_switches))}
-
-    def set(self, gateway_id: str, enabled: bool, now: datetime) -> None:
-        """The rows are seeded by the migrations, one per gateway this code knows."""
-        self.session.execute(
-            update(gateway_switches)
-            .where(gateway_switches.c.id == gateway_id)
-            .values(enabled=enabled, updated_at=now)
-        )

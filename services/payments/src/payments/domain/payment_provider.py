@@ -1,22 +1,16 @@
-"""The one interface every payment provider adapter implements.
+"""The port every payment provider adapter implements, and the vocabulary it speaks: what payments
+asks of a provider, what the provider answers and what its verified webhooks say, all in payments'
+own terms (intent states from `payments.domain.intent_states`, the WEBHOOK_* meanings below).
 
-Payments decides (amounts, states, idempotency) and stores; an adapter only translates between our
-vocabulary and one provider's API. Adapters never see card numbers: only the provider's tokens.
+Payments decides (amounts, states, idempotency) and stores; an adapter (`payments.adapters`) only
+translates between this vocabulary and one provider's API. The domain owns it, so the rules never
+depend on a provider. Adapters never see card numbers: only the provider's tokens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-# Our intent states (the adapters map the provider's onto these).
-REQUIRES_PAYMENT_METHOD = "requires_payment_method"
-REQUIRES_ACTION = "requires_action"
-PROCESSING = "processing"
-REQUIRES_CAPTURE = "requires_capture"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-CANCELED = "canceled"
 
 # What a verified webhook tells us, in our vocabulary.
 WEBHOOK_PAYMENT_SUCCEEDED = "payment_succeeded"
@@ -49,7 +43,7 @@ class NextAction:
 @dataclass(frozen=True)
 class ProviderIntent:
     reference: str  # the provider's id of the payment (e.g. Stripe's pi_..., the test gateway's ch_...)
-    status: str  # one of our states above
+    status: str  # one of payments.domain.intent_states
     amount: int
     currency: str
     client_secret: str | None = None

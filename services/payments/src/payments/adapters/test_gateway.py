@@ -1,4 +1,4 @@
-"""The adapter for the built-in test gateway (`payments.testpsp`), spoken to over HTTP only.
+"""The adapter for the built-in test gateway (`test_psp`), spoken to over HTTP only.
 
 It treats the test gateway as any outside provider: a base URL, a secret API key, a webhook
 signing secret, and nothing imported from the gateway's code. Every POST carries an idempotency
@@ -17,13 +17,15 @@ from typing import Any
 
 import requests
 
-from payments.providers.base import (
+from payments.domain.intent_states import (
     CANCELED,
     FAILED,
     PROCESSING,
     REQUIRES_ACTION,
     REQUIRES_CAPTURE,
     SUCCEEDED,
+)
+from payments.domain.payment_provider import (
     WEBHOOK_DISPUTE_CREATED,
     WEBHOOK_IGNORED,
     WEBHOOK_PAYMENT_FAILED,

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import stripe
 
-from payments.providers.base import (
+from payments.domain import refunds
+from payments.domain.intent_states import (
     CANCELED,
     FAILED,
     PROCESSING,
@@ -27,6 +28,8 @@ from payments.providers.base import (
     REQUIRES_CAPTURE,
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
+)
+from payments.domain.payment_provider import (
     WEBHOOK_DISPUTE_CREATED,
     WEBHOOK_IGNORED,
     WEBHOOK_PAYMENT_FAILED,
@@ -76,11 +79,11 @@ _STATUSES = {
 }
 
 _REFUND_STATUSES = {
-    "succeeded": "succeeded",
-    "pending": "pending",
-    "requires_action": "pending",
-    "failed": "failed",
-    "canceled": "failed",
+    "succeeded": refunds.SUCCEEDED,
+    "pending": refunds.PENDING,
+    "requires_action": refunds.PENDING,
+    "failed": refunds.FAILED,
+    "canceled": refunds.FAILED,
 }
 
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
@@ -374,7 +377,7 @@ class StripeProvider:
         return ProviderRefund(
             reference=str(r["id"]),
             amount=from_stripe_amount(int(r["amount"]), currency),
-            status=_REFUND_STATUSES.get(str(r.get("status")), "pending"),
+            status=_REFUND_STATUSES.get(str(r.get("status")), refunds.PENDING),
         )
 
     def charges(self, *, created_from: int, created_to: int) -> list[ProviderCharge]:

@@ -1,0 +1,31 @@
+"""Builds the payments service's collaborators once, for `app.py`, `worker.py` and `cli.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing_shared.db.uow import Database
+from billing_shared.deps import BaseDeps
+from payments.adapters import registry
+from payments.config import PaymentsSettings
+from payments.domain.payment_provider import PaymentProvider
+from payments.store import tables
+
+
+@dataclass(frozen=True)
+class Deps(BaseDeps):
+    settings: PaymentsSettings
+    # The gateways configured in this environment, by gateway id (`payments.domain.gateways`).
+    providers: dict[str, PaymentProvider]
+
+
+def bootstrap(
+    settings: PaymentsSettings | None = None, *, providers: dict[str, PaymentProvider] | None = None
+) -> Deps:
+    """`providers` replaces the configured ones (tests: an in-memory gateway)."""
+    s = settings or PaymentsSettings()
+    return Deps(
+        settings=s,
+        db=Database(s.db_url(), tables.metadata, tables.kit_tables, service=s.service_name),
+        providers=registry.build(s) if providers is None else providers,
+    )

@@ -1,0 +1,100 @@
+"""What callers ask of the payments service: one command or query per use case
+(`payments.service_layer`). The API builds them from requests, `handlers.py` from events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from billing_shared.auth.scope import CustomerScope
+from billing_shared.concurrency import IfMatch
+from billing_shared.paging import PageRequest
+from payments.domain.request_keys import RequestKey
+
+
+@dataclass(frozen=True)
+class CreateIntent:
+    """Pay an order (the payer present)."""
+
+    scope: CustomerScope
+    request: RequestKey
+    order_id: str
+    amount: int
+    currency: str
+    payment_method_token: str
+    capture_method: str = "automatic"
+    gateway_id: str | None = None  # None: the default gateway
+    return_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ListIntents:
+    scope: CustomerScope
+    page: PageRequest
+    order_id: str | None = None
+    invoice_id: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureIntent:
+    scope: CustomerScope
+    intent_id: str
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class CancelIntent:
+    scope: CustomerScope
+    intent_id: str
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class RequestRenewalCharge:
+    """A renewal invoice's off-session charge, as InvoicePaymentRequested asks for it."""
+
+    invoice_id: str
+    subscription_id: str
+    attempt: int
+    customer_id: str
+    amount: int
+    currency: str
+    gateway_id: str
+    payment_method_token: str
+
+
+@dataclass(frozen=True)
+class CreateRefund:
+    scope: CustomerScope
+    request: RequestKey
+    payment_intent_id: str
+    reason: str
+    amount: int | None = None  # None: all that is left
+
+
+@dataclass(frozen=True)
+class ListRefunds:
+    scope: CustomerScope
+    page: PageRequest
+    payment_intent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReceiveWebhook:
+    """One delivery as the gateway sent it: verified by its adapter before anything is read."""
+
+    gateway_id: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class SwitchGateway:
+    gateway_id: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    day: date  # a UTC day

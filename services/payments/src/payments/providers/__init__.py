@@ -1,1 +1,0 @@
-"""Payment providers behind one interface: the built-in test gateway and Stripe."""

@@ -1,0 +1,136 @@
+"""Paying an order: checked against the order, recorded, created at the gateway exactly once
+(ADR 0003); and reading intents.
+
+`create_intent` runs inside the request's own transaction (`uow`, which the kit's `@transactional`
+commits with the Idempotency-Key record), but leaves it untouched until the provider has answered:
+the checks and the intent row commit in transactions of their own *before* the provider is called,
+so no database lock is held across that call, and only the answer commits in `uow`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from billing_shared.auth.scope import CustomerScope
+from billing_shared.db.uow import UnitOfWork
+from billing_shared.errors import Problem
+from billing_shared.ids import new_id
+from billing_shared.paging import Page
+from payments.bootstrap import Deps
+from payments.domain import intents, orders
+from payments.domain.commands import CreateIntent, ListIntents
+from payments.domain.intents import PaymentIntent
+from payments.domain.orders import OrderView
+from payments.domain.request_keys import reused_with_another_request
+from payments.service_layer.gateways import choose_gateway
+from payments.service_layer.intent_calls import apply_create, call_create
+from payments.service_layer.order_projection import await_order
+from payments.service_layer.provider_calls import CallPending, claim_intent
+from payments.store.intents import IntentRepository
+
+
+def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentIntent:
+    """Pay an order: checked against the order as payments knows it (amount, currency, unpaid;
+    another customer's order is an unknown one), recorded, then created at the gateway. A declined
+    payment is an intent `failed`; a gateway that did not answer is a 503 naming the intent kept."""
+    order = await_order(deps, cmd.order_id)
+    if not cmd.scope.sees(order.customer_id):
+        raise orders.unknown_order(cmd.order_id)
+    intents.check_payable(order, amount=cmd.amount, currency=cmd.currency)
+    gateway_id = choose_gateway(
+        deps, cmd.gateway_id, currency=cmd.currency, capture_method=cmd.capture_method
+    )
+    intent, call = _record(deps, cmd, order, gateway_id)
+    if not call:
+        return intent
+    try:
+        answer = call_create(deps, intent)
+    except CallPending as exc:
+        raise Problem(
+            503,
+            f"Gateway '{gateway_id}' did not answer; payment intent '{intent.id}' is kept and "
+            "completed as soon as it does. Retry with the same Idempotency-Key, or poll the intent.",
+            headers={"Retry-After": "5"},
+            extra={"paymentIntentId": intent.id},
+        ) from exc
+    return apply_create(uow, intent.id, answer)
+
+
+def _record(deps: Deps, cmd: CreateIntent, order: OrderView, gateway_id: str) -> tuple[PaymentIntent, bool]:
+    """Step 1: the intent row, committed, with its provider call claimed. Returns (intent, call):
+    `call` is False when this same request (client and Idempotency-Key) already has its answer."""
+    request = cmd.request
+    with deps.db.unit_of_work() as record:
+        repo = IntentRepository(record.session)
+        prior = (
+            repo.by_request_key(request.client_id, request.key, since=request.since) if request.key else None
+        )
+        if prior is None:
+            return _insert(record, repo, cmd, order, gateway_id), True
+    if not prior.made_for(cmd, gateway_id):
+        raise reused_with_another_request()
+    if not prior.provider_pending:
+        return prior, False
+    if not claim_intent(deps, prior.id):
+        raise Problem(
+            409,
+            f"Payment intent '{prior.id}' is still waiting for the gateway; retry shortly.",
+            headers={"Retry-After": "1"},
+            extra={"paymentIntentId": prior.id},
+        )
+    return prior, True
+
+
+def _insert(
+    record: UnitOfWork, repo: IntentRepository, cmd: CreateIntent, order: OrderView, gateway_id: str
+) -> PaymentIntent:
+    """The new intent and PaymentIntentCreated, committed; 409 naming the live intent that holds
+    the order already (the database's unique index decides a race)."""
+    existing = repo.live_for_order(order.id)
+    if existing is not None:
+        raise intents.live_conflict(existing)
+    now = datetime.now(UTC)
+    intent, events = intents.create(
+        intent_id=new_id("pi"),
+        order=order,
+        amount=cmd.amount,
+        currency=cmd.currency,
+        gateway_id=gateway_id,
+        payment_method_token=cmd.payment_method_token,
+        capture_method=cmd.capture_method,
+        return_url=cmd.return_url,
+        client_id=cmd.request.client_id,
+        idempotency_key=cmd.request.key,
+        now=now,
+    )
+    try:
+        repo.add(intent, calling_since=now)
+        for e in events:
+            record.emit(e)
+        record.commit()
+    except IntegrityError:  # another request's intent for this order committed first
+        record.rollback()
+        existing = repo.live_for_order(order.id)
+        if existing is None:
+            raise Problem(409, "Another payment for this order was being created; retry.") from None
+        raise intents.live_conflict(existing) from None
+    return intent
+
+
+def get_intent(uow: UnitOfWork, scope: CustomerScope, intent_id: str) -> PaymentIntent:
+    return scope.visible(IntentRepository(uow.session).get(intent_id), "payment intent", intent_id)
+
+
+def list_intents(uow: UnitOfWork, query: ListIntents) -> Page[PaymentIntent]:
+    return query.scope.page(
+        None,
+        lambda own: IntentRepository(uow.session).page(
+            query.page,
+            customer_id=own,
+            order_id=query.order_id,
+            status=query.status,
+            invoice_id=query.invoice_id,
+        ),
+    )

@@ -1,0 +1,87 @@
+"""Renewal invoices charged off-session (ADR 0003): InvoicePaymentRequested records one intent per
+(invoice, attempt) in the consumer's transaction, with its inbox entry and unclaimed; the worker's
+`charge_off_session` loop claims, calls (`off_session=True`) and applies it moments later, and
+`recovery.recover` drives it if that process dies mid-call."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from billing_shared.db.uow import UnitOfWork
+from billing_shared.errors import Problem
+from billing_shared.ids import new_id
+from payments.bootstrap import Deps
+from payments.domain import intents
+from payments.domain.commands import RequestRenewalCharge
+from payments.domain.intents import PaymentIntent
+from payments.service_layer.intent_calls import drive_intent
+from payments.service_layer.provider_calls import CallPending
+from payments.store.intents import IntentRepository
+
+log = logging.getLogger(__name__)
+
+
+def record_renewal_charge(uow: UnitOfWork, deps: Deps, cmd: RequestRenewalCharge) -> PaymentIntent | None:
+    """Step 1, in the consumer's transaction: one intent per (invoice, attempt), its provider call
+    not yet claimed. A repeated request (a redelivery, a replay, another event id for the same
+    invoice and attempt) records nothing: None. A gateway not configured here fails it at once
+    (nobody was called, no money moved) rather than leave the invoice waiting for a charge that
+    cannot happen."""
+    now = datetime.now(UTC)
+    intent, events = intents.create_renewal(
+        intent_id=new_id("pi"),
+        invoice_id=cmd.invoice_id,
+        subscription_id=cmd.subscription_id,
+        attempt=cmd.attempt,
+        customer_id=cmd.customer_id,
+        amount=cmd.amount,
+        currency=cmd.currency,
+        gateway_id=cmd.gateway_id,
+        payment_method_token=cmd.payment_method_token,
+        now=now,
+    )
+    repo = IntentRepository(uow.session)
+    if not repo.add_unless_invoice_attempt_exists(intent):
+        existing = repo.for_invoice_attempt(cmd.invoice_id, cmd.attempt)
+        if existing is not None and (existing.amount, existing.currency, existing.customer_id) != (
+            intent.amount,
+            intent.currency,
+            intent.customer_id,
+        ):
+            log.warning(
+                "renewal charge requested again with other data; the first request stands",
+                extra={"invoice": cmd.invoice_id, "attempt": cmd.attempt, "payment_intent": existing.id},
+            )
+        return None
+    for e in events:
+        uow.emit(e)
+    if intent.gateway_id not in deps.providers:
+        after, failed = intents.refused(
+            intent,
+            code=intents.GATEWAY_NOT_CONFIGURED,
+            message=f"Gateway '{intent.gateway_id}' is not configured in this environment.",
+            now=now,
+        )
+        repo.save(after, intent.version, call_done=True)
+        for e in failed:
+            uow.emit(e)
+        return after
+    return intent
+
+
+def charge_off_session(deps: Deps, limit: int = 50) -> int:
+    """Steps 2 and 3 for renewal intents recorded and never sent: claimed at once (idle 0), called
+    off-session, applied. The worker runs this every `off_session_interval_seconds`; a call whose
+    answer is lost is left to `recovery.recover`, like any other. Returns how many were due."""
+    with deps.db.unit_of_work(write=False) as uow:
+        due = IntentRepository(uow.session).never_called(limit=limit)
+    for intent_id in due:
+        try:
+            drive_intent(deps, intent_id, idle=0.0)
+        except (CallPending, Problem) as exc:
+            log.warning(
+                "off-session charge not completed; will retry",
+                extra={"payment_intent": intent_id, "error": str(exc)},
+            )
+    return len(due)
