@@ -20,7 +20,7 @@ from test_invoices_through_gateway import invoice_of
 from test_payments_3ds_browser import browser, chromium  # noqa: F401 - fixtures
 from test_payments_through_gateway import eventually, pay
 
-from invoicing.documents import format_money
+from invoicing.domain.formatting import format_money
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

@@ -29,15 +29,14 @@ from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-import invoicing
-from billing_shared.db.migrate import upgrade
+from billing_devtools.localstack import ROOT, free_port, http_ok
+from billing_shared.db.migrate import migrate
 from billing_shared.events import catalog, contracts
 from billing_shared.events.envelope import Envelope, utc_now_iso
 from billing_shared.kafka import clients
 from billing_shared.kafka.topics import ensure_topics
-from billing_shared.localstack import ROOT, free_port, http_ok
 from billing_shared.pricing import LineInput, TaxRate, price_order
-from invoicing.domain import invoices as rules
+from invoicing.domain.invoices import PAID, SERIES, format_number
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +45,6 @@ KILL_AFTER_FIRST = 50  # paid invoices before the first SIGKILL
 KILL_AFTER_SECOND = 50  # more paid invoices (after the restart) before the second
 TIME_LIMIT = 120.0  # seconds for the whole scenario once the broker is up
 GROUP = "invoicing"  # the worker's consumer group: the service name
-MIGRATIONS = Path(invoicing.__file__).parent / "migrations"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -230,7 +228,7 @@ def _consumer_lag(bootstrap: str, topics: list[str]) -> int:
 def test_sigkilled_worker_restarted_twice_gives_200_gapless_numbers(
     own_kafka: str, pg_database: str, tmp_path: Path
 ) -> None:
-    upgrade(MIGRATIONS, pg_database)
+    migrate("invoicing", pg_database)
     engine = create_engine(pg_database, pool_size=2)
     worker = Worker(pg_database, own_kafka, tmp_path)
     deadline = time.monotonic() + TIME_LIMIT
@@ -315,11 +313,11 @@ def test_sigkilled_worker_restarted_twice_gives_200_gapless_numbers(
 
     assert len(rows) == N
     assert {r.order_id for r in rows} == {o.data["id"] for o in orders}
-    assert {r.status for r in rows} == {rules.PAID}
+    assert {r.status for r in rows} == {PAID}
     assert all(r.amount_paid == r.total for r in rows)
     numbers = sorted(r.number for r in rows)
     year = datetime.now(UTC).year
-    assert numbers == [rules.format_number(rules.SERIES, year, i) for i in range(1, N + 1)], (
+    assert numbers == [format_number(SERIES, year, i) for i in range(1, N + 1)], (
         f"not INV-{year}-000001..{N:06d}: first {numbers[:3]}, last {numbers[-3:]}, "
         f"{len(set(numbers))} distinct"
     )

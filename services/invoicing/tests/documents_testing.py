@@ -8,7 +8,7 @@ import json
 import socket
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,6 +22,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from billing_shared.events.envelope import Envelope
+from billing_shared.web.context import deps_of, install
+from invoicing.bootstrap import Deps
 
 
 def customer_created(customer_id: str | None = None, **over: Any) -> dict[str, Any]:
@@ -140,6 +142,12 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
+def mail_through(app: Flask, smtp_url: str) -> None:
+    """The app's mail from now on goes to `smtp_url` (its collaborators rebuilt with it)."""
+    deps = deps_of(app, Deps)
+    install(app, replace(deps, mail=replace(deps.mail, smtp_url=smtp_url)))
+
+
 def smtp_inbox() -> Iterator[Inbox]:
     inbox = Inbox()
     port = closed_port()
@@ -166,8 +174,8 @@ def idem() -> dict[str, str]:
 
 def outbox_events(app: Flask, name: str) -> list[dict[str, Any]]:
     """The data of the outbox events called `name`, oldest first."""
-    db = app.extensions["billing_db"]
-    table = db.kit.outbox
+    db = deps_of(app).db
+    table = db.kit_tables.outbox
     with db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(select(table.c.type, table.c.data).order_by(table.c.id)).all()
     return [json.loads(r.data) for r in rows if r.type.split(".")[1] == name]

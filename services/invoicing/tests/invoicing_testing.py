@@ -9,8 +9,11 @@ from typing import Any
 
 from flask import Flask
 
+from billing_shared.events import contracts
 from billing_shared.events.envelope import Envelope
 from billing_shared.pricing import LineInput, PricedOrder, TaxRate, price_order
+from billing_shared.web.context import deps_of
+from invoicing.bootstrap import Deps
 from invoicing.handlers import HANDLERS
 
 
@@ -32,10 +35,13 @@ def event(name: str, data: dict[str, Any], source: str = "/orders", version: int
 
 
 def deliver(app: Flask, env: Envelope) -> None:
-    """Apply an event as the worker would (the inbox aside)."""
-    db = app.extensions["billing_db"]
-    with db.unit_of_work() as uow:
-        HANDLERS[env.name](uow, env)
+    """Apply an event as the worker would: checked against its contract first (the inbox parks a
+    broken one before any handler sees it), then its use case in one transaction (the inbox's
+    dedup aside)."""
+    contracts.check(env.name, env.version, env.data)
+    deps = deps_of(app, Deps)
+    with deps.db.unit_of_work() as uow:
+        HANDLERS[env.name](uow, deps, env)
         uow.commit()
 
 

@@ -10,6 +10,8 @@ from flask.testing import FlaskClient
 from invoicing_testing import deliver, event, new_id, order_created, priced
 from sqlalchemy import select
 
+from billing_shared.web.context import deps_of
+
 MONTHLY = {"id": "bc_monthly", "intervalUnit": "month", "intervalCount": 1}
 
 
@@ -65,12 +67,13 @@ def requested(app: Flask) -> list[dict[str, Any]]:
     """The InvoicePaymentRequested events in the outbox, oldest first."""
     import json
 
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
+    outbox = db.kit_tables.outbox
     with db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(
-            select(db.kit.outbox.c.data)
-            .where(db.kit.outbox.c.type == "billing.InvoicePaymentRequested.v1")
-            .order_by(db.kit.outbox.c.id)
+            select(outbox.c.data)
+            .where(outbox.c.type == "billing.InvoicePaymentRequested.v1")
+            .order_by(outbox.c.id)
         ).all()
     return [json.loads(r.data) for r in rows]
 

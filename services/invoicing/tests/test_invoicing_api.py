@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask
@@ -21,20 +22,28 @@ from invoicing_testing import (
 )
 from sqlalchemy import func, select
 
-from invoicing.store.invoices import OrderProjection
-from invoicing.store.tables import invoices
+from billing_devtools.testing.samples import envelope
+from billing_shared.events import catalog
+from billing_shared.inbox.consumer import EventConsumer, bind
+from billing_shared.web.context import deps_of
+from invoicing.bootstrap import Deps
+from invoicing.domain.commands import RecordOrder
+from invoicing.handlers import HANDLERS
+from invoicing.store.orders import OrderProjection
+from invoicing.store.tables import invoices, order_projection
 
 
 def _outbox(app: Flask) -> list[str]:
-    db = app.extensions["billing_db"]
+    db = deps_of(app).db
+    outbox = db.kit_tables.outbox
     with db.unit_of_work(write=False) as uow:
-        rows = uow.session.execute(select(db.kit.outbox.c.type).order_by(db.kit.outbox.c.id)).all()
+        rows = uow.session.execute(select(outbox.c.type).order_by(outbox.c.id)).all()
     return [r.type.split(".")[1] for r in rows]
 
 
-def _count(app: Flask) -> int:
-    with app.extensions["billing_db"].unit_of_work(write=False) as uow:
-        return int(uow.session.execute(select(func.count()).select_from(invoices)).scalar_one())
+def _count(app: Flask, table: Any = invoices) -> int:
+    with deps_of(app).db.unit_of_work(write=False) as uow:
+        return int(uow.session.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 def _invoice_of(client: FlaskClient, admin: dict[str, str], order_id: str) -> dict[str, Any]:
@@ -64,8 +73,8 @@ def test_order_created_makes_a_draft_with_the_orders_lines_and_totals(
 
 def test_post_returns_the_orders_one_invoice(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
     order = order_created()
-    with app.extensions["billing_db"].unit_of_work() as uow:  # the projection only, no draft yet
-        OrderProjection(uow.session).add_created(order, datetime.now(UTC))
+    with deps_of(app).db.unit_of_work() as uow:  # the projection only, no draft yet
+        OrderProjection(uow.session).add(RecordOrder.from_event(order), datetime.now(UTC))
         uow.commit()
     first = client.post("/api/v1/Invoices", json={"orderId": order["id"]}, headers=admin)
     assert first.status_code == 201, first.json
@@ -213,11 +222,54 @@ def test_scopes_and_customer_tokens(
     assert client.post(f"/api/v1/Invoices/{own.json['id']}/finalize", headers=me).status_code == 403
 
 
-def test_an_order_event_that_breaks_its_contract_is_skipped_not_retried(app: Flask) -> None:
+class _Kafka:
+    """One poll's records, handed to the worker's consumer as the broker would."""
+
+    def __init__(self, records: list[Any]) -> None:
+        self.records, self.committed = records, {}  # type: list[Any], dict[Any, Any]
+
+    def poll(self, timeout_ms: int) -> dict[Any, list[Any]]:
+        records, self.records = self.records, []
+        return {"tp0": records} if records else {}
+
+    def commit(self, offsets: dict[Any, Any]) -> None:
+        self.committed.update(offsets)
+
+
+def _record(offset: int, name: str, data: dict[str, Any]) -> SimpleNamespace:
+    """`data` as orders would publish the event `name`, as Kafka hands it to the worker."""
+    key, headers, value = envelope(name, data, source="/orders").to_kafka()
+    return SimpleNamespace(
+        topic=catalog.TOPIC_ORDERS, partition=0, offset=offset, key=key, headers=headers, value=value
+    )
+
+
+def test_an_order_event_that_breaks_its_contract_is_parked_at_once_and_changes_nothing(
+    app: Flask,
+) -> None:
     broken = {"id": new_id("ord"), "customerId": "cus_1"}  # no priced order in it
-    deliver(app, event("OrderCreated", broken))
-    deliver(app, event("OrderPaid", broken))
-    assert _count(app) == 0 and _outbox(app) == []
+    parked: list[dict[str, Any]] = []
+    dlq = SimpleNamespace(
+        send=lambda *a, **kw: parked.append(kw) or SimpleNamespace(get=lambda timeout: None)
+    )
+    kafka = _Kafka([_record(0, "OrderCreated", broken), _record(1, "OrderPaid", broken)])
+    deps = deps_of(app, Deps)
+    worker = EventConsumer(
+        deps.db,
+        kafka,  # type: ignore[arg-type]
+        dlq,  # type: ignore[arg-type]
+        name="invoicing",
+        handlers=bind(HANDLERS, deps),
+        backoff=0.0,
+    )
+    assert worker.poll_once() == 2
+    assert [p["key"] for p in parked] == [broken["id"].encode()] * 2, "both parked, each once"
+    errors = [dict(p["headers"])["dlq_error"].decode() for p in parked]
+    assert all(e.startswith("breaks its contract") for e in errors), errors
+    assert "OrderCreated v1 breaks its schema" in errors[0] and "OrderPaid v1" in errors[1], "the reason"
+    assert kafka.committed["tp0"].offset == 2, "the consumer moved on past them"
+    assert _count(app) == 0 and _count(app, order_projection) == 0 and _outbox(app) == []
+    assert _count(app, deps.db.kit_tables.inbox) == 0, "a parked event is not recorded as applied"
 
 
 def test_a_cancelled_order_voids_its_draft(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:

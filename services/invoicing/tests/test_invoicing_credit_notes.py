@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from invoicing_testing import deliver
 
-from invoicing.documents import format_money
+from invoicing.domain.formatting import format_money
 
 YEAR = datetime.now(UTC).year
 

@@ -10,19 +10,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
-from invoicing.documents import (
-    Buyer,
-    DocumentLine,
+from invoicing.adapters.documents.html import render_html
+from invoicing.adapters.documents.pdf import render_pdf
+from invoicing.adapters.hosted_tokens import (
     ExpiredHostedToken,
     InvalidHostedToken,
-    InvoiceDocument,
-    Seller,
-    format_money,
     hosted_url_token,
-    render_html,
-    render_pdf,
     verify_hosted_token,
 )
+from invoicing.domain.documents import Buyer, DocumentLine, InvoiceDocument, Seller
+from invoicing.domain.formatting import format_money
 
 SECRET = "s" * 40
 

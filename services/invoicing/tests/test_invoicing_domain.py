@@ -8,13 +8,13 @@ import pytest
 from invoicing_testing import new_id, priced
 
 from billing_shared.errors import Problem
-from invoicing.domain import invoices as rules
+from invoicing.domain import invoices
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def _draft() -> rules.Invoice:
-    inv, events = rules.draft(
+def _draft() -> invoices.Invoice:
+    inv, events = invoices.draft(
         invoice_id=new_id("in"), order_id=new_id("ord"), customer_id="cus_1", priced=priced(), now=NOW
     )
     assert [e.name for e in events] == ["InvoiceCreated"]
@@ -23,9 +23,11 @@ def _draft() -> rules.Invoice:
 
 def test_a_draft_copies_the_priced_order_and_allows_finalize_or_void() -> None:
     order = priced()
-    inv, events = rules.draft(invoice_id="in_1", order_id="ord_1", customer_id="cus_1", priced=order, now=NOW)
+    inv, events = invoices.draft(
+        invoice_id="in_1", order_id="ord_1", customer_id="cus_1", priced=order, now=NOW
+    )
     assert inv.priced == order and inv.total == order.total and inv.currency == "USD"
-    assert inv.status == rules.DRAFT and inv.allowed_actions == ["finalize", "void"]
+    assert inv.status == invoices.DRAFT and inv.allowed_actions == ["finalize", "void"]
     assert events[0].data == {
         "id": "in_1",
         "orderId": "ord_1",
@@ -44,26 +46,26 @@ def test_a_draft_copies_the_priced_order_and_allows_finalize_or_void() -> None:
 
 def test_finalize_then_pay() -> None:
     inv = _draft()
-    opened, events = rules.finalize(inv, number="INV-2026-000001", now=NOW)
-    assert opened.status == rules.OPEN and opened.number == "INV-2026-000001"
+    opened, events = invoices.finalize(inv, number="INV-2026-000001", now=NOW)
+    assert opened.status == invoices.OPEN and opened.number == "INV-2026-000001"
     assert opened.allowed_actions == ["void", "mark-uncollectible", "send"]
     assert events[0].name == "InvoiceFinalized" and events[0].data["number"] == "INV-2026-000001"
-    paid, events = rules.pay(opened, payment_intent_id="pi_1", amount=inv.total, now=NOW)
-    assert paid.status == rules.PAID and paid.allowed_actions == ["send"] and paid.amount_paid == inv.total
+    paid, events = invoices.pay(opened, payment_intent_id="pi_1", amount=inv.total, now=NOW)
+    assert paid.status == invoices.PAID and paid.allowed_actions == ["send"] and paid.amount_paid == inv.total
     assert events[0].name == "InvoicePaid" and events[0].data["paymentIntentId"] == "pi_1"
-    again, events = rules.pay(paid, payment_intent_id="pi_1", amount=inv.total, now=NOW)
+    again, events = invoices.pay(paid, payment_intent_id="pi_1", amount=inv.total, now=NOW)
     assert again is paid and events == []
 
 
 @pytest.mark.parametrize(
     ("status", "change"),
     [
-        (rules.OPEN, lambda i: rules.finalize(i, number="INV-2026-000002", now=NOW)),
-        (rules.PAID, lambda i: rules.void(i, NOW)),
-        (rules.VOID, lambda i: rules.mark_uncollectible(i, NOW)),
-        (rules.DRAFT, lambda i: rules.mark_uncollectible(i, NOW)),
-        (rules.DRAFT, lambda i: rules.pay(i, payment_intent_id=None, amount=0, now=NOW)),
-        (rules.UNCOLLECTIBLE, lambda i: rules.void(i, NOW)),
+        (invoices.OPEN, lambda i: invoices.finalize(i, number="INV-2026-000002", now=NOW)),
+        (invoices.PAID, lambda i: invoices.void(i, NOW)),
+        (invoices.VOID, lambda i: invoices.mark_uncollectible(i, NOW)),
+        (invoices.DRAFT, lambda i: invoices.mark_uncollectible(i, NOW)),
+        (invoices.DRAFT, lambda i: invoices.pay(i, payment_intent_id=None, amount=0, now=NOW)),
+        (invoices.UNCOLLECTIBLE, lambda i: invoices.void(i, NOW)),
     ],
 )
 def test_bad_transitions_are_409_naming_the_status(status: str, change: object) -> None:
@@ -76,16 +78,16 @@ def test_bad_transitions_are_409_naming_the_status(status: str, change: object) 
 
 
 def test_void_and_mark_uncollectible() -> None:
-    voided, events = rules.void(_draft(), NOW)
-    assert voided.status == rules.VOID and events[0].name == "InvoiceVoided"
-    opened, _ = rules.finalize(_draft(), number="INV-2026-000003", now=NOW)
-    lost, events = rules.mark_uncollectible(opened, NOW)
-    assert lost.status == rules.UNCOLLECTIBLE and events[0].name == "InvoiceMarkedUncollectible"
+    voided, events = invoices.void(_draft(), NOW)
+    assert voided.status == invoices.VOID and events[0].name == "InvoiceVoided"
+    opened, _ = invoices.finalize(_draft(), number="INV-2026-000003", now=NOW)
+    lost, events = invoices.mark_uncollectible(opened, NOW)
+    assert lost.status == invoices.UNCOLLECTIBLE and events[0].name == "InvoiceMarkedUncollectible"
 
 
 def test_numbers_are_series_year_and_six_digits() -> None:
-    assert rules.format_number("INV", 2026, 1) == "INV-2026-000001"
-    assert rules.format_number("INV", 2026, 1234567) == "INV-2026-1234567"
+    assert invoices.format_number("INV", 2026, 1) == "INV-2026-000001"
+    assert invoices.format_number("INV", 2026, 1234567) == "INV-2026-1234567"
 
 
 def test_periods_count_from_the_anchor_and_never_drift() -> None:

@@ -13,8 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from invoicing_testing import deliver, event
 
-from invoicing.documents import format_money, hosted_url_token
-from invoicing.hosted_links import HostedLinks
+from billing_shared.web.context import deps_of
+from invoicing.adapters.hosted_tokens import hosted_url_token
+from invoicing.bootstrap import Deps, hosted_links
+from invoicing.domain.formatting import format_money
 
 
 def _path(url: str) -> str:
@@ -85,8 +87,7 @@ def test_a_tampered_link_is_404_and_an_expired_one_410(
         r = client.get(bad)
         assert r.status_code == 404 and r.mimetype == "application/problem+json", bad
         assert inv["number"] not in r.get_data(as_text=True)
-    settings = app.extensions["billing_settings"]
-    secret = HostedLinks.from_settings(settings).secret
+    secret = deps_of(app, Deps).hosted_links.secret
     expired = hosted_url_token(inv["id"], datetime.now(UTC) - timedelta(seconds=1), secret)
     r = client.get(f"/api/v1/Invoices/hosted/{expired}")
     assert r.status_code == 410 and "expired" in r.json["detail"]
@@ -94,12 +95,12 @@ def test_a_tampered_link_is_404_and_an_expired_one_410(
 
 
 def test_links_survive_a_restart_and_a_set_secret_wins(app: Flask, tmp_path: Any) -> None:
-    settings = app.extensions["billing_settings"]
-    first = HostedLinks.from_settings(settings)
+    settings = deps_of(app, Deps).settings
+    first = hosted_links(settings)
     token = first.url("in_X", datetime.now(UTC)).rsplit("/", 1)[1]
-    assert HostedLinks.from_settings(settings).invoice_id(token, datetime.now(UTC)) == "in_X"
+    assert hosted_links(settings).invoice_id(token, datetime.now(UTC)) == "in_X"
     given = settings.model_copy(update={"hosted_invoice_secret": "s" * 32})
-    assert HostedLinks.from_settings(given).secret == "s" * 32
+    assert hosted_links(given).secret == "s" * 32
 
 
 def test_a_draft_has_no_hosted_url(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:
@@ -108,7 +109,7 @@ def test_a_draft_has_no_hosted_url(app: Flask, client: FlaskClient, admin: dict[
     token = hosted_url_token(
         draft["id"],
         datetime.now(UTC) + timedelta(days=1),
-        HostedLinks.from_settings(app.extensions["billing_settings"]).secret,
+        deps_of(app, Deps).hosted_links.secret,
     )
     assert client.get(f"/api/v1/Invoices/hosted/{token}").status_code == 404
 

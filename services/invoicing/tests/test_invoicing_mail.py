@@ -19,17 +19,20 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from invoicing.documents import Buyer, DocumentLine, InvoiceDocument, Seller, format_money, render_pdf
-from invoicing.mail import (
+from invoicing.adapters.documents.pdf import render_pdf
+from invoicing.adapters.mail.mailer import (
     FileSinkMailer,
     MailConfigError,
     MailDeliveryError,
     MailSettings,
     SmtpMailer,
-    build_invoice_message,
     mailer_from_settings,
-    pdf_filename,
 )
+from invoicing.adapters.mail.message import build_invoice_message
+from invoicing.bootstrap import mail_settings
+from invoicing.config import InvoicingSettings
+from invoicing.domain.documents import Buyer, DocumentLine, InvoiceDocument, Seller, pdf_filename
+from invoicing.domain.formatting import format_money
 
 NUMBER = "INV-2026-000007"
 LOCAL = "127.0.0.1"
@@ -207,8 +210,11 @@ def test_smtp_url_parsing() -> None:
             SmtpMailer.from_url(bad)
 
 
-def test_settings_from_env(tmp_path: Path) -> None:
-    s = MailSettings.from_env({"VAR_DIR": str(tmp_path), "SMTP_STARTTLS": "true", "MAIL_FROM": "a@b.c"})
+def test_settings_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    for name, value in {"VAR_DIR": str(tmp_path), "SMTP_STARTTLS": "true", "MAIL_FROM": "a@b.c"}.items():
+        monkeypatch.setenv(name, value)
+    s = mail_settings(InvoicingSettings())
     assert (s.smtp_url, s.var_dir, s.starttls, s.sender) == (None, tmp_path, True, "a@b.c")
     sink = mailer_from_settings(s)
     assert isinstance(sink, FileSinkMailer)

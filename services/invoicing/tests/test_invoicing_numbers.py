@@ -11,8 +11,9 @@ from invoicing_testing import deliver, event, order_created, payment_succeeded
 from sqlalchemy import select
 
 from billing_shared.db.uow import Database
-from invoicing import flows
-from invoicing.domain import invoices as rules
+from billing_shared.web.context import deps_of
+from invoicing.domain.invoices import PAID, SERIES
+from invoicing.service_layer.invoices import finalize
 from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.tables import invoices
 
@@ -21,7 +22,7 @@ def _drafts(app: Flask, n: int) -> list[str]:
     orders = [order_created() for _ in range(n)]
     for o in orders:
         deliver(app, event("OrderCreated", o))
-    db: Database = app.extensions["billing_db"]
+    db: Database = deps_of(app).db
     with db.unit_of_work(write=False) as uow:
         return [r.id for r in uow.session.execute(select(invoices.c.id))]
 
@@ -30,7 +31,7 @@ def _finalize(db: Database, invoice_id: str, *, commit: bool = True) -> str | No
     with db.unit_of_work() as uow:
         inv = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
         assert inv is not None
-        done = flows.finalize(uow, inv, datetime.now(UTC))
+        done = finalize(uow, inv, datetime.now(UTC))
         if commit:
             uow.commit()
         return done.number
@@ -41,12 +42,12 @@ def _seq(number: str) -> int:
 
 
 def test_200_parallel_finalizations_take_1_to_200(app: Flask) -> None:
-    db: Database = app.extensions["billing_db"]
+    db: Database = deps_of(app).db
     ids = _drafts(app, 200)
     with ThreadPoolExecutor(max_workers=16) as pool:
         numbers = list(pool.map(lambda i: _finalize(db, i), ids))
     year = datetime.now(UTC).year
-    assert all(n is not None and n.startswith(f"{rules.SERIES}-{year}-") for n in numbers)
+    assert all(n is not None and n.startswith(f"{SERIES}-{year}-") for n in numbers)
     assert sorted(_seq(n) for n in numbers if n) == list(range(1, 201))
     with db.unit_of_work(write=False) as uow:
         stored = [r.number for r in uow.session.execute(select(invoices.c.number))]
@@ -54,7 +55,7 @@ def test_200_parallel_finalizations_take_1_to_200(app: Flask) -> None:
 
 
 def test_a_rolled_back_finalization_leaves_no_hole(app: Flask) -> None:
-    db: Database = app.extensions["billing_db"]
+    db: Database = deps_of(app).db
     a, b = _drafts(app, 2)
     assert _finalize(db, a, commit=False) is not None  # took a number, then rolled back
     first = _finalize(db, b)
@@ -64,7 +65,7 @@ def test_a_rolled_back_finalization_leaves_no_hole(app: Flask) -> None:
 
 
 def test_200_orders_paid_in_parallel_get_200_gapless_numbers(app: Flask) -> None:
-    db: Database = app.extensions["billing_db"]
+    db: Database = deps_of(app).db
     orders = [order_created() for _ in range(200)]
     for o in orders:
         deliver(app, event("OrderCreated", o))
@@ -76,5 +77,5 @@ def test_200_orders_paid_in_parallel_get_200_gapless_numbers(app: Flask) -> None
         )
     with db.unit_of_work(write=False) as uow:
         rows = uow.session.execute(select(invoices.c.number, invoices.c.status)).all()
-    assert {r.status for r in rows} == {rules.PAID}
+    assert {r.status for r in rows} == {PAID}
     assert sorted(_seq(r.number) for r in rows) == list(range(1, 201))

@@ -9,40 +9,43 @@ from datetime import UTC, datetime
 from documents_testing import customer_created
 from invoicing_testing import priced
 
+from invoicing.bootstrap import document_terms
 from invoicing.config import InvoicingSettings
-from invoicing.domain import invoices as rules
+from invoicing.domain import invoices
 from invoicing.domain.credit_notes import issue
-from invoicing.render import credit_note_document, invoice_document, parties
+from invoicing.domain.document_content import credit_note_document, invoice_document, parties
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
-def _open_invoice() -> rules.Invoice:
-    inv, _ = rules.draft(invoice_id="in_1", order_id="ord_1", customer_id="cus_1", priced=priced(), now=NOW)
-    opened, _ = rules.finalize(inv, number="INV-2026-000009", now=NOW)
+def _open_invoice() -> invoices.Invoice:
+    inv, _ = invoices.draft(
+        invoice_id="in_1", order_id="ord_1", customer_id="cus_1", priced=priced(), now=NOW
+    )
+    opened, _ = invoices.finalize(inv, number="INV-2026-000009", now=NOW)
     return opened
 
 
 def test_buyer_address_tax_id_and_locale_come_from_the_customer() -> None:
     settings = InvoicingSettings()
+    terms = document_terms(settings)
     customer = customer_created("cus_1", metadata={"locale": "de-DE"})
-    party = parties(settings, "cus_1", customer)
+    party = parties(terms, "cus_1", customer)
     assert party.locale == "de_DE" and party.buyer.tax_id == "GB123456789"
     assert party.buyer.address_lines == ("12 Analytical Row", "NW1 6XE London", "GB")
-    doc = invoice_document(_open_invoice(), party, settings)
+    doc = invoice_document(_open_invoice(), party, terms)
     assert doc.number == "INV-2026-000009" and doc.due_date is not None
     assert (doc.due_date - doc.issue_date).days == settings.payment_terms_days
-    unknown = parties(settings, "cus_2", None)
+    unknown = parties(terms, "cus_2", None)
     assert unknown.buyer.name == "cus_2" and unknown.buyer.email == "" and unknown.locale == "en_US"
     assert (
-        parties(settings, "cus_1", customer_created("cus_1", metadata={"locale": "xx_nope"})).locale
-        == "en_US"
+        parties(terms, "cus_1", customer_created("cus_1", metadata={"locale": "xx_nope"})).locale == "en_US"
     )
 
 
 def test_a_partial_credit_note_splits_the_refund_over_the_lines_exactly() -> None:
     inv = _open_invoice()
-    party = parties(InvoicingSettings(), "cus_1", customer_created("cus_1"))
+    party = parties(document_terms(InvoicingSettings()), "cus_1", customer_created("cus_1"))
     for amount in (1, 999, 1000, inv.total - 1):
         note, events = issue(
             note_id="cn_1",

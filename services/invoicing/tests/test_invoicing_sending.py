@@ -17,6 +17,7 @@ from documents_testing import (
     closed_port,
     draft_invoice,
     idem,
+    mail_through,
     outbox_events,
     paid_invoice,
     pdf_text,
@@ -26,20 +27,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from invoicing.documents import format_money
+from billing_shared.web.context import deps_of
+from invoicing.domain.formatting import format_money
 from invoicing.store.tables import invoice_sends
 
 
 @pytest.fixture()
-def inbox(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+def inbox(app: Flask) -> Iterator[Inbox]:
     """The app sends to a real SMTP server running in this process."""
     for box in smtp_inbox():
-        monkeypatch.setattr(app.extensions["billing_settings"], "smtp_url", box.url)
+        mail_through(app, box.url)
         yield box
 
 
 def _sends(app: Flask) -> int:
-    with app.extensions["billing_db"].unit_of_work(write=False) as uow:
+    with deps_of(app).db.unit_of_work(write=False) as uow:
         return int(uow.session.execute(select(func.count()).select_from(invoice_sends)).scalar_one())
 
 
@@ -151,10 +153,10 @@ def test_no_known_email_is_409_and_no_mail(
 
 
 def test_mail_server_down_is_502_and_nothing_recorded(
-    app: Flask, client: FlaskClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, admin: dict[str, str]
 ) -> None:
     inv = paid_invoice(app, client, admin).invoice
-    monkeypatch.setattr(app.extensions["billing_settings"], "smtp_url", f"smtp://127.0.0.1:{closed_port()}")
+    mail_through(app, f"smtp://127.0.0.1:{closed_port()}")
     problem = _problem(client.post(f"/api/v1/Invoices/{inv['id']}/send", headers=admin | idem()), 502)
     assert "could not be delivered" in problem["detail"]
     assert (
@@ -168,7 +170,7 @@ def test_without_smtp_url_the_mail_is_an_eml_file_in_the_sink(
     inv = paid_invoice(app, client, admin).invoice
     r = client.post(f"/api/v1/Invoices/{inv['id']}/send", headers=admin)
     assert r.status_code == 200, r.json
-    files = list((Path(app.extensions["billing_settings"].var_dir) / "mail").glob("*.eml"))
+    files = list((Path(deps_of(app).settings.var_dir) / "mail").glob("*.eml"))
     assert len(files) == 1
     msg = message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert isinstance(msg, EmailMessage) and msg["To"] == "ada@example.com"

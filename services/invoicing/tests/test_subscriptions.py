@@ -12,7 +12,9 @@ from flask.testing import FlaskClient
 from invoicing_testing import deliver, event, order_created
 from subscriptions_testing import answer, paid_with, recurring_order, requested, run, start
 
-from invoicing import biller
+from billing_shared.web.context import deps_of
+from invoicing.domain.billing_runs import RunReport
+from invoicing.service_layer import billing_runs
 
 
 def _parse(text: str) -> datetime:
@@ -69,17 +71,17 @@ def test_three_periods_are_billed_once_each_over_repeated_and_concurrent_runs(
     assert run(client, admin, end1 + timedelta(hours=1))["invoiced"] == 0, "the same asOf again bills nothing"
     end2 = _parse(_sub(client, admin, sub["id"])["currentPeriodEnd"])
     assert end2 > end1
-    reports: list[biller.RunReport] = []
-    db = app.extensions["billing_db"]
+    reports: list[RunReport] = []
+    db = deps_of(app).db
     threads = [
-        threading.Thread(target=lambda: reports.append(biller.run(db, end2, datetime.now(UTC))))
+        threading.Thread(target=lambda: reports.append(billing_runs.bill_due(db, end2, datetime.now(UTC))))
         for _ in range(4)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sum(r.invoiced for r in reports) == 1, [r.to_dict() for r in reports]
+    assert sum(r.invoiced for r in reports) == 1, [r.to_data() for r in reports]
     end3 = _parse(_sub(client, admin, sub["id"])["currentPeriodEnd"])
     assert run(client, admin, end3)["invoiced"] == 1
     renewals = _renewals(client, admin, sub["id"])

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from billing_shared import service_cli
+from invoicing import scheduler, worker
 from invoicing.app import create_app
 from invoicing.config import InvoicingSettings
-from invoicing.scheduler import billing_run, scheduler
-from invoicing.worker import main as worker
-
-MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def main(argv: list[str] | None = None) -> None:
     service_cli.run(
-        name="invoicing",
-        settings=InvoicingSettings(),
-        migrations=MIGRATIONS,
+        "invoicing",
+        InvoicingSettings(),
         create_app=create_app,
-        worker=worker,
+        worker=worker.main,
         argv=argv,
-        extra={"billing-run": billing_run, "scheduler": scheduler},
+        extra={"billing-run": scheduler.billing_run, "scheduler": scheduler.scheduler},
     )
 
 

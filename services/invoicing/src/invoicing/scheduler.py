@@ -14,9 +14,9 @@ import threading
 from datetime import UTC, datetime
 
 from billing_shared.logs import configure_logging
-from invoicing import biller
+from invoicing.bootstrap import bootstrap
 from invoicing.config import InvoicingSettings
-from invoicing.store.database import open_database
+from invoicing.service_layer import billing_runs
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,11 @@ def billing_run(settings: InvoicingSettings, argv: list[str]) -> None:
     as_of = args.as_of or now
     if as_of.tzinfo is None:
         parser.error("--as-of needs an offset, e.g. 2027-01-01T00:00:00Z")
-    db = open_database(settings.db_url())
+    deps = bootstrap(settings)
     try:
-        print(json.dumps(biller.run(db, as_of.astimezone(UTC), now).to_dict()))
+        print(json.dumps(billing_runs.bill_due(deps.db, as_of.astimezone(UTC), now).to_data()))
     finally:
-        db.dispose()
+        deps.db.dispose()
 
 
 def scheduler(settings: InvoicingSettings, argv: list[str]) -> None:
@@ -44,15 +44,15 @@ def scheduler(settings: InvoicingSettings, argv: list[str]) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    db = open_database(settings.db_url())
+    deps = bootstrap(settings)
     log.info("scheduler started", extra={"interval_s": settings.billing_interval_seconds})
     while not stop.is_set():
         now = datetime.now(UTC)
         try:
-            report = biller.run(db, now, now)
+            report = billing_runs.bill_due(deps.db, now, now)
             if report.due or report.retried:
-                log.info("billing run", extra=report.to_dict())
+                log.info("billing run", extra=report.to_data())
         except Exception:  # the next tick tries again; the biller is safe to repeat
             log.exception("billing run failed")
         stop.wait(settings.billing_interval_seconds)
-    db.dispose()
+    deps.db.dispose()

@@ -1,0 +1,1 @@
+"""HTTP entrypoints of the invoicing service: requests to commands, results to JSON."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from billing_shared.web.schemas import CamelSchema, ListArgs
+from invoicing.domain.billing_history import HISTORY_STATUSES
 from invoicing.domain.subscriptions import STATUSES
-from invoicing.store.subscriptions import HISTORY_STATUSES
 
 _ID = validate.Length(1, 64)
 

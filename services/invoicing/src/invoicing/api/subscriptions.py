@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, current_app, jsonify, make_response
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import current_principal, requires
 from billing_shared.auth.scopes import ADMIN
 from billing_shared.db.timestamps import iso
-from billing_shared.errors import FieldError, Problem
-from billing_shared.projection import await_known
-from billing_shared.web.etag import check_if_match, etag
+from billing_shared.web.context import caller_scope, deps, if_match, reading
+from billing_shared.web.responses import (
+    BEARER,
+    IDEMPOTENCY_KEY,
+    list_response,
+    page_request,
+    resource_response,
+)
 from billing_shared.web.transaction import current_uow, transactional
-from invoicing import biller
-from invoicing import subscription_flows as sflows
-from invoicing.api import access
 from invoicing.api.subscription_schemas import (
     BillingHistoryListArgs,
     BillingHistoryListSchema,
@@ -31,19 +32,25 @@ from invoicing.api.subscription_schemas import (
     SubscriptionSchema,
     SubscriptionUpdateSchema,
 )
-from invoicing.domain import subscriptions as rules
+from invoicing.bootstrap import Deps
+from invoicing.domain.billing_history import BillingHistory
+from invoicing.domain.commands import (
+    CancelSubscription,
+    ChangePaymentMethod,
+    ListBillingHistories,
+    ListSubscriptions,
+    RunBilling,
+    StartSubscription,
+)
 from invoicing.domain.subscriptions import Subscription
-from invoicing.store.invoices import InvoiceRepository, OrderProjection
-from invoicing.store.subscriptions import BillingHistory, BillingHistoryRepository, SubscriptionRepository
+from invoicing.service_layer import billing_runs, subscriptions
 
 blp = Blueprint(
     "subscriptions", __name__, url_prefix="/api/v1", description="Subscriptions and the recurring biller"
 )
-_BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-_IDEMPOTENCY = [{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}]
 
 
-def to_wire(s: Subscription) -> dict[str, Any]:
+def subscription_body(s: Subscription) -> dict[str, Any]:
     return {
         "id": s.id,
         "orderId": s.order_id,
@@ -63,7 +70,7 @@ def to_wire(s: Subscription) -> dict[str, Any]:
         "canceledAt": iso(s.canceled_at),
         "gatewayId": s.gateway_id,
         "paymentMethodToken": s.payment_method_token,
-        "couponCode": s.coupon["code"] if s.coupon else None,
+        "couponCode": s.coupon_code,
         "couponCyclesRemaining": s.coupon_cycles_remaining,
         "allowedActions": s.allowed_actions,
         "version": s.version,
@@ -72,144 +79,7 @@ def to_wire(s: Subscription) -> dict[str, Any]:
     }
 
 
-def _respond(s: Subscription, status: int = 200) -> Response:
-    resp = make_response(jsonify(to_wire(s)), status)
-    resp.headers["ETag"] = etag(s.version)
-    if status == 201:
-        resp.headers["Location"] = f"/api/v1/Subscriptions/{s.id}"
-    return resp
-
-
-@blp.route("/Subscriptions")
-class SubscriptionsCollection(MethodView):
-    @requires("subscriptions:read")
-    @blp.arguments(SubscriptionListArgs, location="query")
-    @blp.response(200, SubscriptionListSchema)
-    @blp.doc(security=_BEARER)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`."""
-        return access.list_page(
-            args,
-            lambda session, customer_id, n: SubscriptionRepository(session).page(
-                limit=n,
-                starting_after=args["starting_after"],
-                customer_id=customer_id,
-                status=args.get("status"),
-                order_id=args.get("order_id"),
-            ),
-            lambda _, items: [to_wire(s) for s in items],
-        )
-
-    @requires("subscriptions:write")
-    @transactional
-    @blp.arguments(SubscriptionCreateSchema)
-    @blp.response(201, SubscriptionSchema)
-    @blp.alt_response(
-        200,
-        schema=SubscriptionSchema,
-        description="The order already started its subscription: that subscription",
-    )
-    @blp.doc(security=_BEARER, parameters=_IDEMPOTENCY)
-    def post(self, body: dict[str, Any]) -> Response:
-        """The subscription of a paid order with a billing cycle: 201 when this call starts it, 200
-        when it exists (one per order, ever). Paying such an order starts it by itself."""
-        access.require_merchant("start", "a subscription")
-        order_id = body["order_id"]
-        wait: float = current_app.extensions["billing_settings"].projection_wait_seconds
-        order = await_known(access.db(), lambda session: OrderProjection(session).get(order_id), wait)
-        if order is None:
-            raise Problem(422, f"No order '{order_id}'.", errors=[FieldError("orderId", "unknown order")])
-        if not order.get("billing_cycle"):
-            raise Problem(
-                422,
-                f"Order '{order_id}' has no billing cycle: it starts no subscription.",
-                errors=[FieldError("orderId", "not a recurring order")],
-            )
-        uow = current_uow()
-        existing = SubscriptionRepository(uow.session).by_order(order_id)
-        if existing is not None:
-            return _respond(access.visible(existing, "subscription", existing.id), 200)
-        invoice = InvoiceRepository(uow.session).by_order(order_id)
-        if order["status"] != "paid" and (invoice is None or invoice.status != "paid"):
-            raise Problem(
-                409, f"Order '{order_id}' is {order['status']}: a subscription starts once it is paid."
-            )
-        sub, created = sflows.start_from_order(
-            uow, order_id, gateway_id=None, token=None, now=datetime.now(UTC)
-        )
-        assert sub is not None
-        return _respond(sub, 201 if created else 200)
-
-
-@blp.route("/Subscriptions/<string:sub_id>")
-class SubscriptionItem(MethodView):
-    @requires("subscriptions:read")
-    @blp.response(200, SubscriptionSchema)
-    @blp.doc(security=_BEARER)
-    def get(self, sub_id: str) -> Response:
-        """One subscription: its items, period, status and saved payment method reference."""
-        with access.db().unit_of_work(write=False) as uow:
-            sub = access.visible(SubscriptionRepository(uow.session).get(sub_id), "subscription", sub_id)
-        return _respond(sub)
-
-    @requires("subscriptions:write")
-    @transactional
-    @blp.arguments(SubscriptionUpdateSchema)
-    @blp.response(200, SubscriptionSchema)
-    @blp.doc(security=_BEARER)
-    def patch(self, body: dict[str, Any], sub_id: str) -> Response:
-        """Change the saved payment method (a gateway token): dunning retries charge the new one."""
-        access.require_merchant("update", "a subscription")
-        uow = current_uow()
-        sub = access.visible(
-            SubscriptionRepository(uow.session).get(sub_id, for_update=True), "subscription", sub_id
-        )
-        check_if_match(sub.version)
-        after = rules.update_payment_method(
-            sub, gateway_id=body["gateway_id"], token=body["payment_method_token"], now=datetime.now(UTC)
-        )
-        return _respond(sflows.save(uow, sub, after, []))
-
-
-@blp.route("/Subscriptions/<string:sub_id>/cancel")
-class SubscriptionCancel(MethodView):
-    @requires("subscriptions:write")
-    @transactional
-    @blp.arguments(SubscriptionCancelSchema)
-    @blp.response(200, SubscriptionSchema)
-    @blp.doc(security=_BEARER)
-    def post(self, body: dict[str, Any], sub_id: str) -> Response:
-        """Cancel now (SubscriptionCancelled) or at the current period's end (`atPeriodEnd`: no
-        renewal is billed; the biller ends it then). Cancelling twice is a 409."""
-        access.require_merchant("cancel", "a subscription")
-        uow = current_uow()
-        sub = access.visible(
-            SubscriptionRepository(uow.session).get(sub_id, for_update=True), "subscription", sub_id
-        )
-        check_if_match(sub.version)
-        after, events = rules.cancel(
-            sub, at_period_end=body["at_period_end"], reason=rules.REQUESTED, now=datetime.now(UTC)
-        )
-        return _respond(sflows.save(uow, sub, after, events))
-
-
-@blp.route("/SubscriptionBillingRuns")
-class BillingRuns(MethodView):
-    @requires("subscriptions:write")
-    @blp.arguments(BillingRunCreateSchema)
-    @blp.response(200, BillingRunSchema)
-    @blp.doc(security=_BEARER, parameters=_IDEMPOTENCY)
-    def post(self, body: dict[str, Any]) -> Response:
-        """Run the recurring biller for `asOf` (admin): every period begun by then is invoiced,
-        finalized and charged exactly once, and due dunning retries are requested. Running it
-        again, or twice at once, bills nothing twice. Answers what this run did."""
-        if not current_principal().has(ADMIN):
-            raise Problem(403, "Billing runs need the admin scope.")
-        report = biller.run(access.db(), body["as_of"].astimezone(UTC), datetime.now(UTC))
-        return jsonify(report.to_dict())
-
-
-def history_wire(h: BillingHistory) -> dict[str, Any]:
+def history_body(h: BillingHistory) -> dict[str, Any]:
     return {
         "id": h.id,
         "subscriptionId": h.subscription_id,
@@ -227,21 +97,118 @@ def history_wire(h: BillingHistory) -> dict[str, Any]:
     }
 
 
+def _answer(s: Subscription, status: int = 200) -> Response:
+    return resource_response(
+        subscription_body(s), version=s.version, status=status, location=f"/api/v1/Subscriptions/{s.id}"
+    )
+
+
+@blp.route("/Subscriptions")
+class SubscriptionsCollection(MethodView):
+    @requires("subscriptions:read")
+    @blp.arguments(SubscriptionListArgs, location="query")
+    @blp.response(200, SubscriptionListSchema)
+    @blp.doc(security=BEARER)
+    def get(self, args: dict[str, Any]) -> Response:
+        """List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`."""
+        query = ListSubscriptions(
+            caller_scope(),
+            page_request(args),
+            customer_id=args.get("customer_id"),
+            order_id=args.get("order_id"),
+            status=args.get("status"),
+        )
+        with reading() as uow:
+            found = subscriptions.list_subscriptions(uow, query)
+        return list_response(found, subscription_body)
+
+    @requires("subscriptions:write")
+    @transactional
+    @blp.arguments(SubscriptionCreateSchema)
+    @blp.response(201, SubscriptionSchema)
+    @blp.alt_response(
+        200,
+        schema=SubscriptionSchema,
+        description="The order already started its subscription: that subscription",
+    )
+    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    def post(self, body: dict[str, Any]) -> Response:
+        """The subscription of a paid order with a billing cycle: 201 when this call starts it, 200
+        when it exists (one per order, ever). Paying such an order starts it by itself."""
+        cmd = StartSubscription(caller_scope(), body["order_id"])
+        sub, created = subscriptions.start_subscription(current_uow(), deps(Deps), cmd)
+        return _answer(sub, 201 if created else 200)
+
+
+@blp.route("/Subscriptions/<string:sub_id>")
+class SubscriptionItem(MethodView):
+    @requires("subscriptions:read")
+    @blp.response(200, SubscriptionSchema)
+    @blp.doc(security=BEARER)
+    def get(self, sub_id: str) -> Response:
+        """One subscription: its items, period, status and saved payment method reference."""
+        with reading() as uow:
+            return _answer(subscriptions.get_subscription(uow, caller_scope(), sub_id))
+
+    @requires("subscriptions:write")
+    @transactional
+    @blp.arguments(SubscriptionUpdateSchema)
+    @blp.response(200, SubscriptionSchema)
+    @blp.doc(security=BEARER)
+    def patch(self, body: dict[str, Any], sub_id: str) -> Response:
+        """Change the saved payment method (a gateway token): dunning retries charge the new one."""
+        cmd = ChangePaymentMethod(
+            caller_scope(),
+            sub_id,
+            gateway_id=body["gateway_id"],
+            payment_method_token=body["payment_method_token"],
+            if_match=if_match(),
+        )
+        return _answer(subscriptions.change_payment_method(current_uow(), cmd))
+
+
+@blp.route("/Subscriptions/<string:sub_id>/cancel")
+class SubscriptionCancel(MethodView):
+    @requires("subscriptions:write")
+    @transactional
+    @blp.arguments(SubscriptionCancelSchema)
+    @blp.response(200, SubscriptionSchema)
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any], sub_id: str) -> Response:
+        """Cancel now (SubscriptionCancelled) or at the current period's end (`atPeriodEnd`: no
+        renewal is billed; the biller ends it then). Cancelling twice is a 409."""
+        cmd = CancelSubscription(caller_scope(), sub_id, body["at_period_end"], if_match())
+        return _answer(subscriptions.cancel_subscription(current_uow(), cmd))
+
+
+@blp.route("/SubscriptionBillingRuns")
+class BillingRuns(MethodView):
+    @requires("subscriptions:write")
+    @blp.arguments(BillingRunCreateSchema)
+    @blp.response(200, BillingRunSchema)
+    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    def post(self, body: dict[str, Any]) -> Response:
+        """Run the recurring biller for `asOf` (admin): every period begun by then is invoiced,
+        finalized and charged exactly once, and due dunning retries are requested. Running it
+        again, or twice at once, bills nothing twice. Answers what this run did."""
+        cmd = RunBilling(body["as_of"], by_admin=current_principal().has(ADMIN))
+        return jsonify(billing_runs.run_billing(deps(Deps), cmd).to_data())
+
+
 @blp.route("/SubscriptionBillingHistories")
 class BillingHistories(MethodView):
     @requires("subscriptions:read")
     @blp.arguments(BillingHistoryListArgs, location="query")
     @blp.response(200, BillingHistoryListSchema)
-    @blp.doc(security=_BEARER)
+    @blp.doc(security=BEARER)
     def get(self, args: dict[str, Any]) -> Response:
         """One row per billed period: its invoice, charge, status, attempts and next retry."""
-        return access.list_page(
-            args,
-            lambda session, customer_id, n: BillingHistoryRepository(session).page(
-                limit=n,
-                starting_after=args["starting_after"],
-                subscription_id=args.get("subscription_id"),
-                customer_id=customer_id,
-            ),
-            lambda _, items: [history_wire(h) for h in items],
+        query = ListBillingHistories(
+            caller_scope(),
+            page_request(args),
+            subscription_id=args.get("subscription_id"),
+            customer_id=args.get("customer_id"),
         )
+        with reading() as uow:
+            found = subscriptions.list_billing_histories(uow, query)
+        return list_response(found, history_body)

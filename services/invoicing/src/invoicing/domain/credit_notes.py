@@ -29,13 +29,15 @@ class CreditNote:
     refund_id: str
     payment_intent_id: str | None
     created_at: datetime
+    invoice_number: str | None = None  # the credited invoice's (read with the note, never stored)
 
-    def to_data(self, invoice_number: str | None) -> dict[str, Any]:
+    def to_data(self) -> dict[str, Any]:
+        """The note as CreditNoteIssued and the API carry it."""
         return {
             "id": self.id,
             "number": self.number,
             "invoiceId": self.invoice_id,
-            "invoiceNumber": invoice_number,
+            "invoiceNumber": self.invoice_number,
             "customerId": self.customer_id,
             "currency": self.currency,
             "amount": self.amount,
@@ -68,6 +70,7 @@ def issue(
         refund_id=refund_id,
         payment_intent_id=payment_intent_id,
         created_at=now,
+        invoice_number=invoice.number,
     )
     # Keyed by the invoice: its credit notes stay in order with its other events.
-    return note, [DomainEvent("CreditNoteIssued", invoice.id, note.to_data(invoice.number))]
+    return note, [DomainEvent("CreditNoteIssued", invoice.id, note.to_data())]

@@ -70,6 +70,11 @@ class Invoice:
         return self.priced.total
 
     @property
+    def amount_due(self) -> int:
+        """What the customer still owes: nothing once paid or voided."""
+        return 0 if self.status in (PAID, VOID) else self.total - self.amount_paid
+
+    @property
     def allowed_actions(self) -> list[str]:
         return list(_ALLOWED[self.status])
 

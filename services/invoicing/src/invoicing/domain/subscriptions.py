@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from billing_shared.errors import Problem
+from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
 from billing_shared.pricing import CouponInput, LineInput, PricedOrder, TaxRate, price_order
+from invoicing.domain.invoices import PAID, Invoice
 from invoicing.domain.periods import boundary, period_index
 
 ACTIVE, PAST_DUE, CANCELED = "active", "past_due", "canceled"
@@ -67,6 +68,10 @@ class Subscription:
         return self.status in BILLABLE and self.cancel_at_period_end and self.current_period_end <= as_of
 
     @property
+    def coupon_code(self) -> str | None:
+        return self.coupon["code"] if self.coupon else None
+
+    @property
     def allowed_actions(self) -> list[str]:
         return ["cancel", "update"] if self.status in BILLABLE else []
 
@@ -83,6 +88,25 @@ def _coupon_cycles(coupon: dict[str, Any] | None) -> int | None:
     if coupon["duration"] == "repeating":
         return max(int(coupon.get("durationInCycles") or 1) - 1, 0)
     return 0  # once: used by the order
+
+
+def check_recurring(order: dict[str, Any]) -> None:
+    """Only an order with a billing cycle starts a subscription (`order` is the projection)."""
+    if not order.get("billing_cycle"):
+        raise Problem(
+            422,
+            f"Order '{order['id']}' has no billing cycle: it starts no subscription.",
+            errors=[FieldError("orderId", "not a recurring order")],
+        )
+
+
+def check_paid(order: dict[str, Any], invoice: Invoice | None) -> None:
+    """A subscription starts once its order is paid: orders said so, or its invoice is paid
+    (whichever event reached invoicing first)."""
+    if order["status"] != "paid" and (invoice is None or invoice.status != PAID):
+        raise Problem(
+            409, f"Order '{order['id']}' is {order['status']}: a subscription starts once it is paid."
+        )
 
 
 def start(

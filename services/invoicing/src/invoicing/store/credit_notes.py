@@ -1,15 +1,24 @@
-"""Reads and writes of credit notes, and finding the invoice a refund or dispute belongs to."""
+"""Reads and writes of credit notes, each read with the number of the invoice it credits."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
+from billing_shared.db.repository import keyset_page
 from billing_shared.db.timestamps import aware
+from billing_shared.paging import Page, PageRequest
 from invoicing.domain.credit_notes import CreditNote
 from invoicing.store.tables import credit_notes, invoices
+
+
+def _with_invoice_number() -> Select[Any]:
+    """Invoices are never deleted; the outer join only keeps a note whose invoice is missing."""
+    return select(credit_notes, invoices.c.number.label("invoice_number")).outerjoin(
+        invoices, invoices.c.id == credit_notes.c.invoice_id
+    )
 
 
 class CreditNoteRepository:
@@ -18,8 +27,6 @@ class CreditNoteRepository:
 
     @staticmethod
     def _from_row(row: Any) -> CreditNote:
-        created_at = aware(row.created_at)
-        assert created_at is not None
         return CreditNote(
             id=row.id,
             number=row.number,
@@ -30,7 +37,8 @@ class CreditNoteRepository:
             reason=row.reason or "",
             refund_id=row.refund_id,
             payment_intent_id=row.payment_intent_id,
-            created_at=created_at,
+            created_at=aware(row.created_at),
+            invoice_number=row.invoice_number,
         )
 
     def add(self, note: CreditNote) -> None:
@@ -50,39 +58,21 @@ class CreditNoteRepository:
         )
 
     def get(self, note_id: str) -> CreditNote | None:
-        row = self.session.execute(select(credit_notes).where(credit_notes.c.id == note_id)).first()
+        row = self.session.execute(_with_invoice_number().where(credit_notes.c.id == note_id)).first()
         return self._from_row(row) if row else None
 
     def by_refund(self, refund_id: str) -> CreditNote | None:
-        row = self.session.execute(select(credit_notes).where(credit_notes.c.refund_id == refund_id)).first()
+        row = self.session.execute(
+            _with_invoice_number().where(credit_notes.c.refund_id == refund_id)
+        ).first()
         return self._from_row(row) if row else None
 
     def page(
-        self, *, limit: int, starting_after: str | None, invoice_id: str | None, customer_id: str | None
-    ) -> list[CreditNote]:
-        stmt = select(credit_notes).order_by(credit_notes.c.id).limit(limit)
-        if starting_after:
-            stmt = stmt.where(credit_notes.c.id > starting_after)
+        self, request: PageRequest, *, invoice_id: str | None, customer_id: str | None
+    ) -> Page[CreditNote]:
+        stmt = _with_invoice_number()
         if invoice_id:
             stmt = stmt.where(credit_notes.c.invoice_id == invoice_id)
         if customer_id:
             stmt = stmt.where(credit_notes.c.customer_id == customer_id)
-        return [self._from_row(r) for r in self.session.execute(stmt)]
-
-
-def invoice_id_of_payment(
-    session: Session, *, invoice_id: str | None, payment_intent_id: str | None, order_id: str | None
-) -> str | None:
-    """The invoice a payment event speaks of: its `invoiceId` (v2, renewal charges), else the
-    invoice paid by that intent, else the order's one invoice."""
-    if invoice_id:
-        return invoice_id
-    conditions = []
-    if payment_intent_id:
-        conditions.append(invoices.c.payment_intent_id == payment_intent_id)
-    if order_id:
-        conditions.append(invoices.c.order_id == order_id)
-    if not conditions:
-        return None
-    found = session.execute(select(invoices.c.id).where(or_(*conditions)).limit(1)).scalar()
-    return str(found) if found is not None else None
+        return keyset_page(self.session, stmt, credit_notes.c.id, request).map(self._from_row)

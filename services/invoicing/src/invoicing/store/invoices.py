@@ -1,20 +1,19 @@
-"""Reads and writes of invoices, the order projection, early payments and the number counters."""
+"""Reads and writes of invoices within a unit of work's session."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.repository import keyset_page, save_versioned
 from billing_shared.db.timestamps import aware
-from billing_shared.db.uow import affected
+from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricedOrder
 from invoicing.domain.invoices import Invoice
-from invoicing.store.tables import early_payments, invoice_number_counters, invoices, order_projection
+from invoicing.store.tables import invoices
 
 
 class InvoiceRepository:
@@ -113,29 +112,22 @@ class InvoiceRepository:
         row = self.session.execute(stmt).first()
         return self._from_row(row) if row else None
 
-    def save(self, invoice: Invoice, *, expected_version: int) -> bool:
-        values = self._values(invoice)
-        values.pop("id")
-        result = self.session.execute(
-            update(invoices)
-            .where(invoices.c.id == invoice.id, invoices.c.version == expected_version)
-            .values(**values)
+    def save(self, invoice: Invoice, *, expected_version: int) -> None:
+        """ConcurrentChange when another writer saved a newer version first."""
+        save_versioned(
+            self.session, invoices, invoice.id, expected_version, self._values(invoice), kind="invoice"
         )
-        return affected(result) == 1
 
     def page(
         self,
+        request: PageRequest,
         *,
-        limit: int,
-        starting_after: str | None,
         customer_id: str | None,
-        order_id: str | None,
-        status: str | None,
+        order_id: str | None = None,
+        status: str | None = None,
         subscription_id: str | None = None,
-    ) -> list[Invoice]:
-        stmt = select(invoices).order_by(invoices.c.id).limit(limit)
-        if starting_after:
-            stmt = stmt.where(invoices.c.id > starting_after)
+    ) -> Page[Invoice]:
+        stmt = select(invoices)
         if customer_id:
             stmt = stmt.where(invoices.c.customer_id == customer_id)
         if order_id:
@@ -144,134 +136,21 @@ class InvoiceRepository:
             stmt = stmt.where(invoices.c.status == status)
         if subscription_id:
             stmt = stmt.where(invoices.c.subscription_id == subscription_id)
-        return [self._from_row(r) for r in self.session.execute(stmt)]
+        return keyset_page(self.session, stmt, invoices.c.id, request).map(self._from_row)
 
-
-class NumberSeries:
-    """Gapless invoice numbers: the counter row of (series, year) is locked FOR UPDATE by the
-    finalizing transaction and incremented in it, so a rollback gives the number back and two
-    finalizations wait for each other instead of sharing one."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def _locked(self, series: str, year: int) -> int | None:
-        stmt = (
-            select(invoice_number_counters.c.last_number)
-            .where(invoice_number_counters.c.series == series, invoice_number_counters.c.year == year)
-            .with_for_update()
-        )
-        value = self.session.execute(stmt).scalar()
-        return None if value is None else int(value)
-
-    def next(self, series: str, year: int) -> int:
-        return self.take(series, year, 1)
-
-    def take(self, series: str, year: int, count: int) -> int:
-        """`count` consecutive numbers; returns the first. The counter stays locked until commit."""
-        last = self._locked(series, year)
-        if last is None:
-            try:
-                with self.session.begin_nested():
-                    self.session.execute(
-                        insert(invoice_number_counters).values(series=series, year=year, last_number=0)
-                    )
-            except IntegrityError:
-                pass  # another transaction created it first: lock theirs
-            last = self._locked(series, year)
-            assert last is not None
-        self.session.execute(
-            update(invoice_number_counters)
-            .where(invoice_number_counters.c.series == series, invoice_number_counters.c.year == year)
-            .values(last_number=last + count)
-        )
-        return last + 1
-
-
-class OrderProjection:
-    """What invoicing knows of orders: the priced order of OrderCreated, and its status."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, order_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
-        stmt = select(order_projection).where(order_projection.c.id == order_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return dict(row._mapping) if row else None
-
-    def add_created(self, data: dict[str, Any], now: datetime) -> bool:
-        """From OrderCreated; False when the order was already known (a replay)."""
-        values = {
-            "id": data["id"],
-            "customer_id": data["customerId"],
-            "currency": data["currency"],
-            "total": int(data["total"]),
-            "status": str(data.get("status") or "draft"),
-            "priced": {
-                k: data[k] for k in ("currency", "lines", "subtotal", "discountTotal", "taxTotal", "total")
-            }
-            | {"couponCode": data.get("couponCode")},
-            "billing_cycle": data.get("billingCycle"),  # v2 only: a v1 order starts no subscription
-            "coupon": data.get("coupon"),
-            "payment_intent_id": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        try:
-            with self.session.begin_nested():
-                self.session.execute(insert(order_projection).values(**values))
-        except IntegrityError:
-            return False
-        return True
-
-    def set_status(self, order_id: str, status: str, payment_intent_id: str | None, now: datetime) -> None:
-        self.session.execute(
-            update(order_projection)
-            .where(order_projection.c.id == order_id)
-            .values(status=status, payment_intent_id=payment_intent_id, updated_at=now)
-        )
-
-
-@dataclass(frozen=True)
-class EarlyPayment:
-    """An order's payment as invoicing applies it (also kept while the order is not known yet)."""
-
-    order_id: str
-    payment_intent_id: str | None
-    amount: int
-    gateway_id: str | None = None
-    payment_method_token: str | None = None  # reused by the order's subscription, if it starts one
-
-
-class EarlyPayments:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def keep(self, payment: EarlyPayment, now: datetime) -> None:
-        try:
-            with self.session.begin_nested():
-                self.session.execute(
-                    insert(early_payments).values(
-                        order_id=payment.order_id,
-                        payment_intent_id=payment.payment_intent_id,
-                        amount=payment.amount,
-                        gateway_id=payment.gateway_id,
-                        payment_method_token=payment.payment_method_token,
-                        received_at=now,
-                    )
-                )
-        except IntegrityError:
-            pass
-
-    def take(self, order_id: str) -> EarlyPayment | None:
-        row = self.session.execute(
-            select(early_payments).where(early_payments.c.order_id == order_id).with_for_update()
-        ).first()
-        if row is None:
+    def id_of_payment(
+        self, *, invoice_id: str | None, payment_intent_id: str | None, order_id: str | None
+    ) -> str | None:
+        """The invoice a payment event speaks of: its `invoiceId` (v2, renewal charges), else the
+        invoice paid by that intent, else the order's one invoice."""
+        if invoice_id:
+            return invoice_id
+        conditions = []
+        if payment_intent_id:
+            conditions.append(invoices.c.payment_intent_id == payment_intent_id)
+        if order_id:
+            conditions.append(invoices.c.order_id == order_id)
+        if not conditions:
             return None
-        self.session.execute(delete(early_payments).where(early_payments.c.order_id == order_id))
-        return EarlyPayment(
-            order_id, row.payment_intent_id, int(row.amount), row.gateway_id, row.payment_method_token
-        )
+        found = self.session.execute(select(invoices.c.id).where(or_(*conditions)).limit(1)).scalar()
+        return str(found) if found is not None else None

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from billing_shared.db.tables import add_kit_tables
 
 metadata = MetaData()
-kit = add_kit_tables(metadata)
+kit_tables = add_kit_tables(metadata)
 
 # What invoicing knows of orders, from OrderCreated / OrderPaid / OrderCancelled: the whole
 # priced order as orders published it, so a draft can be made from it at any later time.

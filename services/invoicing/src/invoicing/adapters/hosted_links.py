@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from invoicing.config import InvoicingSettings
-from invoicing.documents.token import MIN_SECRET_BYTES, hosted_url_token, verify_hosted_token
+from invoicing.adapters.hosted_tokens import MIN_SECRET_BYTES, hosted_url_token, verify_hosted_token
 
 FILE_NAME = "hosted-invoice-secret"
 
 
 def hosted_secret(configured: str, var_dir: str) -> str:
+    """The configured key, else the one kept under `var_dir` (made by the first process to ask)."""
     if configured:
         if len(configured.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"HOSTED_INVOICE_SECRET must be at least {MIN_SECRET_BYTES} bytes")
@@ -55,17 +55,11 @@ def _read(path: Path) -> str:
 
 @dataclass(frozen=True)
 class HostedLinks:
+    """Signs and reads hosted invoice links; built once per process (`invoicing.bootstrap`)."""
+
     base_url: str  # the gateway as clients reach it
     secret: str
     lifetime: timedelta
-
-    @classmethod
-    def from_settings(cls, s: InvoicingSettings) -> HostedLinks:
-        return cls(
-            s.public_url(),
-            hosted_secret(s.hosted_invoice_secret, s.var_dir),
-            timedelta(days=s.hosted_link_days),
-        )
 
     def url(self, invoice_id: str, now: datetime) -> str:
         """A fresh link (new nonce) valid for `lifetime` from `now`."""

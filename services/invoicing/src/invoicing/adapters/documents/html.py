@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from .model import InvoiceDocument
-from .view import invoice_view
+from invoicing.adapters.documents.view import invoice_view
+from invoicing.domain.documents import InvoiceDocument
 
 _CSS = (
     "*{box-sizing:border-box}"

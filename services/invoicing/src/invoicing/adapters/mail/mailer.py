@@ -2,6 +2,7 @@
 
 SMTP_URL: `smtp://user:pass@host:587?starttls=true` (or SMTP_STARTTLS=true), `smtps://host:465`
 (TLS from the first byte). Unset: `<VAR_DIR>/mail/<time>-<message id>.eml`, written atomically.
+The values come from the service's settings (`invoicing.bootstrap.mail_settings`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -61,17 +62,6 @@ class MailSettings:
     starttls: bool = False
     timeout: float = 30.0
     sender: str = "Billing <billing@localhost>"
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> MailSettings:
-        e = os.environ if env is None else env
-        return cls(
-            smtp_url=e.get("SMTP_URL") or None,
-            var_dir=Path(e.get("VAR_DIR", "var")),
-            starttls=e.get("SMTP_STARTTLS", "").strip().lower() in _TRUE,
-            timeout=float(e.get("SMTP_TIMEOUT", "30")),
-            sender=e.get("MAIL_FROM", "Billing <billing@localhost>"),
-        )
 
 
 def _recipients(msg: EmailMessage) -> tuple[str, ...]:

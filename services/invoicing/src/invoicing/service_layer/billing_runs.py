@@ -6,34 +6,28 @@ without undoing the rest. Exactly once holds three ways: the subscription's row 
 another run holds are skipped, not waited on), its period is re-checked under the lock, and the
 database refuses a second invoice or history row for the same (subscription, period).
 Then it retries the past-due periods whose dunning date has come.
+
+A run owns its transactions (one per batch), so it takes the database rather than a unit of work.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from billing_shared.db.uow import Database, UnitOfWork
-from invoicing import subscription_flows as sflows
+from billing_shared.errors import Problem
+from invoicing.bootstrap import Deps
+from invoicing.domain.billing_runs import RunReport
+from invoicing.domain.commands import RunBilling
 from invoicing.domain.subscriptions import Subscription
-from invoicing.store.subscriptions import BillingHistoryRepository, SubscriptionRepository
+from invoicing.service_layer.dunning import retry_charge
+from invoicing.service_layer.renewals import bill_batch
+from invoicing.store.billing_histories import BillingHistoryRepository
+from invoicing.store.subscriptions import SubscriptionRepository
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class RunReport:
-    asOf: str
-    due: int = 0
-    invoiced: int = 0
-    chargesRequested: int = 0
-    retried: int = 0
-    canceled: int = 0
-    skipped: int = 0
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 @dataclass
@@ -44,12 +38,19 @@ class _Part:
     skipped: int = 0
 
 
+def run_billing(deps: Deps, cmd: RunBilling) -> RunReport:
+    """POST /SubscriptionBillingRuns: the operator's, with the admin scope."""
+    if not cmd.by_admin:
+        raise Problem(403, "Billing runs need the admin scope.")
+    return bill_due(deps.db, cmd.as_of.astimezone(UTC), datetime.now(UTC))
+
+
 def _bill(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: datetime) -> list[_Part]:
     """The batch in one savepoint; if the database refuses it (a period billed before), each
     subscription alone in its own, so one bad row only skips itself."""
     try:
         with uow.session.begin_nested():
-            o = sflows.write_batch(uow, subs, as_of, now)
+            o = bill_batch(uow, subs, as_of, now)
         return [_Part(o.invoiced, o.charges, o.canceled)]
     except Exception:
         if len(subs) == 1:
@@ -58,8 +59,9 @@ def _bill(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: datet
     return [p for sub in subs for p in _bill(uow, [sub], as_of, now)]
 
 
-def run(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> RunReport:
-    report = RunReport(asOf=as_of.isoformat())
+def bill_due(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> RunReport:
+    """Bill every period begun by `as_of` once, then request the dunning retries due by then."""
+    report = RunReport(as_of=as_of.isoformat())
     after: str | None = None
     while True:
         with db.unit_of_work() as uow:
@@ -73,7 +75,7 @@ def run(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> Ru
             report.due += len(locked)
             for part in _bill(uow, locked, as_of, now):
                 report.invoiced += part.invoiced
-                report.chargesRequested += part.charges
+                report.charges_requested += part.charges
                 report.canceled += part.canceled
                 report.skipped += part.skipped
             uow.commit()
@@ -87,7 +89,7 @@ def run(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> Ru
             after = ids[-1]
             for history in histories.lock_many(ids):
                 with uow.session.begin_nested():
-                    if sflows.retry(uow, history, now):
+                    if retry_charge(uow, history, now):
                         report.retried += 1
             uow.commit()
     return report

@@ -3,17 +3,13 @@ URL, and the PDF attached as `<number>.pdf`."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from html import escape
 
-
-def pdf_filename(number: str) -> str:
-    """`INV-2026-000001` -> `INV-2026-000001.pdf`; anything unsafe in a file name becomes `_`."""
-    return (re.sub(r"[^A-Za-z0-9._-]+", "_", number).strip("._") or "invoice") + ".pdf"
+from invoicing.domain.documents import pdf_filename
 
 
 def build_invoice_message(
@@ -31,7 +27,7 @@ def build_invoice_message(
     now: datetime | None = None,
 ) -> EmailMessage:
     """The e-mail for a finalized invoice. `total` and `due_date` are display strings already
-    formatted for the customer's locale (invoicing.documents.format_money)."""
+    formatted for the customer's locale (invoicing.domain.formatting.format_money)."""
     msg = EmailMessage()
     msg["Subject"] = f"Invoice {number} from {seller_name}"
     msg["From"] = sender

@@ -7,6 +7,7 @@ own figures grouped by rate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -98,3 +99,16 @@ class InvoiceDocument:
             rate, net, tax = groups.get(key, (line.tax_rate, 0, 0))
             groups[key] = (rate, net + line.net, tax + line.tax)
         return tuple(TaxGroup(rate, net, tax) for _, (rate, net, tax) in sorted(groups.items()))
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    """A rendered document as a file: what GET …/pdf answers."""
+
+    data: bytes
+    filename: str
+
+
+def pdf_filename(number: str) -> str:
+    """`INV-2026-000001` -> `INV-2026-000001.pdf`; anything unsafe in a file name becomes `_`."""
+    return (re.sub(r"[^A-Za-z0-9._-]+", "_", number).strip("._") or "invoice") + ".pdf"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .format import format_day, format_money, format_rate
-from .model import InvoiceDocument
+from invoicing.domain.documents import InvoiceDocument
+from invoicing.domain.formatting import format_day, format_money, format_rate
 
 STATUS_LABELS = {
     "draft": "DRAFT",

@@ -1,7 +1,7 @@
-"""The documents of a stored invoice or credit note: seller from settings, buyer from the
-customer projection, figures copied from the invoice (never recomputed), in the customer's locale.
-
-Framework-free like `invoicing.documents`; the API and the sending code call it.
+"""What the documents of a stored invoice or credit note say: the seller from the settings
+(`DocumentTerms`), the buyer from the customer projection, the figures copied from the invoice
+(never recomputed), in the customer's locale. The renderers (`invoicing.adapters.documents`) draw
+the `InvoiceDocument` this builds; the e-mail quotes it.
 """
 
 from __future__ import annotations
@@ -13,17 +13,24 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from invoicing.config import InvoicingSettings
-from invoicing.documents import Buyer, DocumentLine, InvoiceDocument, Seller, format_money
-from invoicing.documents.format import format_day
-from invoicing.domain import invoices as rules
 from invoicing.domain.credit_notes import CreditNote
-from invoicing.domain.invoices import Invoice
+from invoicing.domain.documents import Buyer, DocumentLine, InvoiceDocument, Seller
+from invoicing.domain.formatting import format_day, format_money
+from invoicing.domain.invoices import DRAFT, OPEN, UNCOLLECTIBLE, Invoice
+
+
+@dataclass(frozen=True)
+class DocumentTerms:
+    """The seller's side of every document, from the settings (built once at start)."""
+
+    seller: Seller
+    default_locale: str  # for a customer whose metadata names no locale
+    payment_terms_days: int  # an open invoice is due this many days after finalization
 
 
 @dataclass(frozen=True)
 class Party:
-    """Who the documents are from (settings) and to (the customer projection)."""
+    """Who the documents are from (`DocumentTerms`) and to (the customer projection)."""
 
     seller: Seller
     buyer: Buyer
@@ -48,8 +55,8 @@ def _address_lines(address: dict[str, Any] | None) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
-def parties(settings: InvoicingSettings, customer_id: str, customer: dict[str, Any] | None) -> Party:
-    seller = Seller(settings.seller_name, settings.seller_lines(), settings.seller_tax_id or None)
+def parties(terms: DocumentTerms, customer_id: str, customer: dict[str, Any] | None) -> Party:
+    """From the seller to the customer (`customer`: its projection; None while not known yet)."""
     c = customer or {}
     buyer = Buyer(
         name=c.get("name") or customer_id,
@@ -57,7 +64,7 @@ def parties(settings: InvoicingSettings, customer_id: str, customer: dict[str, A
         address_lines=_address_lines(c.get("billingAddress")),
         tax_id=c.get("taxId") or None,
     )
-    return Party(seller, buyer, _locale(customer, settings.default_locale))
+    return Party(terms.seller, buyer, _locale(customer, terms.default_locale))
 
 
 def _lines(inv: Invoice) -> tuple[DocumentLine, ...]:
@@ -75,16 +82,12 @@ def _lines(inv: Invoice) -> tuple[DocumentLine, ...]:
     )
 
 
-def invoice_document(inv: Invoice, party: Party, settings: InvoicingSettings) -> InvoiceDocument:
+def invoice_document(inv: Invoice, party: Party, terms: DocumentTerms) -> InvoiceDocument:
     issued = inv.finalized_at or inv.created_at
-    due = (
-        issued + timedelta(days=settings.payment_terms_days)
-        if inv.status in (rules.OPEN, rules.UNCOLLECTIBLE)
-        else None
-    )
+    due = issued + timedelta(days=terms.payment_terms_days) if inv.status in (OPEN, UNCOLLECTIBLE) else None
     money = lambda amount: format_money(amount, inv.currency, party.locale)  # noqa: E731
     notes: list[str] = []
-    if inv.status == rules.DRAFT:
+    if inv.status == DRAFT:
         notes.append("DRAFT - not a valid invoice until finalized; it has no number yet.")
     if inv.paid_at is not None:
         notes.append(f"Paid {money(inv.amount_paid)} on {format_day(inv.paid_at.date(), party.locale)}.")

@@ -1,0 +1,65 @@
+"""Builds the invoicing service's collaborators once, for `app.py`, `worker.py`, `scheduler.py` and
+`cli.py`: the database, the hosted-link signer (its key may be read from, or first written to,
+VAR_DIR), the mail settings and the seller's terms every document carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from billing_shared.db.uow import Database
+from billing_shared.deps import BaseDeps
+from invoicing.adapters.hosted_links import HostedLinks, hosted_secret
+from invoicing.adapters.mail.mailer import MailSettings
+from invoicing.config import InvoicingSettings
+from invoicing.domain.document_content import DocumentTerms
+from invoicing.domain.documents import Seller
+from invoicing.store import tables
+
+
+@dataclass(frozen=True)
+class Deps(BaseDeps):
+    settings: InvoicingSettings
+    hosted_links: HostedLinks
+    # The mailer itself is chosen per sending (`mailer_from_settings`): a bad SMTP_URL is then a
+    # 502 on that sending, as it always was, and not a process that fails to start.
+    mail: MailSettings
+    document_terms: DocumentTerms
+
+
+def hosted_links(s: InvoicingSettings) -> HostedLinks:
+    public_url = (s.public_base_url or f"http://127.0.0.1:{s.gateway_port}").rstrip("/")
+    return HostedLinks(
+        public_url, hosted_secret(s.hosted_invoice_secret, s.var_dir), timedelta(days=s.hosted_link_days)
+    )
+
+
+def mail_settings(s: InvoicingSettings) -> MailSettings:
+    return MailSettings(
+        smtp_url=s.smtp_url or None,
+        var_dir=Path(s.var_dir),
+        starttls=s.smtp_starttls,
+        timeout=s.smtp_timeout,
+        sender=s.mail_from,
+    )
+
+
+def document_terms(s: InvoicingSettings) -> DocumentTerms:
+    address = tuple(line.strip() for line in s.seller_address.split("|") if line.strip())
+    return DocumentTerms(
+        seller=Seller(s.seller_name, address, s.seller_tax_id or None),
+        default_locale=s.default_locale,
+        payment_terms_days=s.payment_terms_days,
+    )
+
+
+def bootstrap(settings: InvoicingSettings | None = None) -> Deps:
+    s = settings or InvoicingSettings()
+    return Deps(
+        settings=s,
+        db=Database(s.db_url(), tables.metadata, tables.kit_tables, service=s.service_name),
+        hosted_links=hosted_links(s),
+        mail=mail_settings(s),
+        document_terms=document_terms(s),
+    )

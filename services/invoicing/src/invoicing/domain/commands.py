@@ -1,0 +1,268 @@
+"""What callers ask of the invoicing service: one command or query per use case
+(`invoicing.service_layer`). The API builds them from requests, `handlers.py` from events (reading
+only what each event's contract promises: the inbox has dead-lettered any event that breaks it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from billing_shared.auth.scope import CustomerScope
+from billing_shared.concurrency import IfMatch
+from billing_shared.paging import PageRequest
+
+# -- invoices ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateInvoice:
+    """The order's one invoice, drafted from the order projection if it has none yet."""
+
+    scope: CustomerScope
+    order_id: str
+
+
+@dataclass(frozen=True)
+class ListInvoices:
+    scope: CustomerScope
+    page: PageRequest
+    customer_id: str | None = None
+    order_id: str | None = None
+    status: str | None = None
+    subscription_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FinalizeInvoice:
+    scope: CustomerScope
+    invoice_id: str
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class VoidInvoice:
+    scope: CustomerScope
+    invoice_id: str
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class MarkInvoiceUncollectible:
+    scope: CustomerScope
+    invoice_id: str
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class SendInvoice:
+    scope: CustomerScope
+    invoice_id: str
+    if_match: IfMatch | None = None
+
+
+# -- credit notes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListCreditNotes:
+    scope: CustomerScope
+    page: PageRequest
+    invoice_id: str | None = None
+    customer_id: str | None = None
+
+
+# -- subscriptions and the recurring biller ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartSubscription:
+    scope: CustomerScope
+    order_id: str
+
+
+@dataclass(frozen=True)
+class ListSubscriptions:
+    scope: CustomerScope
+    page: PageRequest
+    customer_id: str | None = None
+    order_id: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangePaymentMethod:
+    """The saved payment method (a gateway token): dunning retries charge the new one."""
+
+    scope: CustomerScope
+    subscription_id: str
+    gateway_id: str
+    payment_method_token: str
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class CancelSubscription:
+    scope: CustomerScope
+    subscription_id: str
+    at_period_end: bool = False
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class RunBilling:
+    as_of: datetime
+    by_admin: bool  # the caller holds the admin scope: billing runs are the operator's
+
+
+@dataclass(frozen=True)
+class ListBillingHistories:
+    scope: CustomerScope
+    page: PageRequest
+    subscription_id: str | None = None
+    customer_id: str | None = None
+
+
+# -- what other services' events tell invoicing ------------------------------------------------------
+# `from_event` reads what the event's contract promises, in every version invoicing consumes: a
+# field only a later version carries is read with `.get` (absent in the earlier one), never given a
+# default that would stand in for a missing value.
+
+
+@dataclass(frozen=True)
+class RecordCustomer:
+    """CustomerCreated / CustomerUpdated: the whole customer as published (camelCase, with its
+    `version`), the buyer of every document."""
+
+    customer: dict[str, Any]
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> RecordCustomer:
+        return cls({k: v for k, v in data.items() if k != "changed"})
+
+
+@dataclass(frozen=True)
+class RecordOrder:
+    """OrderCreated: the priced order, kept so its invoice can be drafted at any later time."""
+
+    order_id: str
+    customer_id: str
+    currency: str
+    total: int
+    status: str
+    priced: dict[str, Any]  # PricedOrder data as orders published it (lines, totals, coupon code)
+    billing_cycle: dict[str, Any] | None  # v2 only: a v1 order starts no subscription
+    coupon: dict[str, Any] | None  # v2 only: the coupon's terms, for the renewals
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> RecordOrder:
+        figures = ("currency", "lines", "subtotal", "discountTotal", "taxTotal", "total", "couponCode")
+        return cls(
+            order_id=data["id"],
+            customer_id=data["customerId"],
+            currency=data["currency"],
+            total=data["total"],
+            status=data["status"],
+            priced={k: data[k] for k in figures},
+            billing_cycle=data.get("billingCycle"),
+            coupon=data.get("coupon"),
+        )
+
+
+@dataclass(frozen=True)
+class RecordOrderPaid:
+    order_id: str
+    payment_intent_id: str | None  # None: a total of 0, paid without a payment
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> RecordOrderPaid:
+        return cls(data["id"], data["paymentIntentId"])
+
+
+@dataclass(frozen=True)
+class RecordOrderCancelled:
+    order_id: str
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> RecordOrderCancelled:
+        return cls(data["id"])
+
+
+@dataclass(frozen=True)
+class ApplyPayment:
+    """PaymentSucceeded: an order's payment, or (v2, `order_id` None) a renewal charge's."""
+
+    payment_intent_id: str
+    order_id: str | None
+    invoice_id: str | None  # v2: the renewal invoice the charge pays
+    amount: int
+    gateway_id: str
+    payment_method_token: str | None  # v2: saved by the order's subscription for renewals
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> ApplyPayment:
+        return cls(
+            payment_intent_id=data["id"],
+            order_id=data["orderId"],
+            invoice_id=data.get("invoiceId"),
+            amount=data["amount"],
+            gateway_id=data["gatewayId"],
+            payment_method_token=data.get("paymentMethodToken"),
+        )
+
+
+@dataclass(frozen=True)
+class ApplyPaymentFailure:
+    """PaymentFailed: only a renewal charge's (v2, naming its invoice) concerns invoicing."""
+
+    payment_intent_id: str
+    order_id: str | None
+    invoice_id: str | None
+    attempt: int | None  # which charge of the period this answers (v2; null for an order's)
+    failure_code: str
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> ApplyPaymentFailure:
+        return cls(
+            payment_intent_id=data["id"],
+            order_id=data["orderId"],
+            invoice_id=data.get("invoiceId"),
+            attempt=data.get("attempt"),
+            failure_code=data["failureCode"],
+        )
+
+
+@dataclass(frozen=True)
+class CreditRefund:
+    """PaymentRefunded: this refund's amount and the payment's running refunded total."""
+
+    payment_intent_id: str
+    order_id: str | None
+    invoice_id: str | None  # v2: names a renewal invoice
+    refund_id: str
+    amount: int
+    amount_refunded: int
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> CreditRefund:
+        return cls(
+            payment_intent_id=data["id"],
+            order_id=data["orderId"],
+            invoice_id=data.get("invoiceId"),
+            refund_id=data["refundId"],
+            amount=data["amount"],
+            amount_refunded=data["amountRefunded"],
+        )
+
+
+@dataclass(frozen=True)
+class FlagDispute:
+    """PaymentDisputed: a chargeback was opened on the payment."""
+
+    payment_intent_id: str
+    order_id: str | None
+    invoice_id: str | None
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> FlagDispute:
+        return cls(data["id"], data["orderId"], data.get("invoiceId"))

@@ -1,0 +1,106 @@
+"""What billing a subscription at a moment does, decided without I/O: one renewal per period begun
+by then (a draft invoice, its billing history row, the events), or the subscription's end.
+
+Renewal charges go to payments by event (InvoicePaymentRequested, the saved method's token); its
+answer comes back as PaymentSucceeded / PaymentFailed carrying the invoice id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from billing_shared.events.domain import DomainEvent
+from billing_shared.ids import new_id
+from invoicing.domain import invoices, subscriptions
+from invoicing.domain.billing_history import NO_PAYMENT_METHOD, PAID, PENDING, BillingHistory
+from invoicing.domain.invoices import Invoice
+from invoicing.domain.subscriptions import Subscription
+
+
+@dataclass
+class Renewal:
+    """One period to bill: its draft invoice, its history row and the events after finalization."""
+
+    draft: Invoice
+    created: list[DomainEvent]  # InvoiceCreated
+    history: BillingHistory
+    then: list[DomainEvent]  # SubscriptionRenewed, then InvoicePaymentRequested or SubscriptionPastDue
+
+
+def charge_request(sub: Subscription, invoice: Invoice, attempt: int) -> DomainEvent:
+    """InvoicePaymentRequested: payments charges the subscription's saved method off-session."""
+    assert sub.gateway_id and sub.payment_method_token and invoice.period_start and invoice.period_end
+    return DomainEvent(
+        "InvoicePaymentRequested",
+        invoice.id,
+        {
+            "invoiceId": invoice.id,
+            "subscriptionId": sub.id,
+            "customerId": sub.customer_id,
+            "amount": invoice.total,
+            "currency": invoice.currency,
+            "gatewayId": sub.gateway_id,
+            "paymentMethodToken": sub.payment_method_token,
+            "attempt": attempt,
+            "periodStart": invoice.period_start.isoformat(),
+            "periodEnd": invoice.period_end.isoformat(),
+        },
+    )
+
+
+def plan(
+    sub: Subscription, as_of: datetime, now: datetime, max_periods: int = 36
+) -> tuple[Subscription, list[Renewal], list[DomainEvent]]:
+    """What billing `sub` at `as_of` does: every period begun by then gets one renewal (or the
+    subscription ends, when set to cancel at its period's end). Returns the subscription after,
+    the renewals, and the events that are not about one renewal."""
+    if sub.ends(as_of):
+        done, ended = subscriptions.cancel(sub, at_period_end=False, reason=subscriptions.PERIOD_END, now=now)
+        return done, [], ended
+    current, renewals = sub, []
+    for _ in range(max_periods):
+        if not current.due(as_of):
+            break
+        start_at, end_at = current.next_period()
+        draft, created = invoices.renewal(
+            invoice_id=new_id("in"),
+            subscription_id=current.id,
+            customer_id=current.customer_id,
+            priced=subscriptions.price_renewal(current),
+            period_start=start_at,
+            period_end=end_at,
+            now=now,
+        )
+        renewed, then = subscriptions.renew(current, invoice_id=draft.id, total=draft.total, now=now)
+        history = BillingHistory(
+            id=new_id("sbh"),
+            subscription_id=current.id,
+            customer_id=current.customer_id,
+            period_start=start_at,
+            period_end=end_at,
+            invoice_id=draft.id,
+            status=PENDING,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+        )
+        if draft.total == 0:  # nothing to charge (e.g. a 100 % coupon): paid at finalization
+            history = replace(history, status=PAID)
+        elif current.payment_method_token and current.gateway_id:
+            then = [*then, charge_request(current, draft, 1)]
+            history = replace(history, attempts=1)
+        else:
+            history = replace(history, status=NO_PAYMENT_METHOD)
+            renewed, due = subscriptions.past_due(
+                renewed,
+                invoice_id=draft.id,
+                attempts=0,
+                next_attempt_at=None,
+                failure="no_payment_method",
+                now=now,
+            )
+            then = [*then, *due]
+        renewals.append(Renewal(draft, created, history, then))
+        current = renewed
+    return current, renewals, []

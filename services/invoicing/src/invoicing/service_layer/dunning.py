@@ -1,0 +1,127 @@
+"""Dunning: the answers payments gives to renewal charges, and the retries of failed ones.
+
+A charge failed: retried on the schedule (`dunning_retry_days` after the period's first attempt)
+with the subscription's current saved method; after the last retry fails the invoice is
+uncollectible and the subscription canceled. A charge succeeded: the invoice is paid, and a
+past-due subscription with nothing left unpaid is active again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing_shared.db.uow import UnitOfWork
+from invoicing.domain import invoices, subscriptions
+from invoicing.domain.billing_history import PAID, PAST_DUE, PENDING, UNCOLLECTIBLE, BillingHistory
+from invoicing.domain.commands import ApplyPayment, ApplyPaymentFailure
+from invoicing.domain.renewals import charge_request
+from invoicing.service_layer.invoices import save_invoice
+from invoicing.service_layer.subscriptions import save_subscription
+from invoicing.store.billing_histories import BillingHistoryRepository
+from invoicing.store.invoices import InvoiceRepository
+from invoicing.store.subscriptions import SubscriptionRepository
+
+
+def retry_charge(uow: UnitOfWork, history: BillingHistory, now: datetime) -> bool:
+    """Charge a past-due period again with the subscription's current saved method; False when
+    there is nothing to retry (paid, canceled, or no method saved)."""
+    sub = SubscriptionRepository(uow.session).get(history.subscription_id, for_update=True)
+    invoice = InvoiceRepository(uow.session).get(history.invoice_id)
+    if (
+        sub is None
+        or invoice is None
+        or invoice.status != invoices.OPEN
+        or sub.status == subscriptions.CANCELED
+    ):
+        return False
+    if not (sub.payment_method_token and sub.gateway_id):
+        return False
+    attempt = history.attempts + 1
+    BillingHistoryRepository(uow.session).update(
+        history.id, status=PENDING, attempts=attempt, next_attempt_at=None, updated_at=now
+    )
+    uow.emit(charge_request(sub, invoice, attempt))
+    return True
+
+
+def charge_succeeded(uow: UnitOfWork, cmd: ApplyPayment, now: datetime) -> None:
+    """PaymentSucceeded of a renewal charge (it names the invoice)."""
+    assert cmd.invoice_id is not None  # a renewal charge names its invoice
+    invoice_id = cmd.invoice_id
+    histories = BillingHistoryRepository(uow.session)
+    history = histories.by_invoice(invoice_id, for_update=True)
+    invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
+    if history is None or invoice is None:
+        return
+    if invoice.status == invoices.OPEN:
+        paid, events = invoices.pay(
+            invoice, payment_intent_id=cmd.payment_intent_id, amount=cmd.amount, now=now
+        )
+        save_invoice(uow, invoice, paid, events)
+    histories.update(
+        history.id,
+        status=PAID,
+        payment_intent_id=cmd.payment_intent_id,
+        next_attempt_at=None,
+        failure_code=None,
+        updated_at=now,
+    )
+    sub = SubscriptionRepository(uow.session).get(history.subscription_id, for_update=True)
+    if sub is not None and sub.status == subscriptions.PAST_DUE and histories.unpaid_count(sub.id) == 0:
+        after, events = subscriptions.recovered(sub, invoice_id=invoice_id, now=now)
+        save_subscription(uow, sub, after, events)
+
+
+def charge_failed(
+    uow: UnitOfWork, cmd: ApplyPaymentFailure, now: datetime, retry_days: tuple[int, ...]
+) -> None:
+    """PaymentFailed of a renewal charge: retry on the dunning schedule, or give up after the last
+    retry (the invoice uncollectible, the subscription canceled). A stale or repeated answer (not
+    the period's current attempt) changes nothing."""
+    assert cmd.invoice_id is not None  # a renewal charge names its invoice
+    invoice_id = cmd.invoice_id
+    histories = BillingHistoryRepository(uow.session)
+    history = histories.by_invoice(invoice_id, for_update=True)
+    if history is None or history.status != PENDING or (cmd.attempt or 0) != history.attempts:
+        return
+    sub = SubscriptionRepository(uow.session).get(history.subscription_id, for_update=True)
+    if sub is None:
+        return
+    failure = cmd.failure_code
+    when = subscriptions.next_attempt(history.period_start, history.attempts, retry_days)
+    if when is not None and sub.status != subscriptions.CANCELED:
+        histories.update(
+            history.id,
+            status=PAST_DUE,
+            payment_intent_id=cmd.payment_intent_id,
+            next_attempt_at=when,
+            failure_code=failure,
+            updated_at=now,
+        )
+        if sub.status == subscriptions.ACTIVE:
+            after, events = subscriptions.past_due(
+                sub,
+                invoice_id=invoice_id,
+                attempts=history.attempts,
+                next_attempt_at=when,
+                failure=failure,
+                now=now,
+            )
+            save_subscription(uow, sub, after, events)
+        return
+    histories.update(
+        history.id,
+        status=UNCOLLECTIBLE,
+        payment_intent_id=cmd.payment_intent_id,
+        failure_code=failure,
+        updated_at=now,
+    )
+    invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
+    if invoice is not None and invoice.status == invoices.OPEN:
+        written_off, events = invoices.mark_uncollectible(invoice, now)
+        save_invoice(uow, invoice, written_off, events)
+    if sub.status != subscriptions.CANCELED:
+        after, events = subscriptions.cancel(
+            sub, at_period_end=False, reason=subscriptions.PAYMENT_FAILED, now=now
+        )
+        save_subscription(uow, sub, after, events)

@@ -1,0 +1,58 @@
+"""What invoicing knows of other services' customers and orders, from their events, and how a
+request waits briefly for one it has not heard of yet.
+
+CustomerCreated and CustomerUpdated both carry the whole customer (name, e-mail, billing address,
+tax id, metadata): the projection keeps the newest version of it, the buyer of every document.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from billing_shared.auth.scope import CustomerScope
+from billing_shared.db.uow import UnitOfWork
+from billing_shared.errors import FieldError, Problem
+from billing_shared.projection import await_known
+from invoicing.bootstrap import Deps
+from invoicing.domain.commands import RecordCustomer
+from invoicing.domain.document_content import Party, parties
+from invoicing.store.customers import CustomerProjection
+from invoicing.store.orders import OrderProjection
+
+
+def record_customer(uow: UnitOfWork, cmd: RecordCustomer) -> None:
+    """The customer as published; an older version than the one kept (a replay) is ignored."""
+    CustomerProjection(uow.session).apply(cmd.customer, datetime.now(UTC))
+
+
+def party(uow: UnitOfWork, deps: Deps, customer_id: str) -> Party:
+    """Who a customer's documents are from and to (the buyer as the projection knows it)."""
+    return parties(deps.document_terms, customer_id, CustomerProjection(uow.session).get(customer_id))
+
+
+def await_emailable(deps: Deps, customer_id: str) -> Party | None:
+    """The customer's party once its e-mail address is known: CustomerCreated may still be on its
+    way right after the customer was made. None when still unknown after the short wait."""
+
+    def emailable(customer: dict[str, Any] | None) -> Party | None:
+        found = parties(deps.document_terms, customer_id, customer)
+        return found if found.buyer.email else None
+
+    return await_known(
+        deps.db,
+        lambda session: emailable(CustomerProjection(session).get(customer_id)),
+        deps.settings.projection_wait_seconds,
+    )
+
+
+def await_order(deps: Deps, scope: CustomerScope, order_id: str) -> dict[str, Any]:
+    """The projected order a request names. A client may use the id right after orders' 201, before
+    OrderCreated reached us: looked for again for `projection_wait_seconds`, then a 422 (as for an
+    order of another customer, which a customer token must not learn exists)."""
+    order = await_known(
+        deps.db, lambda session: OrderProjection(session).get(order_id), deps.settings.projection_wait_seconds
+    )
+    if order is None or not scope.sees(order["customer_id"]):
+        raise Problem(422, f"No order '{order_id}'.", errors=[FieldError("orderId", "unknown order")])
+    return order

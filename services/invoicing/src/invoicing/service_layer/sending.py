@@ -1,0 +1,88 @@
+"""Sending an invoice by e-mail: the mail goes out first, then it is recorded.
+
+SMTP is slow and can hang for `SMTP_TIMEOUT`; it must never run while the invoice row is locked
+(that would stall the payment handlers and the number counter behind it). So:
+1. what cannot be sent is refused before anything goes out (nothing changes): a draft or a void
+   invoice, a customer with no known e-mail (after a short wait for CustomerCreated);
+2. `_deliver`: with no transaction open, render the PDF, build the message (hosted link in the
+   body, PDF attached) and hand it to the mailer (SMTP, or the `.eml` sink); a refusal is a 502;
+3. `_record`: in the request's transaction, lock the invoice, add the `invoice_sends` row, set
+   `sentAt`/`sentTo` and write InvoiceSent to the outbox.
+A crash between 2 and 3 leaves a mail sent but not recorded; the client's retry (same
+`Idempotency-Key` or not) sends it again. A duplicate invoice e-mail is harmless; a lost record
+of a sending that did not happen would not be, so this order is the chosen one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from billing_shared.concurrency import check_if_match
+from billing_shared.db.uow import UnitOfWork
+from billing_shared.errors import Problem
+from invoicing.adapters.documents.pdf import render_pdf
+from invoicing.adapters.mail.mailer import MailError, SentMail, mailer_from_settings
+from invoicing.adapters.mail.message import build_invoice_message
+from invoicing.bootstrap import Deps
+from invoicing.domain import invoices
+from invoicing.domain.commands import SendInvoice
+from invoicing.domain.document_content import Party, invoice_document
+from invoicing.domain.formatting import format_day, format_money
+from invoicing.domain.invoices import Invoice
+from invoicing.service_layer.invoices import get_invoice, save_invoice
+from invoicing.service_layer.projections import await_emailable, party
+from invoicing.store.invoices import InvoiceRepository
+from invoicing.store.sends import InvoiceSends
+
+
+def send_invoice(uow: UnitOfWork, deps: Deps, cmd: SendInvoice) -> Invoice:
+    """E-mail the finalized invoice to its customer with its PDF and hosted link, then record the
+    sending (InvoiceSent) in `uow`, the request's transaction. The merchant's only."""
+    cmd.scope.require_merchant("send an invoice")
+    with deps.db.unit_of_work(write=False) as lookup:
+        invoice = get_invoice(lookup, cmd.scope, cmd.invoice_id)
+        to = party(lookup, deps, invoice.customer_id)
+    check_if_match(cmd.if_match, invoice.version)
+    invoices.check_sendable(invoice)
+    if not to.buyer.email:
+        to = await_emailable(deps, invoice.customer_id) or to
+    if not to.buyer.email:
+        raise Problem(
+            409,
+            f"Invoice '{invoice.id}' cannot be sent: no e-mail address is known for customer "
+            f"'{invoice.customer_id}' yet.",
+            extra={"invoiceStatus": invoice.status},
+        )
+    try:
+        mail = _deliver(deps, invoice, to)
+    except MailError as exc:
+        raise Problem(
+            502, f"The invoice e-mail could not be delivered: {exc}; nothing was recorded."
+        ) from None
+    return _record(uow, invoice.id, to.buyer.email, mail, datetime.now(UTC))
+
+
+def _deliver(deps: Deps, invoice: Invoice, to: Party) -> SentMail:
+    """E-mails the finalized invoice to the buyer; MailError when the server or sink refuses."""
+    doc = invoice_document(invoice, to, deps.document_terms)
+    assert invoice.number is not None
+    msg = build_invoice_message(
+        sender=deps.mail.sender,
+        to=to.buyer.email,
+        number=invoice.number,
+        seller_name=to.seller.name,
+        total=format_money(invoice.total, invoice.currency, to.locale),
+        hosted_url=deps.hosted_links.url(invoice.id, datetime.now(UTC)),
+        pdf=render_pdf(doc),
+        due_date=format_day(doc.due_date, to.locale) if doc.due_date else None,
+    )
+    return mailer_from_settings(deps.mail).send(msg)
+
+
+def _record(uow: UnitOfWork, invoice_id: str, to: str, mail: SentMail, now: datetime) -> Invoice:
+    """The sending, in the caller's transaction: a row, sentAt/sentTo, InvoiceSent."""
+    invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
+    assert invoice is not None  # invoices are never deleted
+    count = InvoiceSends(uow.session).record(invoice_id, sent_to=to, message_id=mail.message_id, sent_at=now)
+    after, events = invoices.sent(invoice, to=to, now=now, send_count=count)
+    return save_invoice(uow, invoice, after, events)

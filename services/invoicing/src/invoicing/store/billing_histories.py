@@ -1,0 +1,91 @@
+"""Reads and writes of billing histories: one row per billed period of a subscription."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from billing_shared.db.repository import keyset_page
+from billing_shared.db.timestamps import aware
+from billing_shared.paging import Page, PageRequest
+from invoicing.domain.billing_history import NO_PAYMENT_METHOD, PAST_DUE, BillingHistory
+from invoicing.store.tables import subscription_billing_histories as histories
+
+
+class BillingHistoryRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @staticmethod
+    def _from_row(row: Any) -> BillingHistory:
+        return BillingHistory(
+            id=row.id,
+            subscription_id=row.subscription_id,
+            customer_id=row.customer_id,
+            period_start=aware(row.period_start),
+            period_end=aware(row.period_end),
+            invoice_id=row.invoice_id,
+            status=row.status,
+            attempts=row.attempts,
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
+            payment_intent_id=row.payment_intent_id,
+            next_attempt_at=aware(row.next_attempt_at),
+            failure_code=row.failure_code,
+        )
+
+    def add_many(self, batch: list[BillingHistory]) -> None:
+        """Insert the biller's batch; a period billed before raises IntegrityError for the caller."""
+        if batch:
+            self.session.execute(insert(histories), [h.__dict__ for h in batch])
+
+    def by_invoice(self, invoice_id: str, *, for_update: bool = False) -> BillingHistory | None:
+        stmt = select(histories).where(histories.c.invoice_id == invoice_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).first()
+        return self._from_row(row) if row else None
+
+    def update(self, history_id: str, **values: Any) -> None:
+        self.session.execute(update(histories).where(histories.c.id == history_id).values(**values))
+
+    def retry_ids(self, as_of: datetime, *, after: str | None, limit: int) -> list[str]:
+        """Periods whose dunning retry is due by `as_of`."""
+        stmt = (
+            select(histories.c.id)
+            .where(histories.c.status == PAST_DUE, histories.c.next_attempt_at <= as_of)
+            .order_by(histories.c.id)
+            .limit(limit)
+        )
+        if after:
+            stmt = stmt.where(histories.c.id > after)
+        return list(self.session.execute(stmt).scalars())
+
+    def lock_many(self, ids: list[str]) -> list[BillingHistory]:
+        stmt = (
+            select(histories)
+            .where(histories.c.id.in_(ids))
+            .order_by(histories.c.id)
+            .with_for_update(skip_locked=True)
+        )
+        return [self._from_row(r) for r in self.session.execute(stmt)]
+
+    def unpaid_count(self, subscription_id: str) -> int:
+        stmt = select(histories.c.id).where(
+            histories.c.subscription_id == subscription_id,
+            or_(histories.c.status == PAST_DUE, histories.c.status == NO_PAYMENT_METHOD),
+        )
+        return len(list(self.session.execute(stmt).scalars()))
+
+    def page(
+        self, request: PageRequest, *, subscription_id: str | None, customer_id: str | None
+    ) -> Page[BillingHistory]:
+        stmt = select(histories)
+        if subscription_id:
+            stmt = stmt.where(histories.c.subscription_id == subscription_id)
+        if customer_id:
+            stmt = stmt.where(histories.c.customer_id == customer_id)
+        return keyset_page(self.session, stmt, histories.c.id, request).map(self._from_row)
