@@ -65,7 +65,14 @@ class Gateway:
         )
         self.readiness = Readiness(self.services, self.urls, self.proxy.sessions, store.ping)
         self.openapi = OpenApi(self.services, self.urls, self.proxy.sessions)
-        self.tokens = TokenEndpoints(self)
+        self.tokens = TokenEndpoints(
+            clients=self.clients,
+            issuer=self.issuer,
+            limits=self.limits,
+            proxy=self.proxy,
+            signing_key=self.signing_key,
+            customers_url=settings.customers_url,
+        )
         self.keyring: KeyRing | None = None
 
     def signing_key(self) -> SigningKey:

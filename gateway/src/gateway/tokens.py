@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, unquote_plus
 
 import aiohttp
@@ -14,13 +15,15 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from billing_shared import correlation
 from billing_shared.auth import scopes as scope_names
+from billing_shared.auth.keys import SigningKey
 from billing_shared.auth.principal import ROLE_CLIENT, ROLE_CUSTOMER
 from billing_shared.auth.verifier import require_scope
 from billing_shared.errors import FieldError, Problem
+from gateway.clients import ClientDirectory
+from gateway.keyring import Issuer
 from gateway.problems import json_response, oauth_problem, problem_response
-
-if TYPE_CHECKING:
-    from gateway.app import Gateway
+from gateway.proxy import Proxy
+from gateway.ratelimit import RateLimits
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="billing-api"'}
@@ -69,8 +72,25 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 
 class TokenEndpoints:
-    def __init__(self, gateway: Gateway) -> None:
-        self.gw = gateway
+    """Its collaborators are the gateway's, passed in: `signing_key()` answers the key current now
+    (it changes on rotation)."""
+
+    def __init__(
+        self,
+        *,
+        clients: ClientDirectory,
+        issuer: Issuer,
+        limits: RateLimits,
+        proxy: Proxy,
+        signing_key: Callable[[], SigningKey],
+        customers_url: str,
+    ) -> None:
+        self.clients = clients
+        self.issuer = issuer
+        self.limits = limits
+        self.proxy = proxy
+        self.signing_key = signing_key
+        self.customers_url = customers_url
 
     async def token(self, request: web.Request) -> web.Response:
         request_id = correlation.accept(request.headers.get(correlation.HEADER))
@@ -108,8 +128,8 @@ class TokenEndpoints:
                 "Client authentication is required: client_id and client_secret, or HTTP Basic.",
                 BASIC_CHALLENGE,
             )
-        self.gw.limits.hit_token(client_id, request.remote or "")
-        client = await self.gw.clients.authenticate(client_id, secret)
+        self.limits.hit_token(client_id, request.remote or "")
+        client = await self.clients.authenticate(client_id, secret)
         if client is None:
             raise oauth_problem(
                 401, "invalid_client", "Unknown client, wrong secret, or client disabled.", BASIC_CHALLENGE
@@ -127,13 +147,13 @@ class TokenEndpoints:
                     400, "invalid_scope", f"The client may not request: {' '.join(beyond)}.", {}
                 )
             granted = requested
-        token, scope = self.gw.issuer.mint(
-            self.gw.signing_key(), subject=client.id, client_id=client.id, scopes=granted, role=ROLE_CLIENT
+        token, scope = self.issuer.mint(
+            self.signing_key(), subject=client.id, client_id=client.id, scopes=granted, role=ROLE_CLIENT
         )
         body = {
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": self.gw.issuer.ttl,
+            "expires_in": self.issuer.ttl,
             "scope": scope,
         }
         return json_response(body, headers=NO_STORE)
@@ -153,9 +173,9 @@ class TokenEndpoints:
 
     async def _customer_token(self, request: web.Request, request_id: str) -> web.Response:
         authorization = request.headers.get("Authorization")
-        principal = await self.gw.proxy.authenticate(authorization)
+        principal = await self.proxy.authenticate(authorization)
         require_scope(principal, scope_names.ADMIN)
-        self.gw.limits.hit_client(principal.client_id)
+        self.limits.hit_client(principal.client_id)
         try:
             data: Any = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
@@ -178,8 +198,8 @@ class TokenEndpoints:
         await self._check_customer(customer_id, authorization or "", request_id)
         # Never more than the caller holds: an admin token narrowed by scope can't widen itself here.
         granted = frozenset(scope_names.CUSTOMER_SCOPES) & principal.scopes
-        token, scope = self.gw.issuer.mint(
-            self.gw.signing_key(),
+        token, scope = self.issuer.mint(
+            self.signing_key(),
             subject=f"customer:{customer_id}",
             client_id=principal.client_id,
             scopes=granted,
@@ -189,7 +209,7 @@ class TokenEndpoints:
         body = {
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": self.gw.issuer.ttl,
+            "expires_in": self.issuer.ttl,
             "scope": scope,
             "customerId": customer_id,
         }
@@ -197,8 +217,8 @@ class TokenEndpoints:
 
     async def _check_customer(self, customer_id: str, authorization: str, request_id: str) -> None:
         """The customers service is asked with the caller's own token (it verifies it again)."""
-        url = f"{self.gw.settings.customers_url}/api/v1/Customers/{quote(customer_id, safe='')}"
-        session = self.gw.proxy.sessions["customers"]
+        url = f"{self.customers_url}/api/v1/Customers/{quote(customer_id, safe='')}"
+        session = self.proxy.sessions["customers"]
         headers = {
             "Authorization": authorization,
             correlation.HEADER: request_id,
