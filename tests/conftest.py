@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from billing_shared.localstack import Platform, Ports
-from billing_shared.testing import infra
+from billing_devtools.localstack import Platform, Ports
+from billing_devtools.testing import infra
 
 sys.path.insert(0, str(Path(__file__).parent))
 from helpers import Client

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from billing_shared.localstack import Platform
+from billing_devtools.localstack import Platform
 
 
 class Client:

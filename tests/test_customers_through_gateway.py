@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from helpers import Client
 
+from billing_devtools.localstack import Platform
+from billing_devtools.testing.kafka import TopicTail
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
-from billing_shared.localstack import Platform
-from billing_shared.testing.kafka import TopicTail
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

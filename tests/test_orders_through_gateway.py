@@ -8,9 +8,9 @@ import uuid
 import pytest
 from helpers import Client
 
+from billing_devtools.testing.kafka import TopicTail
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
-from billing_shared.testing.kafka import TopicTail
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

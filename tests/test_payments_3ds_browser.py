@@ -15,10 +15,10 @@ import pytest
 from helpers import Client
 from playwright.sync_api import BrowserContext, sync_playwright
 
+from billing_devtools.localstack import ROOT
+from billing_devtools.testing.kafka import TopicTail
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
-from billing_shared.localstack import ROOT
-from billing_shared.testing.kafka import TopicTail
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

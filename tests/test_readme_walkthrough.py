@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_shared.localstack import ROOT, Platform
+from billing_devtools.localstack import ROOT, Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

@@ -15,8 +15,8 @@ import pytest
 import requests
 from helpers import Client
 
+from billing_devtools.localstack import Platform
 from billing_shared.auth.keys import SigningKey, generate_key, sign
-from billing_shared.localstack import Platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

@@ -19,7 +19,7 @@ from chaoskit.invariants import table
 from chaoskit.runner import Config, Run
 from chaoskit.stack import FaultStack
 
-from billing_shared.localstack import ROOT
+from billing_devtools.localstack import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack, pytest.mark.timeout(600)]
 

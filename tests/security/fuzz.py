@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from billing_devtools.localstack import ROOT, Platform, Ports
+from billing_devtools.testing import infra
 from billing_shared.kafka.topics import ensure_topics
-from billing_shared.localstack import ROOT, Platform, Ports
-from billing_shared.testing import infra
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fuzzing import run

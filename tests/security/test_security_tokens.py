@@ -20,9 +20,9 @@ import requests
 from helpers import Client
 from security_kit import report
 
+from billing_devtools.localstack import Platform
+from billing_devtools.testing.tokens import TokenFactory
 from billing_shared.auth.keys import SigningKey, generate_key, sign
-from billing_shared.localstack import Platform
-from billing_shared.testing.tokens import TokenFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
 

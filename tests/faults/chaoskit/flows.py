@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from billing_shared.localstack import ROOT
+from billing_devtools.localstack import ROOT
 
 # The demo is a standalone script; its parser of the 3DS page serves the harness too (one copy).
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from billing_shared.localstack import ROOT
+from billing_devtools.localstack import ROOT
 from chaoskit import invariants
 from chaoskit.flows import Catalog, Client, Flow, Recorder, Tokens, creds_of, run_flow, setup_catalog
 from chaoskit.stack import FaultStack

@@ -1,6 +1,6 @@
 """The platform for fault runs: its own Kafka broker and PostgreSQL cluster on free ports (never
 the shared test broker: consumer groups are the fixed service names), one database per service,
-every process of `billing_shared.localstack.Platform`, a TCP proxy the gateway reaches one service
+every process of `billing_devtools.localstack.Platform`, a TCP proxy the gateway reaches one service
 through, and a supervisor that restarts whatever dies unless the harness holds it down."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from billing_shared.localstack import ROOT, Platform, Ports, free_port, http_ok
+from billing_devtools.localstack import ROOT, Platform, Ports, free_port, http_ok
 from chaoskit.proxy import TcpProxy
 
 SERVICES = ("customers", "orders", "payments", "invoicing")
