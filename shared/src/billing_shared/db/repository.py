@@ -1,8 +1,10 @@
-"""What every repository does the same way: read a page by keyset, save a versioned row."""
+"""What every repository does the same way: read one row (locked or not), filter and read a page
+by keyset, save a versioned row."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Select, Table, update
 from sqlalchemy.orm import Session
@@ -10,6 +12,25 @@ from sqlalchemy.orm import Session
 from billing_shared.concurrency import ConcurrentChange
 from billing_shared.db.uow import affected
 from billing_shared.paging import Page, PageRequest
+
+T = TypeVar("T")
+
+
+def first(
+    session: Session, stmt: Select[Any], load: Callable[[Row[Any]], T], *, for_update: bool = False
+) -> T | None:
+    """`stmt`'s first row as `load` makes it, or None; `for_update` locks the row until the
+    transaction ends (the one order of locks a change takes is its caller's to keep)."""
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).first()
+    return None if row is None else load(row)
+
+
+def equal_to(table: Table, **wanted: Any) -> list[ColumnElement[bool]]:
+    """A list's filters: each named column equal to the value asked for; None (not asked) filters
+    nothing."""
+    return [table.c[name] == value for name, value in wanted.items() if value is not None]
 
 
 def keyset_page(

@@ -5,14 +5,24 @@ Location), and one list page (`{"data": [...], "hasMore": bool}`, paged by `limi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Response, jsonify, make_response
 
 from billing_shared.concurrency import etag
 from billing_shared.paging import Page, PageRequest
+from billing_shared.web.context import caller_scope, reading
 
 T = TypeVar("T")
+
+
+class Resource(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=Resource)
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 IDEMPOTENCY_KEY = {
@@ -41,10 +51,43 @@ def resource_response(
     return resp
 
 
+@dataclass(frozen=True)
+class ResourceAnswer(Generic[R]):
+    """How a route answers with one resource of a kind: `body(resource)` as JSON, its version as
+    the ETag when it has one, and with a 201 its Location, `path`/id."""
+
+    body: Callable[[R], dict[str, Any]]
+    path: str
+
+    def __call__(self, resource: R, status: int = 200) -> Response:
+        version = getattr(resource, "version", None)
+        location = f"{self.path}/{resource.id}"
+        return resource_response(self.body(resource), version=version, status=status, location=location)
+
+
 def page_request(args: dict[str, Any]) -> PageRequest:
     """From a query loaded by `billing_shared.web.schemas.ListArgs`."""
     return PageRequest(limit=args["limit"], starting_after=args["starting_after"])
 
 
+def list_filters(args: dict[str, Any]) -> dict[str, Any]:
+    """What a list was asked for besides its page (the filters a `ListArgs` subclass adds), by the
+    names the list's use case takes."""
+    return {name: value for name, value in args.items() if name not in ("limit", "starting_after")}
+
+
 def list_response(page: Page[T], wire: Callable[[T], Any]) -> Response:
     return jsonify(data=[wire(item) for item in page.items], hasMore=page.has_more)
+
+
+def list_answer(
+    args: dict[str, Any], use_case: Callable[..., Page[T]], wire: Callable[[T], Any], *, scoped: bool = True
+) -> Response:
+    """The one list route: the list's use case on the request's page and filters (and, when the
+    resources belong to customers, the caller's `CustomerScope`), in a read-only unit of work."""
+    with reading() as uow:
+        if scoped:
+            found = use_case(uow, caller_scope(), page_request(args), **list_filters(args))
+        else:
+            found = use_case(uow, page_request(args), **list_filters(args))
+    return list_response(found, wire)

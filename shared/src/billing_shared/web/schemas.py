@@ -9,6 +9,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 from billing_shared.naming import camel
 
+# An id in a path, a query or a body: every resource's id is shorter (a prefix and a ULID).
+ID = validate.Length(1, 64)
+
 # What no text column can hold: NUL (PostgreSQL refuses it) and unpaired UTF-16 surrogates (not
 # Unicode, so not encodable as UTF-8). JSON can carry both ("\u0000", "\ud800").
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -57,3 +60,28 @@ class ListArgs(CamelSchema):
 
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
     starting_after = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
+def list_of(item: type[Schema]) -> type[Schema]:
+    """The list answer of `item`: `{"data": [...], "hasMore": bool}`, named `<Item>ListSchema` as
+    the OpenAPI document shows it (`CustomerSchema` -> `CustomerList`)."""
+    name = item.__name__.removesuffix("Schema") + "ListSchema"
+    return type(
+        name, (CamelSchema,), {"data": fields.List(fields.Nested(item)), "has_more": fields.Boolean()}
+    )
+
+
+class PricedLineSchema(CamelSchema):
+    """One line of a priced order, as orders prices it and invoices copy it to the cent."""
+
+    product_id = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    subtotal = fields.Integer()
+    discount = fields.Integer()
+    tax_rule_id = fields.String(allow_none=True)
+    tax_name = fields.String(allow_none=True)
+    tax_rate = fields.String(metadata={"description": "exact decimal string"})
+    tax_inclusive = fields.Boolean()
+    tax = fields.Integer()
+    total = fields.Integer()

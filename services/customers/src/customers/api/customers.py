@@ -8,17 +8,13 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from billing_shared.auth.flask import requires
 from billing_shared.web.context import caller_scope, if_match, reading
 from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    IF_MATCH,
-    list_response,
-    page_request,
-    resource_response,
+    ResourceAnswer,
+    list_answer,
 )
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from customers.api.schemas import (
     CustomerCreateSchema,
     CustomerListArgs,
@@ -26,8 +22,7 @@ from customers.api.schemas import (
     CustomerPatchSchema,
     CustomerSchema,
 )
-from customers.domain.commands import CreateCustomer, ListCustomers, UpdateCustomer
-from customers.domain.customer import Customer
+from customers.domain.commands import CreateCustomer, UpdateCustomer
 from customers.service_layer import customers
 
 blp = Blueprint("customers", __name__, url_prefix="/api/v1/Customers", description="Customers")
@@ -35,33 +30,24 @@ blp = Blueprint("customers", __name__, url_prefix="/api/v1/Customers", descripti
 _CUSTOMER = CustomerSchema()  # built once: a schema's construction costs more than a dump
 
 
-def _answer(customer: Customer, status: int = 200) -> Response:
-    return resource_response(
-        _CUSTOMER.dump(customer),
-        version=customer.version,
-        status=status,
-        location=f"/api/v1/Customers/{customer.id}",
-    )
+_answer = ResourceAnswer(_CUSTOMER.dump, "/api/v1/Customers")
 
 
 @blp.route("")
 class CustomersCollection(MethodView):
-    @requires("customers:read")
-    @blp.arguments(CustomerListArgs, location="query")
-    @blp.response(200, CustomerListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "customers:read", response=CustomerListSchema, query=CustomerListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List customers, oldest first; filter by `email`; page with `limit` and `startingAfter`."""
-        query = ListCustomers(caller_scope(), page_request(args), email=args.get("email"))
-        with reading() as uow:
-            found = customers.list_customers(uow, query)
-        return list_response(found, _CUSTOMER.dump)
+        return list_answer(args, customers.list_customers, _CUSTOMER.dump)
 
-    @requires("customers:write")
-    @transactional
-    @blp.arguments(CustomerCreateSchema)
-    @blp.response(201, CustomerSchema)
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @changes(
+        blp,
+        "customers:write",
+        response=CustomerSchema,
+        status=201,
+        body=CustomerCreateSchema,
+        idempotent=True,
+    )
     def post(self, body: dict[str, Any]) -> Response:
         """Create a customer (emits CustomerCreated)."""
         return _answer(customers.create_customer(current_uow(), CreateCustomer(caller_scope(), **body)), 201)
@@ -69,19 +55,13 @@ class CustomersCollection(MethodView):
 
 @blp.route("/<string:customer_id>")
 class CustomerItem(MethodView):
-    @requires("customers:read")
-    @blp.response(200, CustomerSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "customers:read", response=CustomerSchema)
     def get(self, customer_id: str) -> Response:
         """One customer with the ids of its orders, payment intents, invoices and subscriptions."""
         with reading() as uow:
             return _answer(customers.get_customer(uow, caller_scope(), customer_id))
 
-    @requires("customers:write")
-    @transactional
-    @blp.arguments(CustomerPatchSchema)
-    @blp.response(200, CustomerSchema)
-    @blp.doc(security=BEARER, parameters=[IF_MATCH])
+    @changes(blp, "customers:write", response=CustomerSchema, body=CustomerPatchSchema, if_match=True)
     def patch(self, body: dict[str, Any], customer_id: str) -> Response:
         """Change some fields (emits CustomerUpdated). `If-Match` is honoured when sent."""
         cmd = UpdateCustomer(caller_scope(), customer_id, changes=body, if_match=if_match())

@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from billing_shared.web import validators as v
-from billing_shared.web.schemas import CamelSchema, ListArgs
+from billing_shared.web.schemas import CamelSchema, ListArgs, list_of
 
 
 def _email(value: str) -> None:
@@ -80,6 +80,4 @@ class CustomerListArgs(ListArgs):
     email = fields.String(validate=validate.Length(1, 320))
 
 
-class CustomerListSchema(CamelSchema):
-    data = fields.List(fields.Nested(CustomerSchema))
-    has_more = fields.Boolean()
+CustomerListSchema = list_of(CustomerSchema)

@@ -8,7 +8,6 @@ from typing import Any
 
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.concurrency import IfMatch
-from billing_shared.paging import PageRequest
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,3 @@ class UpdateCustomer:
     customer_id: str
     changes: dict[str, Any]  # snake_case field -> new value; `metadata` merges key by key
     if_match: IfMatch | None = None
-
-
-@dataclass(frozen=True)
-class ListCustomers:
-    scope: CustomerScope
-    page: PageRequest
-    email: str | None = None

@@ -9,9 +9,9 @@ from billing_shared.auth.scope import CustomerScope
 from billing_shared.concurrency import check_if_match
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from customers.domain import customer as customer_rules
-from customers.domain.commands import CreateCustomer, ListCustomers, UpdateCustomer
+from customers.domain.commands import CreateCustomer, UpdateCustomer
 from customers.domain.customer import Customer
 from customers.domain.references import reference_from
 from customers.store.customers import CustomerRepository
@@ -51,11 +51,12 @@ def get_customer(uow: UnitOfWork, scope: CustomerScope, customer_id: str) -> Cus
     return scope.visible(CustomerRepository(uow.session).get(customer_id), "customer", customer_id)
 
 
-def list_customers(uow: UnitOfWork, query: ListCustomers) -> Page[Customer]:
-    return query.scope.page(
-        None,
-        lambda own: CustomerRepository(uow.session).page(query.page, email=query.email, only_id=own),
-    )
+def list_customers(
+    uow: UnitOfWork, scope: CustomerScope, page: PageRequest, *, email: str | None = None
+) -> Page[Customer]:
+    """Oldest first; a customer token lists only its own customer."""
+    repo = CustomerRepository(uow.session)
+    return scope.page(None, lambda own: repo.page(page, email=email, only_id=own))
 
 
 def record_reference(uow: UnitOfWork, event_name: str, data: dict[str, Any]) -> None:

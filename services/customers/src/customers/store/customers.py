@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from billing_shared.db.repository import keyset_page, save_versioned
-from billing_shared.db.timestamps import aware
+from billing_shared.db.records import record, row_values
+from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
 from billing_shared.paging import Page, PageRequest
 from customers.domain.customer import Customer, normalize_email
 from customers.domain.references import KINDS, Reference
@@ -20,38 +20,22 @@ class CustomerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _from_row(self, row: Any, refs: dict[str, list[str]] | None = None) -> Customer:
-        return Customer(
-            id=row.id,
-            name=row.name,
-            email=row.email,
-            billing_address=row.billing_address,
-            tax_id=row.tax_id,
-            preferred_currency=row.preferred_currency,
-            metadata=row.metadata or {},
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
-            version=row.version,
-            references=refs if refs is not None else {},
-        )
+    @staticmethod
+    def _from_row(row: Any, refs: dict[str, list[str]] | None = None) -> Customer:
+        return record(Customer, row, metadata=row.metadata or {}, references=refs or {})
 
     def get(
         self, customer_id: str, *, with_references: bool = True, for_update: bool = False
     ) -> Customer | None:
+        def load(row: Any) -> Customer:
+            return self._from_row(row, self.references_of(customer_id) if with_references else None)
+
         stmt = select(customers).where(customers.c.id == customer_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        if row is None:
-            return None
-        return self._from_row(row, self.references_of(customer_id) if with_references else None)
+        return first(self.session, stmt, load, for_update=for_update)
 
     def page(self, request: PageRequest, *, email: str | None, only_id: str | None) -> Page[Customer]:
-        stmt = select(customers)
-        if email:
-            stmt = stmt.where(customers.c.email_normalized == normalize_email(email))
-        if only_id is not None:
-            stmt = stmt.where(customers.c.id == only_id)
+        email_normalized = normalize_email(email) if email else None
+        stmt = select(customers).where(*equal_to(customers, email_normalized=email_normalized, id=only_id))
         rows = keyset_page(self.session, stmt, customers.c.id, request)
         refs = self.references_for([r.id for r in rows.items])
         return rows.map(lambda r: self._from_row(r, refs[r.id]))
@@ -62,20 +46,9 @@ class CustomerRepository:
     def save(self, c: Customer, expected_version: int) -> None:
         save_versioned(self.session, customers, c.id, expected_version, self._values(c), kind="customer")
 
-    def _values(self, c: Customer) -> dict[str, Any]:
-        return {
-            "id": c.id,
-            "name": c.name,
-            "email": c.email,
-            "email_normalized": normalize_email(c.email),
-            "billing_address": c.billing_address,
-            "tax_id": c.tax_id,
-            "preferred_currency": c.preferred_currency,
-            "metadata": c.metadata,
-            "version": c.version,
-            "created_at": c.created_at,
-            "updated_at": c.updated_at,
-        }
+    @staticmethod
+    def _values(c: Customer) -> dict[str, Any]:
+        return row_values(c, customers, email_normalized=normalize_email(c.email))
 
     def references_of(self, customer_id: str) -> dict[str, list[str]]:
         return self.references_for([customer_id])[customer_id]

@@ -12,11 +12,15 @@ from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import requires
 from billing_shared.web.context import caller_scope, deps, reading
-from billing_shared.web.responses import BEARER, list_response, page_request, resource_response
+from billing_shared.web.responses import (
+    BEARER,
+    list_answer,
+    resource_response,
+)
+from billing_shared.web.routes import reads
 from invoicing.api.documents import pdf_response
 from invoicing.api.schemas import CreditNoteListArgs, CreditNoteListSchema, CreditNoteSchema
 from invoicing.bootstrap import Deps
-from invoicing.domain.commands import ListCreditNotes
 from invoicing.domain.credit_notes import CreditNote
 from invoicing.service_layer import credit_notes, documents
 
@@ -27,28 +31,15 @@ blp = Blueprint(
 
 @blp.route("")
 class CreditNotesCollection(MethodView):
-    @requires("invoices:read")
-    @blp.arguments(CreditNoteListArgs, location="query")
-    @blp.response(200, CreditNoteListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "invoices:read", response=CreditNoteListSchema, query=CreditNoteListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List credit notes, oldest first; filter by `invoiceId` and `customerId`."""
-        query = ListCreditNotes(
-            caller_scope(),
-            page_request(args),
-            invoice_id=args.get("invoice_id"),
-            customer_id=args.get("customer_id"),
-        )
-        with reading() as uow:
-            found = credit_notes.list_credit_notes(uow, query)
-        return list_response(found, CreditNote.to_data)
+        return list_answer(args, credit_notes.list_credit_notes, CreditNote.to_data)
 
 
 @blp.route("/<string:note_id>")
 class CreditNoteItem(MethodView):
-    @requires("invoices:read")
-    @blp.response(200, CreditNoteSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "invoices:read", response=CreditNoteSchema)
     def get(self, note_id: str) -> Response:
         """One credit note: its number, the invoice it credits, the refund and the amount."""
         with reading() as uow:

@@ -9,26 +9,21 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import requires
+from billing_shared.commands import OnResource
 from billing_shared.db.timestamps import iso
 from billing_shared.errors import FieldError, Problem
 from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import (
     BEARER,
-    IDEMPOTENCY_KEY,
-    list_response,
-    page_request,
-    resource_response,
+    ResourceAnswer,
+    list_answer,
 )
+from billing_shared.web.routes import changes, reads
 from billing_shared.web.transaction import current_uow, transactional
 from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceListSchema, InvoiceSchema
 from invoicing.bootstrap import Deps
 from invoicing.domain.commands import (
     CreateInvoice,
-    FinalizeInvoice,
-    ListInvoices,
-    MarkInvoiceUncollectible,
-    SendInvoice,
-    VoidInvoice,
 )
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer import documents, invoices, sending
@@ -75,40 +70,25 @@ def invoice_body(inv: Invoice) -> dict[str, Any]:
     }
 
 
-def _answer(inv: Invoice, status: int = 200) -> Response:
-    return resource_response(
-        invoice_body(inv), version=inv.version, status=status, location=f"/api/v1/Invoices/{inv.id}"
-    )
+_answer = ResourceAnswer(invoice_body, "/api/v1/Invoices")
 
 
 @blp.route("")
 class InvoicesCollection(MethodView):
-    @requires("invoices:read")
-    @blp.arguments(InvoiceListArgs, location="query")
-    @blp.response(200, InvoiceListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "invoices:read", response=InvoiceListSchema, query=InvoiceListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List invoices, oldest first; filter by `customerId`, `orderId` and `status`."""
-        query = ListInvoices(
-            caller_scope(),
-            page_request(args),
-            customer_id=args.get("customer_id"),
-            order_id=args.get("order_id"),
-            status=args.get("status"),
-            subscription_id=args.get("subscription_id"),
-        )
-        with reading() as uow:
-            found = invoices.list_invoices(uow, query)
-        return list_response(found, invoice_body)
+        return list_answer(args, invoices.list_invoices, invoice_body)
 
-    @requires("invoices:write")
-    @transactional
-    @blp.arguments(InvoiceCreateSchema)
-    @blp.response(201, InvoiceSchema)
-    @blp.alt_response(
-        200, schema=InvoiceSchema, description="The order already has its invoice: that invoice"
+    @changes(
+        blp,
+        "invoices:write",
+        response=InvoiceSchema,
+        status=201,
+        body=InvoiceCreateSchema,
+        idempotent=True,
+        alternatives=((200, InvoiceSchema, "The order already has its invoice: that invoice"),),
     )
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any]) -> Response:
         """The order's invoice: 201 when this call drafts it from the order, 200 when it exists.
         One invoice per order, ever. An order not known (after a short wait) is a 422."""
@@ -119,9 +99,7 @@ class InvoicesCollection(MethodView):
 
 @blp.route("/<string:invoice_id>")
 class InvoiceItem(MethodView):
-    @requires("invoices:read")
-    @blp.response(200, InvoiceSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "invoices:read", response=InvoiceSchema)
     def get(self, invoice_id: str) -> Response:
         """One invoice with its lines, totals, number and allowed actions."""
         with reading() as uow:
@@ -155,47 +133,35 @@ class InvoiceItem(MethodView):
 
 @blp.route("/<string:invoice_id>/finalize")
 class InvoiceFinalize(MethodView):
-    @requires("invoices:write")
-    @transactional
-    @blp.response(200, InvoiceSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "invoices:write", response=InvoiceSchema)
     def post(self, invoice_id: str) -> Response:
         """draft -> open: the next gapless number of its series and year; content frozen
         (emits InvoiceFinalized). For orders paid outside a gateway, e.g. a bank transfer."""
-        cmd = FinalizeInvoice(caller_scope(), invoice_id, if_match())
+        cmd = OnResource(caller_scope(), invoice_id, if_match())
         return _answer(invoices.finalize_invoice(current_uow(), cmd))
 
 
 @blp.route("/<string:invoice_id>/void")
 class InvoiceVoid(MethodView):
-    @requires("invoices:write")
-    @transactional
-    @blp.response(200, InvoiceSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "invoices:write", response=InvoiceSchema)
     def post(self, invoice_id: str) -> Response:
         """draft or open -> void (emits InvoiceVoided); a paid invoice is never voided (409)."""
-        cmd = VoidInvoice(caller_scope(), invoice_id, if_match())
+        cmd = OnResource(caller_scope(), invoice_id, if_match())
         return _answer(invoices.void_invoice(current_uow(), cmd))
 
 
 @blp.route("/<string:invoice_id>/mark-uncollectible")
 class InvoiceMarkUncollectible(MethodView):
-    @requires("invoices:write")
-    @transactional
-    @blp.response(200, InvoiceSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "invoices:write", response=InvoiceSchema)
     def post(self, invoice_id: str) -> Response:
         """open -> uncollectible (emits InvoiceMarkedUncollectible)."""
-        cmd = MarkInvoiceUncollectible(caller_scope(), invoice_id, if_match())
+        cmd = OnResource(caller_scope(), invoice_id, if_match())
         return _answer(invoices.mark_invoice_uncollectible(current_uow(), cmd))
 
 
 @blp.route("/<string:invoice_id>/send")
 class InvoiceSend(MethodView):
-    @requires("invoices:write")
-    @transactional
-    @blp.response(200, InvoiceSchema)
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @changes(blp, "invoices:write", response=InvoiceSchema, idempotent=True)
     def post(self, invoice_id: str) -> Response:
         """E-mail the finalized invoice to the customer with its PDF attached and the hosted link;
         sets `sentAt`/`sentTo`, emits InvoiceSent. Sending again is allowed and recorded. A draft
@@ -204,7 +170,7 @@ class InvoiceSend(MethodView):
 
 
 def _send(invoice_id: str) -> Response:
-    cmd = SendInvoice(caller_scope(), invoice_id, if_match())
+    cmd = OnResource(caller_scope(), invoice_id, if_match())
     return _answer(sending.send_invoice(current_uow(), deps(Deps), cmd))
 
 

@@ -4,28 +4,16 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from billing_shared.web.schemas import CamelSchema, ListArgs
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema, list_of
 from invoicing.domain.invoices import STATUSES
-
-_ID = validate.Length(1, 64)
 
 
 class InvoiceCreateSchema(CamelSchema):
-    order_id = fields.String(required=True, validate=_ID)
+    order_id = fields.String(required=True, validate=ID)
 
 
-class InvoiceLineSchema(CamelSchema):
-    product_id = fields.String()
-    quantity = fields.Integer()
-    unit_price = fields.Integer()
-    subtotal = fields.Integer()
-    discount = fields.Integer()
-    tax_rule_id = fields.String(allow_none=True)
-    tax_name = fields.String(allow_none=True)
-    tax_rate = fields.String(metadata={"description": "exact decimal string"})
-    tax_inclusive = fields.Boolean()
-    tax = fields.Integer()
-    total = fields.Integer()
+class InvoiceLineSchema(PricedLineSchema):
+    """The line as priced when the order was made (`billing_shared.pricing`)."""
 
 
 class InvoiceSchema(CamelSchema):
@@ -72,15 +60,13 @@ class InvoiceSchema(CamelSchema):
 
 
 class InvoiceListArgs(ListArgs):
-    customer_id = fields.String(validate=_ID)
-    order_id = fields.String(validate=_ID)
-    subscription_id = fields.String(validate=_ID)
+    customer_id = fields.String(validate=ID)
+    order_id = fields.String(validate=ID)
+    subscription_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
-class InvoiceListSchema(CamelSchema):
-    data = fields.List(fields.Nested(InvoiceSchema))
-    has_more = fields.Boolean()
+InvoiceListSchema = list_of(InvoiceSchema)
 
 
 class CreditNoteSchema(CamelSchema):
@@ -98,10 +84,8 @@ class CreditNoteSchema(CamelSchema):
 
 
 class CreditNoteListArgs(ListArgs):
-    invoice_id = fields.String(validate=_ID)
-    customer_id = fields.String(validate=_ID)
+    invoice_id = fields.String(validate=ID)
+    customer_id = fields.String(validate=ID)
 
 
-class CreditNoteListSchema(CamelSchema):
-    data = fields.List(fields.Nested(CreditNoteSchema))
-    has_more = fields.Boolean()
+CreditNoteListSchema = list_of(CreditNoteSchema)

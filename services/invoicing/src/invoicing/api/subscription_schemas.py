@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from billing_shared.web.schemas import CamelSchema, ListArgs
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs, list_of
 from invoicing.domain.billing_history import HISTORY_STATUSES
 from invoicing.domain.subscriptions import STATUSES
 
-_ID = validate.Length(1, 64)
-
 
 class SubscriptionCreateSchema(CamelSchema):
-    order_id = fields.String(required=True, validate=_ID)
+    order_id = fields.String(required=True, validate=ID)
 
 
 class SubscriptionCancelSchema(CamelSchema):
@@ -63,14 +61,12 @@ class SubscriptionSchema(CamelSchema):
 
 
 class SubscriptionListArgs(ListArgs):
-    customer_id = fields.String(validate=_ID)
-    order_id = fields.String(validate=_ID)
+    customer_id = fields.String(validate=ID)
+    order_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
-class SubscriptionListSchema(CamelSchema):
-    data = fields.List(fields.Nested(SubscriptionSchema))
-    has_more = fields.Boolean()
+SubscriptionListSchema = list_of(SubscriptionSchema)
 
 
 class BillingRunCreateSchema(CamelSchema):
@@ -106,10 +102,8 @@ class BillingHistorySchema(CamelSchema):
 
 
 class BillingHistoryListArgs(ListArgs):
-    subscription_id = fields.String(validate=_ID)
-    customer_id = fields.String(validate=_ID)
+    subscription_id = fields.String(validate=ID)
+    customer_id = fields.String(validate=ID)
 
 
-class BillingHistoryListSchema(CamelSchema):
-    data = fields.List(fields.Nested(BillingHistorySchema))
-    has_more = fields.Boolean()
+BillingHistoryListSchema = list_of(BillingHistorySchema)

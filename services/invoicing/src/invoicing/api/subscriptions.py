@@ -15,11 +15,11 @@ from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import (
     BEARER,
     IDEMPOTENCY_KEY,
-    list_response,
-    page_request,
-    resource_response,
+    ResourceAnswer,
+    list_answer,
 )
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from invoicing.api.subscription_schemas import (
     BillingHistoryListArgs,
     BillingHistoryListSchema,
@@ -37,8 +37,6 @@ from invoicing.domain.billing_history import BillingHistory
 from invoicing.domain.commands import (
     CancelSubscription,
     ChangePaymentMethod,
-    ListBillingHistories,
-    ListSubscriptions,
     RunBilling,
     StartSubscription,
 )
@@ -97,41 +95,27 @@ def history_body(h: BillingHistory) -> dict[str, Any]:
     }
 
 
-def _answer(s: Subscription, status: int = 200) -> Response:
-    return resource_response(
-        subscription_body(s), version=s.version, status=status, location=f"/api/v1/Subscriptions/{s.id}"
-    )
+_answer = ResourceAnswer(subscription_body, "/api/v1/Subscriptions")
 
 
 @blp.route("/Subscriptions")
 class SubscriptionsCollection(MethodView):
-    @requires("subscriptions:read")
-    @blp.arguments(SubscriptionListArgs, location="query")
-    @blp.response(200, SubscriptionListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "subscriptions:read", response=SubscriptionListSchema, query=SubscriptionListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`."""
-        query = ListSubscriptions(
-            caller_scope(),
-            page_request(args),
-            customer_id=args.get("customer_id"),
-            order_id=args.get("order_id"),
-            status=args.get("status"),
-        )
-        with reading() as uow:
-            found = subscriptions.list_subscriptions(uow, query)
-        return list_response(found, subscription_body)
+        return list_answer(args, subscriptions.list_subscriptions, subscription_body)
 
-    @requires("subscriptions:write")
-    @transactional
-    @blp.arguments(SubscriptionCreateSchema)
-    @blp.response(201, SubscriptionSchema)
-    @blp.alt_response(
-        200,
-        schema=SubscriptionSchema,
-        description="The order already started its subscription: that subscription",
+    @changes(
+        blp,
+        "subscriptions:write",
+        response=SubscriptionSchema,
+        status=201,
+        body=SubscriptionCreateSchema,
+        idempotent=True,
+        alternatives=(
+            (200, SubscriptionSchema, "The order already started its subscription: that subscription"),
+        ),
     )
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any]) -> Response:
         """The subscription of a paid order with a billing cycle: 201 when this call starts it, 200
         when it exists (one per order, ever). Paying such an order starts it by itself."""
@@ -142,19 +126,13 @@ class SubscriptionsCollection(MethodView):
 
 @blp.route("/Subscriptions/<string:sub_id>")
 class SubscriptionItem(MethodView):
-    @requires("subscriptions:read")
-    @blp.response(200, SubscriptionSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "subscriptions:read", response=SubscriptionSchema)
     def get(self, sub_id: str) -> Response:
         """One subscription: its items, period, status and saved payment method reference."""
         with reading() as uow:
             return _answer(subscriptions.get_subscription(uow, caller_scope(), sub_id))
 
-    @requires("subscriptions:write")
-    @transactional
-    @blp.arguments(SubscriptionUpdateSchema)
-    @blp.response(200, SubscriptionSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "subscriptions:write", response=SubscriptionSchema, body=SubscriptionUpdateSchema)
     def patch(self, body: dict[str, Any], sub_id: str) -> Response:
         """Change the saved payment method (a gateway token): dunning retries charge the new one."""
         cmd = ChangePaymentMethod(
@@ -169,11 +147,7 @@ class SubscriptionItem(MethodView):
 
 @blp.route("/Subscriptions/<string:sub_id>/cancel")
 class SubscriptionCancel(MethodView):
-    @requires("subscriptions:write")
-    @transactional
-    @blp.arguments(SubscriptionCancelSchema)
-    @blp.response(200, SubscriptionSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "subscriptions:write", response=SubscriptionSchema, body=SubscriptionCancelSchema)
     def post(self, body: dict[str, Any], sub_id: str) -> Response:
         """Cancel now (SubscriptionCancelled) or at the current period's end (`atPeriodEnd`: no
         renewal is billed; the biller ends it then). Cancelling twice is a 409."""
@@ -197,18 +171,7 @@ class BillingRuns(MethodView):
 
 @blp.route("/SubscriptionBillingHistories")
 class BillingHistories(MethodView):
-    @requires("subscriptions:read")
-    @blp.arguments(BillingHistoryListArgs, location="query")
-    @blp.response(200, BillingHistoryListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "subscriptions:read", response=BillingHistoryListSchema, query=BillingHistoryListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """One row per billed period: its invoice, charge, status, attempts and next retry."""
-        query = ListBillingHistories(
-            caller_scope(),
-            page_request(args),
-            subscription_id=args.get("subscription_id"),
-            customer_id=args.get("customer_id"),
-        )
-        with reading() as uow:
-            found = subscriptions.list_billing_histories(uow, query)
-        return list_response(found, history_body)
+        return list_answer(args, subscriptions.list_billing_histories, history_body)

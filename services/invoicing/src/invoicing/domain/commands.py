@@ -10,7 +10,6 @@ from typing import Any
 
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.concurrency import IfMatch
-from billing_shared.paging import PageRequest
 
 # -- invoices ---------------------------------------------------------------------------------------
 
@@ -23,53 +22,7 @@ class CreateInvoice:
     order_id: str
 
 
-@dataclass(frozen=True)
-class ListInvoices:
-    scope: CustomerScope
-    page: PageRequest
-    customer_id: str | None = None
-    order_id: str | None = None
-    status: str | None = None
-    subscription_id: str | None = None
-
-
-@dataclass(frozen=True)
-class FinalizeInvoice:
-    scope: CustomerScope
-    invoice_id: str
-    if_match: IfMatch | None = None
-
-
-@dataclass(frozen=True)
-class VoidInvoice:
-    scope: CustomerScope
-    invoice_id: str
-    if_match: IfMatch | None = None
-
-
-@dataclass(frozen=True)
-class MarkInvoiceUncollectible:
-    scope: CustomerScope
-    invoice_id: str
-    if_match: IfMatch | None = None
-
-
-@dataclass(frozen=True)
-class SendInvoice:
-    scope: CustomerScope
-    invoice_id: str
-    if_match: IfMatch | None = None
-
-
 # -- credit notes -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListCreditNotes:
-    scope: CustomerScope
-    page: PageRequest
-    invoice_id: str | None = None
-    customer_id: str | None = None
 
 
 # -- subscriptions and the recurring biller ---------------------------------------------------------
@@ -79,15 +32,6 @@ class ListCreditNotes:
 class StartSubscription:
     scope: CustomerScope
     order_id: str
-
-
-@dataclass(frozen=True)
-class ListSubscriptions:
-    scope: CustomerScope
-    page: PageRequest
-    customer_id: str | None = None
-    order_id: str | None = None
-    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,14 +57,6 @@ class CancelSubscription:
 class RunBilling:
     as_of: datetime
     by_admin: bool  # the caller holds the admin scope: billing runs are the operator's
-
-
-@dataclass(frozen=True)
-class ListBillingHistories:
-    scope: CustomerScope
-    page: PageRequest
-    subscription_id: str | None = None
-    customer_id: str | None = None
 
 
 # -- what other services' events tell invoicing ------------------------------------------------------

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from invoicing.domain import credit_notes, invoices
-from invoicing.domain.commands import CreditRefund, FlagDispute, ListCreditNotes
+from invoicing.domain.commands import CreditRefund, FlagDispute
 from invoicing.domain.credit_notes import CreditNote
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer.invoices import save_invoice
@@ -88,10 +88,13 @@ def get_credit_note(uow: UnitOfWork, scope: CustomerScope, note_id: str) -> Cred
     return scope.visible(CreditNoteRepository(uow.session).get(note_id), "credit note", note_id)
 
 
-def list_credit_notes(uow: UnitOfWork, query: ListCreditNotes) -> Page[CreditNote]:
-    return query.scope.page(
-        query.customer_id,
-        lambda customer_id: CreditNoteRepository(uow.session).page(
-            query.page, invoice_id=query.invoice_id, customer_id=customer_id
-        ),
-    )
+def list_credit_notes(
+    uow: UnitOfWork,
+    scope: CustomerScope,
+    page: PageRequest,
+    *,
+    invoice_id: str | None = None,
+    customer_id: str | None = None,
+) -> Page[CreditNote]:
+    repo = CreditNoteRepository(uow.session)
+    return scope.page(customer_id, lambda own: repo.page(page, invoice_id=invoice_id, customer_id=own))

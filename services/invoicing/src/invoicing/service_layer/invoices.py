@@ -13,20 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from billing_shared.auth.scope import CustomerScope
-from billing_shared.concurrency import IfMatch, check_if_match
+from billing_shared.commands import OnResource
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.domain import DomainEvent
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricedOrder
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
 from invoicing.domain.commands import (
     CreateInvoice,
-    FinalizeInvoice,
-    ListInvoices,
-    MarkInvoiceUncollectible,
-    VoidInvoice,
 )
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer.projections import await_order
@@ -109,25 +105,30 @@ def get_invoice(uow: UnitOfWork, scope: CustomerScope, invoice_id: str) -> Invoi
     return scope.visible(InvoiceRepository(uow.session).get(invoice_id), "invoice", invoice_id)
 
 
-def list_invoices(uow: UnitOfWork, query: ListInvoices) -> Page[Invoice]:
-    return query.scope.page(
-        query.customer_id,
-        lambda customer_id: InvoiceRepository(uow.session).page(
-            query.page,
-            customer_id=customer_id,
-            order_id=query.order_id,
-            status=query.status,
-            subscription_id=query.subscription_id,
+def list_invoices(
+    uow: UnitOfWork,
+    scope: CustomerScope,
+    page: PageRequest,
+    *,
+    customer_id: str | None = None,
+    order_id: str | None = None,
+    status: str | None = None,
+    subscription_id: str | None = None,
+) -> Page[Invoice]:
+    """Oldest first; a customer token lists only its own customer's."""
+    repo = InvoiceRepository(uow.session)
+    return scope.page(
+        customer_id,
+        lambda own: repo.page(
+            page, customer_id=own, order_id=order_id, status=status, subscription_id=subscription_id
         ),
     )
 
 
-def _locked(uow: UnitOfWork, scope: CustomerScope, invoice_id: str, if_match: IfMatch | None) -> Invoice:
+def _locked(uow: UnitOfWork, cmd: OnResource) -> Invoice:
     """The invoice, row-locked for this change; 404 when not the caller's, 412 when stale."""
-    invoice = scope.visible(
-        InvoiceRepository(uow.session).get(invoice_id, for_update=True), "invoice", invoice_id
-    )
-    check_if_match(if_match, invoice.version)
+    invoice = cmd.visible(InvoiceRepository(uow.session).get(cmd.id, for_update=True), "invoice")
+    cmd.check_version(invoice.version)
     return invoice
 
 
@@ -136,21 +137,21 @@ def _change(uow: UnitOfWork, invoice: Invoice, change: Change) -> Invoice:
     return save_invoice(uow, invoice, after, events)
 
 
-def finalize_invoice(uow: UnitOfWork, cmd: FinalizeInvoice) -> Invoice:
+def finalize_invoice(uow: UnitOfWork, cmd: OnResource) -> Invoice:
     """draft -> open with the next gapless number (InvoiceFinalized), for orders paid outside a
     gateway, e.g. a bank transfer. The merchant's only."""
     cmd.scope.require_merchant("finalize an invoice")
-    invoice = _locked(uow, cmd.scope, cmd.invoice_id, cmd.if_match)
+    invoice = _locked(uow, cmd)
     return finalize(uow, invoice, datetime.now(UTC))
 
 
-def void_invoice(uow: UnitOfWork, cmd: VoidInvoice) -> Invoice:
+def void_invoice(uow: UnitOfWork, cmd: OnResource) -> Invoice:
     """draft or open -> void (InvoiceVoided); a paid invoice is never voided (409)."""
     cmd.scope.require_merchant("void an invoice")
-    return _change(uow, _locked(uow, cmd.scope, cmd.invoice_id, cmd.if_match), invoices.void)
+    return _change(uow, _locked(uow, cmd), invoices.void)
 
 
-def mark_invoice_uncollectible(uow: UnitOfWork, cmd: MarkInvoiceUncollectible) -> Invoice:
+def mark_invoice_uncollectible(uow: UnitOfWork, cmd: OnResource) -> Invoice:
     """open -> uncollectible (InvoiceMarkedUncollectible)."""
     cmd.scope.require_merchant("write off an invoice")
-    return _change(uow, _locked(uow, cmd.scope, cmd.invoice_id, cmd.if_match), invoices.mark_uncollectible)
+    return _change(uow, _locked(uow, cmd), invoices.mark_uncollectible)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from billing_shared.concurrency import check_if_match
+from billing_shared.commands import OnResource
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
 from invoicing.adapters.documents.pdf import render_pdf
@@ -25,7 +25,6 @@ from invoicing.adapters.mail.mailer import MailError, SentMail, mailer_from_sett
 from invoicing.adapters.mail.message import build_invoice_message
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
-from invoicing.domain.commands import SendInvoice
 from invoicing.domain.document_content import Party, invoice_document
 from invoicing.domain.formatting import format_day, format_money
 from invoicing.domain.invoices import Invoice
@@ -35,14 +34,14 @@ from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.sends import InvoiceSends
 
 
-def send_invoice(uow: UnitOfWork, deps: Deps, cmd: SendInvoice) -> Invoice:
+def send_invoice(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> Invoice:
     """E-mail the finalized invoice to its customer with its PDF and hosted link, then record the
     sending (InvoiceSent) in `uow`, the request's transaction. The merchant's only."""
     cmd.scope.require_merchant("send an invoice")
     with deps.db.unit_of_work(write=False) as lookup:
-        invoice = get_invoice(lookup, cmd.scope, cmd.invoice_id)
+        invoice = get_invoice(lookup, cmd.scope, cmd.id)
         to = party(lookup, deps, invoice.customer_id)
-    check_if_match(cmd.if_match, invoice.version)
+    cmd.check_version(invoice.version)
     invoices.check_sendable(invoice)
     if not to.buyer.email:
         to = await_emailable(deps, invoice.customer_id) or to

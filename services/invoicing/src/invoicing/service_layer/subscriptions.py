@@ -10,15 +10,13 @@ from billing_shared.concurrency import IfMatch, check_if_match
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.domain import DomainEvent
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from invoicing.bootstrap import Deps
 from invoicing.domain import subscriptions
 from invoicing.domain.billing_history import BillingHistory
 from invoicing.domain.commands import (
     CancelSubscription,
     ChangePaymentMethod,
-    ListBillingHistories,
-    ListSubscriptions,
     StartSubscription,
 )
 from invoicing.domain.subscriptions import Subscription
@@ -86,12 +84,18 @@ def get_subscription(uow: UnitOfWork, scope: CustomerScope, subscription_id: str
     )
 
 
-def list_subscriptions(uow: UnitOfWork, query: ListSubscriptions) -> Page[Subscription]:
-    return query.scope.page(
-        query.customer_id,
-        lambda customer_id: SubscriptionRepository(uow.session).page(
-            query.page, customer_id=customer_id, status=query.status, order_id=query.order_id
-        ),
+def list_subscriptions(
+    uow: UnitOfWork,
+    scope: CustomerScope,
+    page: PageRequest,
+    *,
+    customer_id: str | None = None,
+    order_id: str | None = None,
+    status: str | None = None,
+) -> Page[Subscription]:
+    repo = SubscriptionRepository(uow.session)
+    return scope.page(
+        customer_id, lambda own: repo.page(page, customer_id=own, status=status, order_id=order_id)
     )
 
 
@@ -128,10 +132,15 @@ def cancel_subscription(uow: UnitOfWork, cmd: CancelSubscription) -> Subscriptio
     return save_subscription(uow, sub, after, events)
 
 
-def list_billing_histories(uow: UnitOfWork, query: ListBillingHistories) -> Page[BillingHistory]:
-    return query.scope.page(
-        query.customer_id,
-        lambda customer_id: BillingHistoryRepository(uow.session).page(
-            query.page, subscription_id=query.subscription_id, customer_id=customer_id
-        ),
+def list_billing_histories(
+    uow: UnitOfWork,
+    scope: CustomerScope,
+    page: PageRequest,
+    *,
+    subscription_id: str | None = None,
+    customer_id: str | None = None,
+) -> Page[BillingHistory]:
+    repo = BillingHistoryRepository(uow.session)
+    return scope.page(
+        customer_id, lambda own: repo.page(page, subscription_id=subscription_id, customer_id=own)
     )

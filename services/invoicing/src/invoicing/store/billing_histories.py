@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from billing_shared.db.repository import keyset_page
-from billing_shared.db.timestamps import aware
+from billing_shared.db.records import record
+from billing_shared.db.repository import equal_to, first, keyset_page
 from billing_shared.paging import Page, PageRequest
 from invoicing.domain.billing_history import NO_PAYMENT_METHOD, PAST_DUE, BillingHistory
 from invoicing.store.tables import subscription_billing_histories as histories
@@ -21,21 +21,7 @@ class BillingHistoryRepository:
 
     @staticmethod
     def _from_row(row: Any) -> BillingHistory:
-        return BillingHistory(
-            id=row.id,
-            subscription_id=row.subscription_id,
-            customer_id=row.customer_id,
-            period_start=aware(row.period_start),
-            period_end=aware(row.period_end),
-            invoice_id=row.invoice_id,
-            status=row.status,
-            attempts=row.attempts,
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
-            payment_intent_id=row.payment_intent_id,
-            next_attempt_at=aware(row.next_attempt_at),
-            failure_code=row.failure_code,
-        )
+        return record(BillingHistory, row)
 
     def add_many(self, batch: list[BillingHistory]) -> None:
         """Insert the biller's batch; a period billed before raises IntegrityError for the caller."""
@@ -43,11 +29,12 @@ class BillingHistoryRepository:
             self.session.execute(insert(histories), [h.__dict__ for h in batch])
 
     def by_invoice(self, invoice_id: str, *, for_update: bool = False) -> BillingHistory | None:
-        stmt = select(histories).where(histories.c.invoice_id == invoice_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
+        return first(
+            self.session,
+            select(histories).where(histories.c.invoice_id == invoice_id),
+            self._from_row,
+            for_update=for_update,
+        )
 
     def update(self, history_id: str, **values: Any) -> None:
         self.session.execute(update(histories).where(histories.c.id == history_id).values(**values))
@@ -83,9 +70,7 @@ class BillingHistoryRepository:
     def page(
         self, request: PageRequest, *, subscription_id: str | None, customer_id: str | None
     ) -> Page[BillingHistory]:
-        stmt = select(histories)
-        if subscription_id:
-            stmt = stmt.where(histories.c.subscription_id == subscription_id)
-        if customer_id:
-            stmt = stmt.where(histories.c.customer_id == customer_id)
+        stmt = select(histories).where(
+            *equal_to(histories, subscription_id=subscription_id, customer_id=customer_id)
+        )
         return keyset_page(self.session, stmt, histories.c.id, request).map(self._from_row)

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
+from billing_shared.db.records import record, row_values
 from billing_shared.db.repository import keyset_page
-from billing_shared.db.timestamps import aware
 from billing_shared.paging import Page, PageRequest
 from invoicing.domain.credit_notes import CreditNote
 from invoicing.store.tables import credit_notes, invoices
@@ -27,35 +27,10 @@ class CreditNoteRepository:
 
     @staticmethod
     def _from_row(row: Any) -> CreditNote:
-        return CreditNote(
-            id=row.id,
-            number=row.number,
-            invoice_id=row.invoice_id,
-            customer_id=row.customer_id,
-            currency=row.currency,
-            amount=int(row.amount),
-            reason=row.reason or "",
-            refund_id=row.refund_id,
-            payment_intent_id=row.payment_intent_id,
-            created_at=aware(row.created_at),
-            invoice_number=row.invoice_number,
-        )
+        return record(CreditNote, row, amount=int(row.amount), reason=row.reason or "")
 
     def add(self, note: CreditNote) -> None:
-        self.session.execute(
-            insert(credit_notes).values(
-                id=note.id,
-                number=note.number,
-                invoice_id=note.invoice_id,
-                customer_id=note.customer_id,
-                currency=note.currency,
-                amount=note.amount,
-                reason=note.reason,
-                refund_id=note.refund_id,
-                payment_intent_id=note.payment_intent_id,
-                created_at=note.created_at,
-            )
-        )
+        self.session.execute(insert(credit_notes).values(**row_values(note, credit_notes)))
 
     def get(self, note_id: str) -> CreditNote | None:
         row = self.session.execute(_with_invoice_number().where(credit_notes.c.id == note_id)).first()

@@ -8,8 +8,8 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing_shared.db.repository import keyset_page, save_versioned
-from billing_shared.db.timestamps import aware
+from billing_shared.db.records import priced_columns, record, row_values
+from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
 from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricedOrder
 from invoicing.domain.invoices import Invoice
@@ -22,67 +22,11 @@ class InvoiceRepository:
 
     @staticmethod
     def _from_row(row: Any) -> Invoice:
-        return Invoice(
-            id=row.id,
-            order_id=row.order_id,
-            customer_id=row.customer_id,
-            currency=row.currency,
-            status=row.status,
-            priced=PricedOrder.from_dict(row.priced),
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
-            number=row.number,
-            amount_paid=row.amount_paid,
-            payment_intent_id=row.payment_intent_id,
-            version=row.version,
-            finalized_at=aware(row.finalized_at),
-            paid_at=aware(row.paid_at),
-            voided_at=aware(row.voided_at),
-            marked_uncollectible_at=aware(row.marked_uncollectible_at),
-            billing_reason=row.billing_reason,
-            subscription_id=row.subscription_id,
-            period_start=aware(row.period_start),
-            period_end=aware(row.period_end),
-            sent_at=aware(row.sent_at),
-            sent_to=row.sent_to,
-            amount_refunded=row.amount_refunded,
-            disputed=row.disputed,
-            disputed_at=aware(row.disputed_at),
-        )
+        return record(Invoice, row, priced=PricedOrder.from_dict(row.priced))
 
     @staticmethod
     def _values(i: Invoice) -> dict[str, Any]:
-        return {
-            "id": i.id,
-            "order_id": i.order_id,
-            "customer_id": i.customer_id,
-            "currency": i.currency,
-            "status": i.status,
-            "number": i.number,
-            "subtotal": i.priced.subtotal,
-            "discount_total": i.priced.discount_total,
-            "tax_total": i.priced.tax_total,
-            "total": i.priced.total,
-            "amount_paid": i.amount_paid,
-            "priced": i.priced.to_dict(),
-            "payment_intent_id": i.payment_intent_id,
-            "version": i.version,
-            "created_at": i.created_at,
-            "updated_at": i.updated_at,
-            "finalized_at": i.finalized_at,
-            "paid_at": i.paid_at,
-            "voided_at": i.voided_at,
-            "marked_uncollectible_at": i.marked_uncollectible_at,
-            "billing_reason": i.billing_reason,
-            "subscription_id": i.subscription_id,
-            "period_start": i.period_start,
-            "period_end": i.period_end,
-            "sent_at": i.sent_at,
-            "sent_to": i.sent_to,
-            "amount_refunded": i.amount_refunded,
-            "disputed": i.disputed,
-            "disputed_at": i.disputed_at,
-        }
+        return row_values(i, invoices, **priced_columns(i.priced))
 
     def add(self, invoice: Invoice) -> bool:
         """Insert; False when the order already has its invoice (the unique orderId said so)."""
@@ -99,18 +43,20 @@ class InvoiceRepository:
             self.session.execute(insert(invoices), [self._values(i) for i in batch])
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
-        stmt = select(invoices).where(invoices.c.id == invoice_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
+        return first(
+            self.session,
+            select(invoices).where(invoices.c.id == invoice_id),
+            self._from_row,
+            for_update=for_update,
+        )
 
     def by_order(self, order_id: str, *, for_update: bool = False) -> Invoice | None:
-        stmt = select(invoices).where(invoices.c.order_id == order_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
+        return first(
+            self.session,
+            select(invoices).where(invoices.c.order_id == order_id),
+            self._from_row,
+            for_update=for_update,
+        )
 
     def save(self, invoice: Invoice, *, expected_version: int) -> None:
         """ConcurrentChange when another writer saved a newer version first."""
@@ -127,15 +73,15 @@ class InvoiceRepository:
         status: str | None = None,
         subscription_id: str | None = None,
     ) -> Page[Invoice]:
-        stmt = select(invoices)
-        if customer_id:
-            stmt = stmt.where(invoices.c.customer_id == customer_id)
-        if order_id:
-            stmt = stmt.where(invoices.c.order_id == order_id)
-        if status:
-            stmt = stmt.where(invoices.c.status == status)
-        if subscription_id:
-            stmt = stmt.where(invoices.c.subscription_id == subscription_id)
+        stmt = select(invoices).where(
+            *equal_to(
+                invoices,
+                customer_id=customer_id,
+                order_id=order_id,
+                status=status,
+                subscription_id=subscription_id,
+            )
+        )
         return keyset_page(self.session, stmt, invoices.c.id, request).map(self._from_row)
 
     def id_of_payment(

@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing_shared.db.repository import keyset_page, save_versioned
-from billing_shared.db.timestamps import aware
+from billing_shared.db.records import record, row_values
+from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
 from billing_shared.paging import Page, PageRequest
 from invoicing.domain.subscriptions import BILLABLE, Subscription
 from invoicing.store.tables import subscriptions
@@ -22,53 +22,11 @@ class SubscriptionRepository:
 
     @staticmethod
     def _from_row(row: Any) -> Subscription:
-        return Subscription(
-            id=row.id,
-            order_id=row.order_id,
-            customer_id=row.customer_id,
-            currency=row.currency,
-            items=list(row.items),
-            coupon=row.coupon,
-            coupon_cycles_remaining=row.coupon_cycles_remaining,
-            billing_cycle_id=row.billing_cycle_id,
-            interval_unit=row.interval_unit,
-            interval_count=row.interval_count,
-            status=row.status,
-            current_period_start=aware(row.current_period_start),
-            current_period_end=aware(row.current_period_end),
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
-            cancel_at_period_end=row.cancel_at_period_end,
-            canceled_at=aware(row.canceled_at),
-            gateway_id=row.gateway_id,
-            payment_method_token=row.payment_method_token,
-            version=row.version,
-        )
+        return record(Subscription, row, items=list(row.items))
 
     @staticmethod
     def _values(s: Subscription) -> dict[str, Any]:
-        return {
-            "id": s.id,
-            "order_id": s.order_id,
-            "customer_id": s.customer_id,
-            "currency": s.currency,
-            "items": s.items,
-            "coupon": s.coupon,
-            "coupon_cycles_remaining": s.coupon_cycles_remaining,
-            "billing_cycle_id": s.billing_cycle_id,
-            "interval_unit": s.interval_unit,
-            "interval_count": s.interval_count,
-            "status": s.status,
-            "current_period_start": s.current_period_start,
-            "current_period_end": s.current_period_end,
-            "cancel_at_period_end": s.cancel_at_period_end,
-            "canceled_at": s.canceled_at,
-            "gateway_id": s.gateway_id,
-            "payment_method_token": s.payment_method_token,
-            "version": s.version,
-            "created_at": s.created_at,
-            "updated_at": s.updated_at,
-        }
+        return row_values(s, subscriptions)
 
     def add(self, sub: Subscription) -> bool:
         """Insert; False when the order already started its subscription (one per order, ever)."""
@@ -80,11 +38,12 @@ class SubscriptionRepository:
         return True
 
     def get(self, sub_id: str, for_update: bool = False) -> Subscription | None:
-        stmt = select(subscriptions).where(subscriptions.c.id == sub_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
+        return first(
+            self.session,
+            select(subscriptions).where(subscriptions.c.id == sub_id),
+            self._from_row,
+            for_update=for_update,
+        )
 
     def by_order(self, order_id: str) -> Subscription | None:
         row = self.session.execute(select(subscriptions).where(subscriptions.c.order_id == order_id)).first()
@@ -135,11 +94,7 @@ class SubscriptionRepository:
     def page(
         self, request: PageRequest, *, customer_id: str | None, status: str | None, order_id: str | None
     ) -> Page[Subscription]:
-        stmt = select(subscriptions)
-        if customer_id:
-            stmt = stmt.where(subscriptions.c.customer_id == customer_id)
-        if status:
-            stmt = stmt.where(subscriptions.c.status == status)
-        if order_id:
-            stmt = stmt.where(subscriptions.c.order_id == order_id)
+        stmt = select(subscriptions).where(
+            *equal_to(subscriptions, customer_id=customer_id, status=status, order_id=order_id)
+        )
         return keyset_page(self.session, stmt, subscriptions.c.id, request).map(self._from_row)

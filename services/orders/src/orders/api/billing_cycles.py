@@ -7,17 +7,11 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from billing_shared.auth.flask import requires
 from billing_shared.web.context import reading
-from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    list_response,
-    page_request,
-    resource_response,
-)
+from billing_shared.web.responses import list_answer, resource_response
+from billing_shared.web.routes import changes, reads
 from billing_shared.web.schemas import ListArgs
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import BillingCycleCreateSchema, BillingCycleListSchema, BillingCycleSchema
 from orders.api.exact_json import ExactJsonBlueprint
 from orders.domain.catalog import BillingCycle
@@ -32,20 +26,19 @@ _CYCLE = BillingCycleSchema()
 
 @blp.route("")
 class BillingCyclesCollection(MethodView):
-    @requires("catalog:read")
-    @blp.arguments(ListArgs, location="query")
-    @blp.response(200, BillingCycleListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=BillingCycleListSchema, query=ListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List billing cycles by id; page with `limit` and `startingAfter`."""
-        with reading() as uow:
-            return list_response(catalog.list_billing_cycles(uow, page_request(args)), _CYCLE.dump)
+        return list_answer(args, catalog.list_billing_cycles, _CYCLE.dump, scoped=False)
 
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(BillingCycleCreateSchema)
-    @blp.response(201, BillingCycleSchema)
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @changes(
+        blp,
+        "catalog:write",
+        response=BillingCycleSchema,
+        status=201,
+        body=BillingCycleCreateSchema,
+        idempotent=True,
+    )
     def post(self, body: dict[str, Any]) -> Response:
         """Create a billing cycle, e.g. every 3 months."""
         cycle = catalog.create_billing_cycle(current_uow(), CreateBillingCycle(**body))
@@ -54,9 +47,7 @@ class BillingCyclesCollection(MethodView):
 
 @blp.route("/<string:cycle_id>")
 class BillingCycleItem(MethodView):
-    @requires("catalog:read")
-    @blp.response(200, BillingCycleSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=BillingCycleSchema)
     def get(self, cycle_id: str) -> BillingCycle:
         """One billing cycle."""
         with reading() as uow:

@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
 from billing_shared.web import validators as v
-from billing_shared.web.schemas import CamelSchema, ListArgs
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs, list_of
 from orders.domain.catalog import COUPON_DURATIONS, INTERVAL_UNITS, Coupon, Product, TaxRule
 from orders.domain.decimals import canonical, parse_in_range
 from orders.domain.tax_rules import parse_rate
@@ -23,7 +23,6 @@ from orders.domain.tax_rules import parse_rate
 MAX_AMOUNT = 10**15  # minor units; the order API uses the same bound
 MAX_QUANTITY = 10**9
 MAX_ITEMS = 1000
-_ID = validate.Length(1, 64)
 TAX_CATEGORY = validate.Regexp(
     r"^[A-Za-z0-9_-]{1,50}$",
     error="1 to 50 characters of A-Z, a-z, 0-9, '_' and '-', e.g. 'standard' or 'digital'; compared exactly.",
@@ -92,10 +91,6 @@ def _plain(record: Any) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
-class _Page(CamelSchema):
-    has_more = fields.Boolean()
-
-
 # Currencies ---------------------------------------------------------------------------------------
 
 
@@ -114,8 +109,7 @@ class CurrencyListArgs(ListArgs):
     enabled = fields.Boolean()
 
 
-class CurrencyListSchema(_Page):
-    data = fields.List(fields.Nested(CurrencySchema))
+CurrencyListSchema = list_of(CurrencySchema)
 
 
 # Billing cycles -----------------------------------------------------------------------------------
@@ -135,8 +129,7 @@ class BillingCycleSchema(CamelSchema):
     created_at = fields.DateTime()
 
 
-class BillingCycleListSchema(_Page):
-    data = fields.List(fields.Nested(BillingCycleSchema))
+BillingCycleListSchema = list_of(BillingCycleSchema)
 
 
 # Products -----------------------------------------------------------------------------------------
@@ -170,7 +163,7 @@ class ProductCreateSchema(CamelSchema):
     tax_category = fields.String(required=True, validate=TAX_CATEGORY)
     active = Bool(load_default=True)
     prices = _prices(required=True)
-    billing_cycle_id = fields.String(allow_none=True, validate=_ID)
+    billing_cycle_id = fields.String(allow_none=True, validate=ID)
     metadata = _metadata_field()
 
     @validates_schema
@@ -215,11 +208,10 @@ class ProductSchema(CamelSchema):
 
 class ProductListArgs(ListArgs):
     active = fields.Boolean()
-    billing_cycle_id = fields.String(validate=_ID)
+    billing_cycle_id = fields.String(validate=ID)
 
 
-class ProductListSchema(_Page):
-    data = fields.List(fields.Nested(ProductSchema))
+ProductListSchema = list_of(ProductSchema)
 
 
 # Tax rules ----------------------------------------------------------------------------------------
@@ -279,8 +271,7 @@ class TaxRuleListArgs(ListArgs):
     active = fields.Boolean()
 
 
-class TaxRuleListSchema(_Page):
-    data = fields.List(fields.Nested(TaxRuleSchema))
+TaxRuleListSchema = list_of(TaxRuleSchema)
 
 
 # Coupons ------------------------------------------------------------------------------------------
@@ -307,7 +298,7 @@ class CouponCreateSchema(CamelSchema):
     redeem_by = fields.AwareDateTime(allow_none=True, validate=_future)
     max_redemptions = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 2**31 - 1))
     product_ids = fields.List(
-        fields.String(validate=_ID),
+        fields.String(validate=ID),
         allow_none=True,
         validate=validate.Length(1, 100),
         metadata={"description": "Only these products are discounted; omit for every product"},
@@ -374,18 +365,17 @@ class CouponListArgs(ListArgs):
     code = fields.String(validate=COUPON_CODE)
 
 
-class CouponListSchema(_Page):
-    data = fields.List(fields.Nested(CouponSchema))
+CouponListSchema = list_of(CouponSchema)
 
 
 class ValidateItemSchema(CamelSchema):
-    product_id = fields.String(required=True, validate=_ID)
+    product_id = fields.String(required=True, validate=ID)
     quantity = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_QUANTITY))
 
 
 class CouponValidateSchema(CamelSchema):
     code = fields.String(required=True, validate=validate.Length(1, 64))
-    customer_id = fields.String(required=True, validate=_ID)
+    customer_id = fields.String(required=True, validate=ID)
     currency = fields.String(required=True, validate=v.currency)
     items = fields.List(
         fields.Nested(ValidateItemSchema),

@@ -9,16 +9,13 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from billing_shared.auth.flask import requires
 from billing_shared.web.context import caller_scope, reading
 from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    list_response,
-    page_request,
+    list_answer,
     resource_response,
 )
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     CouponCreateSchema,
     CouponListArgs,
@@ -30,7 +27,7 @@ from orders.api.catalog_schemas import (
 )
 from orders.api.exact_json import ExactJsonBlueprint
 from orders.domain.catalog import Coupon
-from orders.domain.commands import ChangeCoupon, CheckCoupon, CreateCoupon, ListCoupons
+from orders.domain.commands import ChangeCoupon, CheckCoupon, CreateCoupon
 from orders.domain.order_pricing import Item
 from orders.service_layer import coupons
 
@@ -40,21 +37,14 @@ _COUPON = CouponSchema()
 
 @blp.route("")
 class CouponsCollection(MethodView):
-    @requires("catalog:read")
-    @blp.arguments(CouponListArgs, location="query")
-    @blp.response(200, CouponListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=CouponListSchema, query=CouponListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List coupons, oldest first; filter by `code`; page with `limit` and `startingAfter`."""
-        with reading() as uow:
-            found = coupons.list_coupons(uow, ListCoupons(page_request(args), code=args.get("code")))
-        return list_response(found, _COUPON.dump)
+        return list_answer(args, coupons.list_coupons, _COUPON.dump, scoped=False)
 
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(CouponCreateSchema)
-    @blp.response(201, CouponSchema)
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @changes(
+        blp, "catalog:write", response=CouponSchema, status=201, body=CouponCreateSchema, idempotent=True
+    )
     def post(self, body: dict[str, Any]) -> Response:
         """Create a coupon: `percentOff` or `amountOff` + `currency`; a code already in use is a 409."""
         coupon = coupons.create_coupon(current_uow(), CreateCoupon(**body))
@@ -63,10 +53,7 @@ class CouponsCollection(MethodView):
 
 @blp.route("/validate")
 class CouponValidation(MethodView):
-    @requires("orders:read")
-    @blp.arguments(CouponValidateSchema)
-    @blp.response(200, CouponValidationSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "orders:read", response=CouponValidationSchema, body=CouponValidateSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Would this code apply to an order now? Redeems nothing. With `items`, the exact discount too."""
         items = body.get("items")
@@ -83,19 +70,13 @@ class CouponValidation(MethodView):
 
 @blp.route("/<string:coupon_id>")
 class CouponItem(MethodView):
-    @requires("catalog:read")
-    @blp.response(200, CouponSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=CouponSchema)
     def get(self, coupon_id: str) -> Coupon:
         """One coupon with `timesRedeemed`."""
         with reading() as uow:
             return coupons.get_coupon(uow, coupon_id)
 
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(CouponPatchSchema)
-    @blp.response(200, CouponSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "catalog:write", response=CouponSchema, body=CouponPatchSchema)
     def patch(self, body: dict[str, Any], coupon_id: str) -> Coupon:
         """Switch a coupon off (or on again) or change its metadata; its terms never change."""
         cmd = ChangeCoupon(coupon_id, active=body.get("active"), metadata=body.get("metadata", {}))

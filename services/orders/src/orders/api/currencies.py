@@ -11,10 +11,10 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from billing_shared.auth.flask import requires
 from billing_shared.web.context import reading
-from billing_shared.web.responses import BEARER, list_response, page_request
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.responses import list_answer
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     CurrencyListArgs,
     CurrencyListSchema,
@@ -23,7 +23,7 @@ from orders.api.catalog_schemas import (
 )
 from orders.api.exact_json import ExactJsonBlueprint
 from orders.domain.catalog import Currency
-from orders.domain.commands import ListCurrencies, SwitchCurrency
+from orders.domain.commands import SwitchCurrency
 from orders.service_layer import catalog
 
 blp = ExactJsonBlueprint(
@@ -37,35 +37,21 @@ _CURRENCY = CurrencySchema()
 
 @blp.route("")
 class CurrenciesCollection(MethodView):
-    @requires("catalog:read")
-    @blp.arguments(CurrencyListArgs, location="query")
-    @blp.response(200, CurrencyListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=CurrencyListSchema, query=CurrencyListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List currencies by code; filter `enabled`; page with `limit` and `startingAfter=<code>`."""
-        with reading() as uow:
-            found = catalog.list_currencies(
-                uow, ListCurrencies(page_request(args), enabled=args.get("enabled"))
-            )
-        return list_response(found, _CURRENCY.dump)
+        return list_answer(args, catalog.list_currencies, _CURRENCY.dump, scoped=False)
 
 
 @blp.route("/<string:code>")
 class CurrencyItem(MethodView):
-    @requires("catalog:read")
-    @blp.response(200, CurrencySchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=CurrencySchema)
     def get(self, code: str) -> Currency:
         """One currency with its exponent (minor-unit digits)."""
         with reading() as uow:
             return catalog.get_currency(uow, code)
 
-    @requires("admin")
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(CurrencyPatchSchema)
-    @blp.response(200, CurrencySchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, ("admin", "catalog:write"), response=CurrencySchema, body=CurrencyPatchSchema)
     def patch(self, body: dict[str, Any], code: str) -> Currency:
         """Enable or disable a currency (needs `catalog:write` and `admin`). Existing prices stay stored."""
         return catalog.switch_currency(current_uow(), SwitchCurrency(code, body["enabled"]))

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from billing_shared.web.schemas import CamelSchema, ListArgs
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema, list_of
 from orders.domain.order_pricing import MAX_LINES
 from orders.domain.orders import STATUSES
 
-_ID = validate.Length(1, 64)
-
 
 class OrderItemSchema(CamelSchema):
-    product_id = fields.String(required=True, validate=_ID)
+    product_id = fields.String(required=True, validate=ID)
     quantity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10**9))
     unit_price = fields.Integer(
         strict=True,
@@ -25,12 +23,12 @@ class OrderItemSchema(CamelSchema):
 
 
 class OrderCreateSchema(CamelSchema):
-    customer_id = fields.String(required=True, validate=_ID)
+    customer_id = fields.String(required=True, validate=ID)
     currency = fields.String(
         required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. USD.")
     )
     items = fields.List(fields.Nested(OrderItemSchema), required=True, validate=validate.Length(1, MAX_LINES))
-    billing_cycle_id = fields.String(allow_none=True, validate=_ID)
+    billing_cycle_id = fields.String(allow_none=True, validate=ID)
     coupon_code = fields.String(allow_none=True, validate=validate.Length(1, 64))
     metadata = fields.Dict(
         keys=fields.String(validate=validate.Length(1, 40)),
@@ -39,18 +37,8 @@ class OrderCreateSchema(CamelSchema):
     )
 
 
-class OrderLineSchema(CamelSchema):
-    product_id = fields.String()
-    quantity = fields.Integer()
-    unit_price = fields.Integer()
-    subtotal = fields.Integer()
-    discount = fields.Integer()
-    tax_rule_id = fields.String(allow_none=True)
-    tax_name = fields.String(allow_none=True)
-    tax_rate = fields.String(metadata={"description": "exact decimal string"})
-    tax_inclusive = fields.Boolean()
-    tax = fields.Integer()
-    total = fields.Integer()
+class OrderLineSchema(PricedLineSchema):
+    """The line as priced when the order was made (`billing_shared.pricing`)."""
 
 
 class TraceStepSchema(CamelSchema):
@@ -88,10 +76,8 @@ class OrderSchema(CamelSchema):
 
 
 class OrderListArgs(ListArgs):
-    customer_id = fields.String(validate=_ID)
+    customer_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 
-class OrderListSchema(CamelSchema):
-    data = fields.List(fields.Nested(OrderSchema))
-    has_more = fields.Boolean()
+OrderListSchema = list_of(OrderSchema)

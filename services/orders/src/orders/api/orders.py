@@ -8,19 +8,18 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from billing_shared.auth.flask import current_principal, requires
+from billing_shared.auth.flask import current_principal
+from billing_shared.commands import OnResource
 from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    list_response,
-    page_request,
-    resource_response,
+    ResourceAnswer,
+    list_answer,
 )
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from orders.api.order_schemas import OrderCreateSchema, OrderListArgs, OrderListSchema, OrderSchema
 from orders.bootstrap import Deps
-from orders.domain.commands import CancelOrder, ListOrders, PlaceOrder
+from orders.domain.commands import PlaceOrder
 from orders.domain.order_pricing import Item
 from orders.domain.orders import Order
 from orders.service_layer import orders
@@ -56,31 +55,17 @@ def order_json(order: Order) -> dict[str, Any]:
     }
 
 
-def _answer(order: Order, status: int = 200) -> Response:
-    return resource_response(
-        order_json(order), version=order.version, status=status, location=f"/api/v1/Orders/{order.id}"
-    )
+_answer = ResourceAnswer(order_json, "/api/v1/Orders")
 
 
 @blp.route("")
 class OrdersCollection(MethodView):
-    @requires("orders:read")
-    @blp.arguments(OrderListArgs, location="query")
-    @blp.response(200, OrderListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "orders:read", response=OrderListSchema, query=OrderListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List orders, oldest first; filter by `customerId` and `status`."""
-        query = ListOrders(
-            caller_scope(), page_request(args), customer_id=args.get("customer_id"), status=args.get("status")
-        )
-        with reading() as uow:
-            return list_response(orders.list_orders(uow, query), order_json)
+        return list_answer(args, orders.list_orders, order_json)
 
-    @requires("orders:write")
-    @transactional
-    @blp.arguments(OrderCreateSchema)
-    @blp.response(201, OrderSchema)
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @changes(blp, "orders:write", response=OrderSchema, status=201, body=OrderCreateSchema, idempotent=True)
     def post(self, body: dict[str, Any]) -> Response:
         """Create a draft order priced from the catalog (tax rules, coupon); emits OrderCreated.
 
@@ -100,9 +85,7 @@ class OrdersCollection(MethodView):
 
 @blp.route("/<string:order_id>")
 class OrderItem(MethodView):
-    @requires("orders:read")
-    @blp.response(200, OrderSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "orders:read", response=OrderSchema)
     def get(self, order_id: str) -> Response:
         """One order with its lines, totals, calculation trace and allowed actions."""
         with reading() as uow:
@@ -111,10 +94,7 @@ class OrderItem(MethodView):
 
 @blp.route("/<string:order_id>/cancel")
 class OrderCancel(MethodView):
-    @requires("orders:write")
-    @transactional
-    @blp.response(200, OrderSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "orders:write", response=OrderSchema)
     def post(self, order_id: str) -> Response:
         """Cancel a draft order (emits OrderCancelled). Cancelling a cancelled order changes nothing."""
-        return _answer(orders.cancel_order(current_uow(), CancelOrder(caller_scope(), order_id, if_match())))
+        return _answer(orders.cancel_order(current_uow(), OnResource(caller_scope(), order_id, if_match())))

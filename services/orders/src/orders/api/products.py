@@ -11,17 +11,13 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from billing_shared.auth.flask import requires
 from billing_shared.web.context import if_match, reading
 from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    IF_MATCH,
-    list_response,
-    page_request,
-    resource_response,
+    ResourceAnswer,
+    list_answer,
 )
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     ProductCreateSchema,
     ProductListArgs,
@@ -30,8 +26,7 @@ from orders.api.catalog_schemas import (
     ProductSchema,
 )
 from orders.api.exact_json import ExactJsonBlueprint
-from orders.domain.catalog import Product
-from orders.domain.commands import CreateProduct, ListProducts, UpdateProduct
+from orders.domain.commands import CreateProduct, UpdateProduct
 from orders.service_layer import catalog
 
 blp = ExactJsonBlueprint(
@@ -40,13 +35,7 @@ blp = ExactJsonBlueprint(
 _PRODUCT = ProductSchema()
 
 
-def _answer(product: Product, status: int = 200) -> Response:
-    return resource_response(
-        _PRODUCT.dump(product),
-        version=product.version,
-        status=status,
-        location=f"/api/v1/Products/{product.id}",
-    )
+_answer = ResourceAnswer(_PRODUCT.dump, "/api/v1/Products")
 
 
 def _prices(prices: list[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -55,23 +44,14 @@ def _prices(prices: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 @blp.route("")
 class ProductsCollection(MethodView):
-    @requires("catalog:read")
-    @blp.arguments(ProductListArgs, location="query")
-    @blp.response(200, ProductListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=ProductListSchema, query=ProductListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List products, oldest first; filter by `active` and `billingCycleId`; cursor paging."""
-        query = ListProducts(
-            page_request(args), active=args.get("active"), billing_cycle_id=args.get("billing_cycle_id")
-        )
-        with reading() as uow:
-            return list_response(catalog.list_products(uow, query), _PRODUCT.dump)
+        return list_answer(args, catalog.list_products, _PRODUCT.dump, scoped=False)
 
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(ProductCreateSchema)
-    @blp.response(201, ProductSchema)
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @changes(
+        blp, "catalog:write", response=ProductSchema, status=201, body=ProductCreateSchema, idempotent=True
+    )
     def post(self, body: dict[str, Any]) -> Response:
         """Create a product; every price's currency must be enabled and a `billingCycleId` must exist."""
         cmd = CreateProduct(**(body | {"prices": _prices(body["prices"])}))
@@ -80,19 +60,13 @@ class ProductsCollection(MethodView):
 
 @blp.route("/<string:product_id>")
 class ProductItem(MethodView):
-    @requires("catalog:read")
-    @blp.response(200, ProductSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=ProductSchema)
     def get(self, product_id: str) -> Response:
         """One product with its prices; the ETag is its version."""
         with reading() as uow:
             return _answer(catalog.get_product(uow, product_id))
 
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(ProductPatchSchema)
-    @blp.response(200, ProductSchema)
-    @blp.doc(security=BEARER, parameters=[IF_MATCH])
+    @changes(blp, "catalog:write", response=ProductSchema, body=ProductPatchSchema, if_match=True)
     def patch(self, body: dict[str, Any], product_id: str) -> Response:
         """Change some fields; `prices` replaces the set. Orders already priced keep their prices."""
         changes = body | ({"prices": _prices(body["prices"])} if "prices" in body else {})

@@ -12,16 +12,13 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
-from billing_shared.auth.flask import requires
 from billing_shared.web.context import reading
 from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    list_response,
-    page_request,
+    list_answer,
     resource_response,
 )
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     TaxRuleCreateSchema,
     TaxRuleListArgs,
@@ -31,7 +28,7 @@ from orders.api.catalog_schemas import (
 )
 from orders.api.exact_json import ExactJsonBlueprint
 from orders.domain.catalog import TaxRule
-from orders.domain.commands import CreateTaxRule, ListTaxRules, SetTaxRuleActive
+from orders.domain.commands import CreateTaxRule, SetTaxRuleActive
 from orders.service_layer import tax_rules
 
 blp = ExactJsonBlueprint(
@@ -45,24 +42,20 @@ _RULE = TaxRuleSchema()
 
 @blp.route("")
 class TaxRulesCollection(MethodView):
-    @requires("catalog:read")
-    @blp.arguments(TaxRuleListArgs, location="query")
-    @blp.response(200, TaxRuleListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=TaxRuleListSchema, query=TaxRuleListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List tax rules, oldest first, inactive ones too unless `active=true`; filter by `country`."""
-        query = ListTaxRules(page_request(args), country=args.get("country"), active=args.get("active"))
-        with reading() as uow:
-            return list_response(tax_rules.list_tax_rules(uow, query), _RULE.dump)
+        return list_answer(args, tax_rules.list_tax_rules, _RULE.dump, scoped=False)
 
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(TaxRuleCreateSchema)
-    @blp.response(201, TaxRuleSchema)
-    @blp.alt_response(
-        200, schema=TaxRuleSchema, description="The scope's active rule already has this rate and `inclusive`"
+    @changes(
+        blp,
+        "catalog:write",
+        response=TaxRuleSchema,
+        status=201,
+        body=TaxRuleCreateSchema,
+        idempotent=True,
+        alternatives=((200, TaxRuleSchema, "The scope's active rule already has this rate and `inclusive`"),),
     )
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
     def post(self, body: dict[str, Any]) -> Response:
         """Create a rule (201); the terms of the scope's active rule again: 200 with it; other terms: 409."""
         rule, created = tax_rules.create_tax_rule(current_uow(), CreateTaxRule(**body))
@@ -73,19 +66,13 @@ class TaxRulesCollection(MethodView):
 
 @blp.route("/<string:rule_id>")
 class TaxRuleItem(MethodView):
-    @requires("catalog:read")
-    @blp.response(200, TaxRuleSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "catalog:read", response=TaxRuleSchema)
     def get(self, rule_id: str) -> TaxRule:
         """One tax rule, active or not."""
         with reading() as uow:
             return tax_rules.get_tax_rule(uow, rule_id)
 
-    @requires("catalog:write")
-    @transactional
-    @blp.arguments(TaxRulePatchSchema)
-    @blp.response(200, TaxRuleSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "catalog:write", response=TaxRuleSchema, body=TaxRulePatchSchema)
     def patch(self, body: dict[str, Any], rule_id: str) -> TaxRule:
         """Deactivate (`{"active": false}`; kept as history), or reactivate if its scope is free."""
         return tax_rules.set_tax_rule_active(current_uow(), SetTaxRuleActive(rule_id, body["active"]))

@@ -10,16 +10,9 @@ from typing import Any
 
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.concurrency import IfMatch
-from billing_shared.paging import PageRequest
 from orders.domain.order_pricing import Item
 
 # -- the catalog ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ListCurrencies:
-    page: PageRequest
-    enabled: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -54,13 +47,6 @@ class UpdateProduct:
 
 
 @dataclass(frozen=True)
-class ListProducts:
-    page: PageRequest
-    active: bool | None = None
-    billing_cycle_id: str | None = None
-
-
-@dataclass(frozen=True)
 class CreateTaxRule:
     name: str
     country: str
@@ -76,13 +62,6 @@ class CreateTaxRule:
 class SetTaxRuleActive:
     rule_id: str
     active: bool
-
-
-@dataclass(frozen=True)
-class ListTaxRules:
-    page: PageRequest
-    country: str | None = None
-    active: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -104,12 +83,6 @@ class ChangeCoupon:
     coupon_id: str
     active: bool | None = None
     metadata: dict[str, str | None] = field(default_factory=dict)  # a null value deletes the key
-
-
-@dataclass(frozen=True)
-class ListCoupons:
-    page: PageRequest
-    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,18 +109,3 @@ class PlaceOrder:
     coupon_code: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     may_override_price: bool = False  # the caller holds orders:price_override
-
-
-@dataclass(frozen=True)
-class CancelOrder:
-    scope: CustomerScope
-    order_id: str
-    if_match: IfMatch | None = None
-
-
-@dataclass(frozen=True)
-class ListOrders:
-    scope: CustomerScope
-    page: PageRequest
-    customer_id: str | None = None
-    status: str | None = None

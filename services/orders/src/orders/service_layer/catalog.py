@@ -14,8 +14,6 @@ from orders.domain.catalog import BillingCycle, Currency, Product
 from orders.domain.commands import (
     CreateBillingCycle,
     CreateProduct,
-    ListCurrencies,
-    ListProducts,
     SwitchCurrency,
     UpdateProduct,
 )
@@ -26,8 +24,8 @@ def _unknown_currency(code: str) -> Problem:
     return Problem(404, f"No currency with code '{code}' (ISO 4217, upper-case, e.g. 'USD').")
 
 
-def list_currencies(uow: UnitOfWork, query: ListCurrencies) -> Page[Currency]:
-    return CatalogRepository(uow.session).currency_page(query.page, enabled=query.enabled)
+def list_currencies(uow: UnitOfWork, page: PageRequest, *, enabled: bool | None = None) -> Page[Currency]:
+    return CatalogRepository(uow.session).currency_page(page, enabled=enabled)
 
 
 def get_currency(uow: UnitOfWork, code: str) -> Currency:
@@ -65,10 +63,10 @@ def create_billing_cycle(uow: UnitOfWork, cmd: CreateBillingCycle) -> BillingCyc
     return cycle
 
 
-def list_products(uow: UnitOfWork, query: ListProducts) -> Page[Product]:
-    return CatalogRepository(uow.session).product_page(
-        query.page, active=query.active, billing_cycle_id=query.billing_cycle_id
-    )
+def list_products(
+    uow: UnitOfWork, page: PageRequest, *, active: bool | None = None, billing_cycle_id: str | None = None
+) -> Page[Product]:
+    return CatalogRepository(uow.session).product_page(page, active=active, billing_cycle_id=billing_cycle_id)
 
 
 def get_product(uow: UnitOfWork, product_id: str) -> Product:

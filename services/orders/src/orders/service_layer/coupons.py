@@ -13,18 +13,18 @@ from datetime import UTC, datetime
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import FieldError, Problem, existing, invalid_field, invalid_fields
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricingError, price_order
 from orders.domain import coupons
 from orders.domain.catalog import Coupon
-from orders.domain.commands import ChangeCoupon, CheckCoupon, CreateCoupon, ListCoupons
+from orders.domain.commands import ChangeCoupon, CheckCoupon, CreateCoupon
 from orders.domain.coupons import CouponCheck
 from orders.domain.order_pricing import quote_lines
 from orders.store.catalog import CatalogRepository
 
 
-def list_coupons(uow: UnitOfWork, query: ListCoupons) -> Page[Coupon]:
-    return CatalogRepository(uow.session).coupon_page(query.page, code=query.code)
+def list_coupons(uow: UnitOfWork, page: PageRequest, *, code: str | None = None) -> Page[Coupon]:
+    return CatalogRepository(uow.session).coupon_page(page, code=code)
 
 
 def get_coupon(uow: UnitOfWork, coupon_id: str) -> Coupon:

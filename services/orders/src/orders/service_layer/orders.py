@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from billing_shared.auth.scope import CustomerScope
-from billing_shared.concurrency import check_if_match
+from billing_shared.commands import OnResource
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import FieldError, Problem
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from billing_shared.projection import await_known
 from orders.bootstrap import Deps
 from orders.domain import orders
-from orders.domain.commands import CancelOrder, ListOrders, PlaceOrder
+from orders.domain.commands import PlaceOrder
 from orders.domain.order_pricing import Buyer, price
 from orders.domain.orders import Order
 from orders.store.catalog import CatalogRepository
@@ -90,20 +90,24 @@ def get_order(uow: UnitOfWork, scope: CustomerScope, order_id: str) -> Order:
     return scope.visible(OrderRepository(uow.session).get(order_id), "order", order_id)
 
 
-def list_orders(uow: UnitOfWork, query: ListOrders) -> Page[Order]:
-    return query.scope.page(
-        query.customer_id,
-        lambda customer_id: OrderRepository(uow.session).page(
-            query.page, customer_id=customer_id, status=query.status
-        ),
-    )
+def list_orders(
+    uow: UnitOfWork,
+    scope: CustomerScope,
+    page: PageRequest,
+    *,
+    customer_id: str | None = None,
+    status: str | None = None,
+) -> Page[Order]:
+    """Oldest first; a customer token lists only its own customer's."""
+    repo = OrderRepository(uow.session)
+    return scope.page(customer_id, lambda own: repo.page(page, customer_id=own, status=status))
 
 
-def cancel_order(uow: UnitOfWork, cmd: CancelOrder) -> Order:
+def cancel_order(uow: UnitOfWork, cmd: OnResource) -> Order:
     """A draft order cancelled (OrderCancelled); cancelling a cancelled order changes nothing."""
     repo = OrderRepository(uow.session)
-    order = cmd.scope.visible(repo.get(cmd.order_id, for_update=True), "order", cmd.order_id)
-    check_if_match(cmd.if_match, order.version)
+    order = cmd.visible(repo.get(cmd.id, for_update=True), "order")
+    cmd.check_version(order.version)
     done, events = orders.cancel(order, datetime.now(UTC))
     if events:
         repo.save(done, expected_version=order.version)

@@ -11,17 +11,17 @@ from datetime import UTC, datetime
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import existing
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from orders.domain import tax_rules
 from orders.domain.catalog import TaxRule
-from orders.domain.commands import CreateTaxRule, ListTaxRules, SetTaxRuleActive
+from orders.domain.commands import CreateTaxRule, SetTaxRuleActive
 from orders.store.catalog import CatalogRepository
 
 
-def list_tax_rules(uow: UnitOfWork, query: ListTaxRules) -> Page[TaxRule]:
-    return CatalogRepository(uow.session).tax_rule_page(
-        query.page, country=query.country, active=query.active
-    )
+def list_tax_rules(
+    uow: UnitOfWork, page: PageRequest, *, country: str | None = None, active: bool | None = None
+) -> Page[TaxRule]:
+    return CatalogRepository(uow.session).tax_rule_page(page, country=country, active=active)
 
 
 def get_tax_rule(uow: UnitOfWork, rule_id: str) -> TaxRule:

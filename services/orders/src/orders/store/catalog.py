@@ -18,8 +18,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing_shared.db.repository import keyset_page, save_versioned
-from billing_shared.db.timestamps import aware
+from billing_shared.db.records import record, row_values
+from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
 from billing_shared.db.uow import affected
 from billing_shared.paging import Page, PageRequest
 from orders.domain.catalog import BillingCycle, Coupon, Currency, Product, TaxRule, scope_key
@@ -35,56 +35,24 @@ from orders.store.tables import (
 )
 
 
-def _maybe_aware(ts: datetime | None) -> datetime | None:
-    return None if ts is None else aware(ts)
-
-
 def _currency(row: Any) -> Currency:
-    return Currency(code=row.code, name=row.name, exponent=row.exponent, enabled=row.enabled)
+    return record(Currency, row)
 
 
 def _billing_cycle(row: Any) -> BillingCycle:
-    return BillingCycle(
-        id=row.id,
-        name=row.name,
-        interval_unit=row.interval_unit,
-        interval_count=row.interval_count,
-        created_at=aware(row.created_at),
-    )
+    return record(BillingCycle, row)
 
 
 def _tax_rule(row: Any) -> TaxRule:
-    return TaxRule(
-        id=row.id,
-        name=row.name,
-        country=row.country,
-        region=row.region,
-        tax_category=row.tax_category,
-        rate=Decimal(row.rate),
-        inclusive=row.inclusive,
-        active=row.active,
-        created_at=aware(row.created_at),
-        valid_from=_maybe_aware(row.valid_from),
-        valid_to=_maybe_aware(row.valid_to),
-        deactivated_at=_maybe_aware(row.deactivated_at),
-    )
+    return record(TaxRule, row, rate=Decimal(row.rate))
 
 
 def _coupon(row: Any) -> Coupon:
-    return Coupon(
-        id=row.id,
-        code=row.code,
+    return record(
+        Coupon,
+        row,
         percent_off=Decimal(row.percent_off) if row.percent_off is not None else None,
-        amount_off=row.amount_off,
-        currency=row.currency,
-        redeem_by=_maybe_aware(row.redeem_by),
-        max_redemptions=row.max_redemptions,
-        times_redeemed=row.times_redeemed,
         product_ids=list(row.product_ids) if row.product_ids is not None else None,
-        duration=row.duration,
-        duration_in_cycles=row.duration_in_cycles,
-        active=row.active,
-        created_at=aware(row.created_at),
         metadata=row.metadata or {},
     )
 
@@ -109,9 +77,7 @@ class CatalogRepository:
 
     def currency_page(self, request: PageRequest, *, enabled: bool | None) -> Page[Currency]:
         """By code (`startingAfter` is a code)."""
-        stmt = select(currencies)
-        if enabled is not None:
-            stmt = stmt.where(currencies.c.enabled.is_(enabled))
+        stmt = select(currencies).where(*equal_to(currencies, enabled=enabled))
         return keyset_page(self.session, stmt, currencies.c.code, request).map(_currency)
 
     def set_currency_enabled(self, code: str, enabled: bool, now: datetime) -> Currency | None:
@@ -133,15 +99,7 @@ class CatalogRepository:
         )
 
     def add_billing_cycle(self, cycle: BillingCycle) -> None:
-        self.session.execute(
-            insert(billing_cycles).values(
-                id=cycle.id,
-                name=cycle.name,
-                interval_unit=cycle.interval_unit,
-                interval_count=cycle.interval_count,
-                created_at=cycle.created_at,
-            )
-        )
+        self.session.execute(insert(billing_cycles).values(**row_values(cycle, billing_cycles)))
 
     # Products -------------------------------------------------------------------------------------
 
@@ -170,11 +128,7 @@ class CatalogRepository:
     def product_page(
         self, request: PageRequest, *, active: bool | None, billing_cycle_id: str | None
     ) -> Page[Product]:
-        stmt = select(products)
-        if active is not None:
-            stmt = stmt.where(products.c.active.is_(active))
-        if billing_cycle_id is not None:
-            stmt = stmt.where(products.c.billing_cycle_id == billing_cycle_id)
+        stmt = select(products).where(*equal_to(products, active=active, billing_cycle_id=billing_cycle_id))
         rows = keyset_page(self.session, stmt, products.c.id, request)
         return Page(self._with_prices(rows.items), rows.has_more)
 
@@ -190,30 +144,15 @@ class CatalogRepository:
         )
         for pr in price_rows:
             prices[pr.product_id][pr.currency] = pr.unit_price
-        return [
-            Product(
-                id=row.id,
-                name=row.name,
-                tax_category=row.tax_category,
-                active=row.active,
-                prices=prices[row.id],
-                billing_cycle_id=row.billing_cycle_id,
-                created_at=aware(row.created_at),
-                updated_at=aware(row.updated_at),
-                description=row.description,
-                metadata=row.metadata or {},
-                version=row.version,
-            )
-            for row in rows
-        ]
+        return [record(Product, row, prices=prices[row.id], metadata=row.metadata or {}) for row in rows]
 
     def add_product(self, p: Product) -> None:
-        self.session.execute(insert(products).values(id=p.id, **self._product_values(p)))
+        self.session.execute(insert(products).values(**row_values(p, products)))
         self._insert_prices(p)
 
     def save_product(self, p: Product, *, expected_version: int, prices_changed: bool) -> None:
         save_versioned(
-            self.session, products, p.id, expected_version, self._product_values(p), kind="product"
+            self.session, products, p.id, expected_version, row_values(p, products), kind="product"
         )
         if prices_changed:
             self.session.execute(delete(product_prices).where(product_prices.c.product_id == p.id))
@@ -226,28 +165,12 @@ class CatalogRepository:
                 [{"product_id": p.id, "currency": c, "unit_price": a} for c, a in sorted(p.prices.items())],
             )
 
-    @staticmethod
-    def _product_values(p: Product) -> dict[str, Any]:
-        return {
-            "name": p.name,
-            "description": p.description,
-            "tax_category": p.tax_category,
-            "active": p.active,
-            "billing_cycle_id": p.billing_cycle_id,
-            "metadata": p.metadata,
-            "version": p.version,
-            "created_at": p.created_at,
-            "updated_at": p.updated_at,
-        }
-
     # Tax rules ------------------------------------------------------------------------------------
 
     def tax_rule(self, rule_id: str, *, for_update: bool = False) -> TaxRule | None:
-        stmt = select(tax_rules).where(tax_rules.c.id == rule_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return _tax_rule(row) if row is not None else None
+        return first(
+            self.session, select(tax_rules).where(tax_rules.c.id == rule_id), _tax_rule, for_update=for_update
+        )
 
     def active_tax_rule(self, country: str, region: str | None, tax_category: str | None) -> TaxRule | None:
         """The one active rule of a scope, if any."""
@@ -271,34 +194,15 @@ class CatalogRepository:
     def tax_rule_page(
         self, request: PageRequest, *, country: str | None, active: bool | None
     ) -> Page[TaxRule]:
-        stmt = select(tax_rules)
-        if country is not None:
-            stmt = stmt.where(tax_rules.c.country == country)
-        if active is not None:
-            stmt = stmt.where(tax_rules.c.active.is_(active))
+        stmt = select(tax_rules).where(*equal_to(tax_rules, country=country, active=active))
         return keyset_page(self.session, stmt, tax_rules.c.id, request).map(_tax_rule)
 
     def add_tax_rule(self, rule: TaxRule) -> bool:
         """Insert an active rule; False when its scope already has an active one (a lost race)."""
         try:
             with self.session.begin_nested():
-                self.session.execute(
-                    insert(tax_rules).values(
-                        id=rule.id,
-                        name=rule.name,
-                        country=rule.country,
-                        region=rule.region,
-                        tax_category=rule.tax_category,
-                        scope_key=rule.scope_key,
-                        rate=canonical(rule.rate),
-                        inclusive=rule.inclusive,
-                        valid_from=rule.valid_from,
-                        valid_to=rule.valid_to,
-                        active=rule.active,
-                        created_at=rule.created_at,
-                        deactivated_at=rule.deactivated_at,
-                    )
-                )
+                values = row_values(rule, tax_rules, rate=canonical(rule.rate))
+                self.session.execute(insert(tax_rules).values(**values))
         except IntegrityError:
             return False
         return True
@@ -319,42 +223,24 @@ class CatalogRepository:
     # Coupons --------------------------------------------------------------------------------------
 
     def coupon(self, coupon_id: str, *, for_update: bool = False) -> Coupon | None:
-        stmt = select(coupons).where(coupons.c.id == coupon_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return _coupon(row) if row is not None else None
+        return first(
+            self.session, select(coupons).where(coupons.c.id == coupon_id), _coupon, for_update=for_update
+        )
 
     def coupon_by_code(self, code: str) -> Coupon | None:
         row = self.session.execute(select(coupons).where(coupons.c.code == code)).first()
         return _coupon(row) if row is not None else None
 
     def coupon_page(self, request: PageRequest, *, code: str | None) -> Page[Coupon]:
-        stmt = select(coupons) if code is None else select(coupons).where(coupons.c.code == code)
+        stmt = select(coupons).where(*equal_to(coupons, code=code))
         return keyset_page(self.session, stmt, coupons.c.id, request).map(_coupon)
 
     def add_coupon(self, c: Coupon) -> bool:
         """Insert a coupon; False when its code is taken (also when a concurrent request just took it)."""
         try:
             with self.session.begin_nested():
-                self.session.execute(
-                    insert(coupons).values(
-                        id=c.id,
-                        code=c.code,
-                        percent_off=canonical(c.percent_off) if c.percent_off is not None else None,
-                        amount_off=c.amount_off,
-                        currency=c.currency,
-                        redeem_by=c.redeem_by,
-                        max_redemptions=c.max_redemptions,
-                        times_redeemed=c.times_redeemed,
-                        product_ids=c.product_ids,
-                        duration=c.duration,
-                        duration_in_cycles=c.duration_in_cycles,
-                        active=c.active,
-                        metadata=c.metadata,
-                        created_at=c.created_at,
-                    )
-                )
+                percent = canonical(c.percent_off) if c.percent_off is not None else None
+                self.session.execute(insert(coupons).values(**row_values(c, coupons, percent_off=percent)))
         except IntegrityError:
             return False
         return True

@@ -12,10 +12,10 @@ from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from billing_shared.auth.flask import requires
 from billing_shared.paging import Page
 from billing_shared.web.context import deps, reading
-from billing_shared.web.responses import BEARER, list_response
+from billing_shared.web.responses import list_response
+from billing_shared.web.routes import changes, reads
 from billing_shared.web.transaction import current_uow, transactional
 from payments.api.caller import require_admin
 from payments.api.gateway_json import gateway_json, receipt_json
@@ -40,9 +40,7 @@ def _headers() -> dict[str, str]:
 
 @blp.route("")
 class GatewaysCollection(MethodView):
-    @requires("payments:read")
-    @blp.response(200, GatewayListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "payments:read", response=GatewayListSchema)
     def get(self) -> Response:
         """Every gateway this platform knows: enabled or not, its currencies and capabilities."""
         with reading() as uow:
@@ -52,19 +50,13 @@ class GatewaysCollection(MethodView):
 
 @blp.route("/<string:gateway_id>")
 class GatewayItem(MethodView):
-    @requires("payments:read")
-    @blp.response(200, GatewaySchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "payments:read", response=GatewaySchema)
     def get(self, gateway_id: str) -> Response:
         """One gateway."""
         with reading() as uow:
             return jsonify(gateway_json(gateways.get_gateway(uow, deps(Deps), gateway_id)))
 
-    @requires("payments:write")
-    @transactional
-    @blp.arguments(GatewayPatchSchema)
-    @blp.response(200, GatewaySchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "payments:write", response=GatewaySchema, body=GatewayPatchSchema)
     def patch(self, body: dict[str, Any], gateway_id: str) -> Response:
         """Switch a gateway on or off (admin). Off stops new intents at it; payments already made
         there still complete, refund and reconcile."""

@@ -9,22 +9,19 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from billing_shared.auth.flask import requires
+from billing_shared.commands import OnResource
 from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    list_response,
-    page_request,
-    resource_response,
+    ResourceAnswer,
+    list_answer,
 )
-from billing_shared.web.transaction import current_uow, transactional
+from billing_shared.web.routes import changes, reads
+from billing_shared.web.transaction import current_uow
 from payments.api.caller import request_key
 from payments.api.intent_json import intent_json
 from payments.api.schemas import IntentCreateSchema, IntentListArgs, IntentListSchema, IntentSchema
 from payments.bootstrap import Deps
-from payments.domain.commands import CancelIntent, CaptureIntent, CreateIntent, ListIntents
-from payments.domain.intents import PaymentIntent
+from payments.domain.commands import CreateIntent
 from payments.service_layer import intent_actions, intents
 
 blp = Blueprint(
@@ -32,39 +29,19 @@ blp = Blueprint(
 )
 
 
-def _answer(intent: PaymentIntent, status: int = 200) -> Response:
-    return resource_response(
-        intent_json(intent),
-        version=intent.version,
-        status=status,
-        location=f"/api/v1/PaymentIntents/{intent.id}",
-    )
+_answer = ResourceAnswer(intent_json, "/api/v1/PaymentIntents")
 
 
 @blp.route("")
 class IntentsCollection(MethodView):
-    @requires("payments:read")
-    @blp.arguments(IntentListArgs, location="query")
-    @blp.response(200, IntentListSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "payments:read", response=IntentListSchema, query=IntentListArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """List payment intents, oldest first; filter by `orderId`, `invoiceId` and `status`."""
-        query = ListIntents(
-            caller_scope(),
-            page_request(args),
-            order_id=args.get("order_id"),
-            invoice_id=args.get("invoice_id"),
-            status=args.get("status"),
-        )
-        with reading() as uow:
-            found = intents.list_intents(uow, query)
-        return list_response(found, intent_json)
+        return list_answer(args, intents.list_intents, intent_json)
 
-    @requires("payments:write")
-    @transactional
-    @blp.arguments(IntentCreateSchema)
-    @blp.response(201, IntentSchema)
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @changes(
+        blp, "payments:write", response=IntentSchema, status=201, body=IntentCreateSchema, idempotent=True
+    )
     def post(self, body: dict[str, Any]) -> Response:
         """Pay an order: checked against the order (amount, currency, unpaid), then created at the
         gateway (`test` by default). A declined payment is a 201 with status `failed` and a
@@ -75,9 +52,7 @@ class IntentsCollection(MethodView):
 
 @blp.route("/<string:intent_id>")
 class IntentItem(MethodView):
-    @requires("payments:read")
-    @blp.response(200, IntentSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "payments:read", response=IntentSchema)
     def get(self, intent_id: str) -> Response:
         """One payment intent; clients may poll it while it is `requires_action` or `processing`."""
         with reading() as uow:
@@ -86,24 +61,18 @@ class IntentItem(MethodView):
 
 @blp.route("/<string:intent_id>/capture")
 class IntentCapture(MethodView):
-    @requires("payments:write")
-    @transactional
-    @blp.response(200, IntentSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "payments:write", response=IntentSchema)
     def post(self, intent_id: str) -> Response:
         """Capture an intent created with `captureMethod: manual` (status `requires_capture`)."""
-        cmd = CaptureIntent(caller_scope(), intent_id, if_match=if_match())
+        cmd = OnResource(caller_scope(), intent_id, if_match())
         return _answer(intent_actions.capture_intent(current_uow(), deps(Deps), cmd))
 
 
 @blp.route("/<string:intent_id>/cancel")
 class IntentCancel(MethodView):
-    @requires("payments:write")
-    @transactional
-    @blp.response(200, IntentSchema)
-    @blp.doc(security=BEARER)
+    @changes(blp, "payments:write", response=IntentSchema)
     def post(self, intent_id: str) -> Response:
         """Cancel an intent that has taken no money yet; its order may then be paid by a new one.
         Cancelling a canceled intent changes nothing."""
-        cmd = CancelIntent(caller_scope(), intent_id, if_match=if_match())
+        cmd = OnResource(caller_scope(), intent_id, if_match())
         return _answer(intent_actions.cancel_intent(current_uow(), deps(Deps), cmd))

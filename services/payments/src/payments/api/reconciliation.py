@@ -10,9 +10,8 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from billing_shared.auth.flask import requires
 from billing_shared.web.context import deps
-from billing_shared.web.responses import BEARER
+from billing_shared.web.routes import reads
 from payments.api.caller import require_admin
 from payments.api.reconciliation_json import report_json
 from payments.api.schemas import ReconciliationArgs, ReconciliationReportSchema
@@ -27,10 +26,7 @@ blp = Blueprint(
 
 @blp.route("")
 class Reconciliation(MethodView):
-    @requires("payments:read")
-    @blp.arguments(ReconciliationArgs, location="query")
-    @blp.response(200, ReconciliationReportSchema)
-    @blp.doc(security=BEARER)
+    @reads(blp, "payments:read", response=ReconciliationReportSchema, query=ReconciliationArgs)
     def get(self, args: dict[str, Any]) -> Response:
         """Compare one day (UTC) with the gateways' records; `clean` is true when all agree."""
         require_admin()

@@ -5,14 +5,12 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from billing_shared.web import validators
-from billing_shared.web.schemas import CamelSchema, ListArgs
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs, list_of
 from payments.domain import intents, refunds
-
-_ID = validate.Length(1, 64)
 
 
 class IntentCreateSchema(CamelSchema):
-    order_id = fields.String(required=True, validate=_ID)
+    order_id = fields.String(required=True, validate=ID)
     amount = fields.Integer(
         strict=True,
         required=True,
@@ -67,18 +65,16 @@ class IntentSchema(CamelSchema):
 
 
 class IntentListArgs(ListArgs):
-    order_id = fields.String(validate=_ID)
-    invoice_id = fields.String(validate=_ID)
+    order_id = fields.String(validate=ID)
+    invoice_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(intents.STATUSES))
 
 
-class IntentListSchema(CamelSchema):
-    data = fields.List(fields.Nested(IntentSchema))
-    has_more = fields.Boolean()
+IntentListSchema = list_of(IntentSchema)
 
 
 class RefundCreateSchema(CamelSchema):
-    payment_intent_id = fields.String(required=True, validate=_ID)
+    payment_intent_id = fields.String(required=True, validate=ID)
     amount = fields.Integer(
         strict=True,
         validate=validate.Range(1, 10**15),
@@ -103,12 +99,10 @@ class RefundSchema(CamelSchema):
 
 
 class RefundListArgs(ListArgs):
-    payment_intent_id = fields.String(validate=_ID)
+    payment_intent_id = fields.String(validate=ID)
 
 
-class RefundListSchema(CamelSchema):
-    data = fields.List(fields.Nested(RefundSchema))
-    has_more = fields.Boolean()
+RefundListSchema = list_of(RefundSchema)
 
 
 class GatewaySchema(CamelSchema):
@@ -121,9 +115,7 @@ class GatewaySchema(CamelSchema):
     )
 
 
-class GatewayListSchema(CamelSchema):
-    data = fields.List(fields.Nested(GatewaySchema))
-    has_more = fields.Boolean()
+GatewayListSchema = list_of(GatewaySchema)
 
 
 class GatewayPatchSchema(CamelSchema):

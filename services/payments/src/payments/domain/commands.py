@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from billing_shared.auth.scope import CustomerScope
-from billing_shared.concurrency import IfMatch
-from billing_shared.paging import PageRequest
 from payments.domain.request_keys import RequestKey
 
 
@@ -25,29 +23,6 @@ class CreateIntent:
     capture_method: str = "automatic"
     gateway_id: str | None = None  # None: the default gateway
     return_url: str | None = None
-
-
-@dataclass(frozen=True)
-class ListIntents:
-    scope: CustomerScope
-    page: PageRequest
-    order_id: str | None = None
-    invoice_id: str | None = None
-    status: str | None = None
-
-
-@dataclass(frozen=True)
-class CaptureIntent:
-    scope: CustomerScope
-    intent_id: str
-    if_match: IfMatch | None = None
-
-
-@dataclass(frozen=True)
-class CancelIntent:
-    scope: CustomerScope
-    intent_id: str
-    if_match: IfMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -71,13 +46,6 @@ class CreateRefund:
     payment_intent_id: str
     reason: str
     amount: int | None = None  # None: all that is left
-
-
-@dataclass(frozen=True)
-class ListRefunds:
-    scope: CustomerScope
-    page: PageRequest
-    payment_intent_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from billing_shared.auth.scope import CustomerScope
-from billing_shared.concurrency import IfMatch, check_if_match
+from billing_shared.commands import OnResource
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
 from payments.bootstrap import Deps
 from payments.domain import intents
-from payments.domain.commands import CancelIntent, CaptureIntent
 from payments.domain.intent_states import CANCELED, SUCCEEDED
 from payments.domain.intents import PaymentIntent
 from payments.domain.payment_provider import ProviderError
@@ -20,34 +18,33 @@ from payments.service_layer.provider_calls import provider_for, provider_key
 from payments.store.intents import IntentRepository
 
 
-def capture_intent(uow: UnitOfWork, deps: Deps, cmd: CaptureIntent) -> PaymentIntent:
+def capture_intent(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> PaymentIntent:
     """Capture an intent created with `captureMethod: manual`; the merchant's decision only.
     Capturing a captured intent changes nothing."""
     cmd.scope.require_merchant("capture a payment")
-    intent = _load(deps, cmd.scope, cmd.intent_id, cmd.if_match)
+    intent = _load(deps, cmd)
     if intent.status == SUCCEEDED:
         return intent
     intents.check_capturable(intent)
     return _act(uow, deps, intent, "capture")
 
 
-def cancel_intent(uow: UnitOfWork, deps: Deps, cmd: CancelIntent) -> PaymentIntent:
+def cancel_intent(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> PaymentIntent:
     """Cancel an intent that has taken no money yet; its order may then be paid by a new one.
     Cancelling a canceled intent changes nothing."""
-    intent = _load(deps, cmd.scope, cmd.intent_id, cmd.if_match)
+    intent = _load(deps, cmd)
     if intent.status == CANCELED:
         return intent
     intents.check_cancelable(intent)
     return _act(uow, deps, intent, "cancel")
 
 
-def _load(deps: Deps, scope: CustomerScope, intent_id: str, if_match: IfMatch | None) -> PaymentIntent:
+def _load(deps: Deps, cmd: OnResource) -> PaymentIntent:
     """The intent as the caller may see it (404 otherwise), read in a transaction of its own so
     that the request's stays closed until the provider has answered; 412 when `If-Match` is stale."""
     with deps.db.unit_of_work(write=False) as read:
-        found = IntentRepository(read.session).get(intent_id)
-    intent = scope.visible(found, "payment intent", intent_id)
-    check_if_match(if_match, intent.version)
+        intent = cmd.visible(IntentRepository(read.session).get(cmd.id), "payment intent")
+    cmd.check_version(intent.version)
     return intent
 
 

@@ -17,10 +17,10 @@ from billing_shared.auth.scope import CustomerScope
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from payments.bootstrap import Deps
 from payments.domain import intents, orders
-from payments.domain.commands import CreateIntent, ListIntents
+from payments.domain.commands import CreateIntent
 from payments.domain.intents import PaymentIntent
 from payments.domain.orders import OrderView
 from payments.domain.request_keys import reused_with_another_request
@@ -123,14 +123,18 @@ def get_intent(uow: UnitOfWork, scope: CustomerScope, intent_id: str) -> Payment
     return scope.visible(IntentRepository(uow.session).get(intent_id), "payment intent", intent_id)
 
 
-def list_intents(uow: UnitOfWork, query: ListIntents) -> Page[PaymentIntent]:
-    return query.scope.page(
+def list_intents(
+    uow: UnitOfWork,
+    scope: CustomerScope,
+    page: PageRequest,
+    *,
+    order_id: str | None = None,
+    invoice_id: str | None = None,
+    status: str | None = None,
+) -> Page[PaymentIntent]:
+    """Oldest first; a customer token lists only its own customer's."""
+    repo = IntentRepository(uow.session)
+    return scope.page(
         None,
-        lambda own: IntentRepository(uow.session).page(
-            query.page,
-            customer_id=own,
-            order_id=query.order_id,
-            status=query.status,
-            invoice_id=query.invoice_id,
-        ),
+        lambda own: repo.page(page, customer_id=own, order_id=order_id, status=status, invoice_id=invoice_id),
     )

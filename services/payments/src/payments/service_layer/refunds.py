@@ -14,10 +14,10 @@ from billing_shared.auth.scope import CustomerScope
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
 from billing_shared.ids import new_id
-from billing_shared.paging import Page
+from billing_shared.paging import Page, PageRequest
 from payments.bootstrap import Deps
 from payments.domain import refunds
-from payments.domain.commands import CreateRefund, ListRefunds
+from payments.domain.commands import CreateRefund
 from payments.domain.gateways import not_configured
 from payments.domain.refunds import Refund
 from payments.domain.request_keys import reused_with_another_request
@@ -101,10 +101,8 @@ def get_refund(uow: UnitOfWork, scope: CustomerScope, refund_id: str) -> Refund:
     return scope.visible(RefundRepository(uow.session).get(refund_id), "refund", refund_id)
 
 
-def list_refunds(uow: UnitOfWork, query: ListRefunds) -> Page[Refund]:
-    return query.scope.page(
-        None,
-        lambda own: RefundRepository(uow.session).page(
-            query.page, customer_id=own, payment_intent_id=query.payment_intent_id
-        ),
-    )
+def list_refunds(
+    uow: UnitOfWork, scope: CustomerScope, page: PageRequest, *, payment_intent_id: str | None = None
+) -> Page[Refund]:
+    repo = RefundRepository(uow.session)
+    return scope.page(None, lambda own: repo.page(page, customer_id=own, payment_intent_id=payment_intent_id))

@@ -10,8 +10,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing_shared.db.repository import keyset_page, save_versioned
-from billing_shared.db.timestamps import aware
+from billing_shared.db.records import record, row_values
+from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
 from billing_shared.paging import Page, PageRequest
 from payments.domain.intents import NextActionView, PaymentIntent
 from payments.store import provider_claims
@@ -25,92 +25,51 @@ class IntentRepository:
     @staticmethod
     def _from_row(row: Any) -> PaymentIntent:
         na = row.next_action
-        return PaymentIntent(
-            id=row.id,
-            order_id=row.order_id,
-            customer_id=row.customer_id,
-            amount=row.amount,
-            currency=row.currency,
-            status=row.status,
-            gateway_id=row.gateway_id,
-            capture_method=row.capture_method,
-            payment_method_token=row.payment_method_token,
-            client_id=row.client_id,
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
-            gateway_reference=row.gateway_reference,
-            client_secret=row.client_secret,
+        return record(
+            PaymentIntent,
+            row,
             next_action=NextActionView(na["type"], na["url"]) if na else None,
-            return_url=row.return_url,
-            failure_code=row.failure_code,
-            failure_message=row.failure_message,
-            amount_refunded=row.amount_refunded,
-            disputed=row.disputed,
-            provider_pending=row.provider_pending,
-            idempotency_key=row.idempotency_key,
-            invoice_id=row.invoice_id,
-            subscription_id=row.subscription_id,
-            attempt=row.attempt,
             off_session=bool(row.off_session),
-            version=row.version,
         )
 
     @staticmethod
     def _values(i: PaymentIntent) -> dict[str, Any]:
-        return {
-            "order_id": i.order_id,
-            "customer_id": i.customer_id,
-            "amount": i.amount,
-            "currency": i.currency,
-            "status": i.status,
-            "gateway_id": i.gateway_id,
-            "gateway_reference": i.gateway_reference,
-            "client_secret": i.client_secret,
-            "next_action": {"type": i.next_action.type, "url": i.next_action.url} if i.next_action else None,
-            "capture_method": i.capture_method,
-            "return_url": i.return_url,
-            "payment_method_token": i.payment_method_token,
-            "failure_code": i.failure_code,
-            "failure_message": i.failure_message,
-            "amount_refunded": i.amount_refunded,
-            "disputed": i.disputed,
-            "provider_pending": i.provider_pending,
-            "client_id": i.client_id,
-            "idempotency_key": i.idempotency_key,
-            "invoice_id": i.invoice_id,
-            "subscription_id": i.subscription_id,
-            "attempt": i.attempt,
-            "off_session": i.off_session,
-            "version": i.version,
-            "created_at": i.created_at,
-            "updated_at": i.updated_at,
-        }
+        """Every column but the provider call's claim, which `provider_claims` owns."""
+        na = i.next_action
+        return row_values(
+            i,
+            payment_intents,
+            skip=provider_claims.CLAIM_COLUMNS,
+            next_action={"type": na.type, "url": na.url} if na else None,
+        )
 
     def add(self, intent: PaymentIntent, *, calling_since: datetime | None) -> None:
         """Insert a new intent; `calling_since` claims its first provider call at once."""
         self.session.execute(
             insert(payment_intents).values(
-                id=intent.id, provider_call_at=calling_since, provider_attempts=0, **self._values(intent)
+                **self._values(intent), provider_call_at=calling_since, provider_attempts=0
             )
         )
 
     def get(self, intent_id: str, *, for_update: bool = False) -> PaymentIntent | None:
-        stmt = select(payment_intents).where(payment_intents.c.id == intent_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
+        return first(
+            self.session,
+            select(payment_intents).where(payment_intents.c.id == intent_id),
+            self._from_row,
+            for_update=for_update,
+        )
 
     def by_reference(
         self, gateway_id: str, reference: str, *, for_update: bool = False
     ) -> PaymentIntent | None:
-        stmt = select(payment_intents).where(
-            payment_intents.c.gateway_id == gateway_id, payment_intents.c.gateway_reference == reference
+        return first(
+            self.session,
+            select(payment_intents).where(
+                payment_intents.c.gateway_id == gateway_id, payment_intents.c.gateway_reference == reference
+            ),
+            self._from_row,
+            for_update=for_update,
         )
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
 
     def by_references(self, gateway_id: str, references: list[str]) -> dict[str, PaymentIntent]:
         found: dict[str, PaymentIntent] = {}
@@ -224,15 +183,15 @@ class IntentRepository:
         status: str | None,
         invoice_id: str | None,
     ) -> Page[PaymentIntent]:
-        stmt = select(payment_intents)
-        if customer_id:
-            stmt = stmt.where(payment_intents.c.customer_id == customer_id)
-        if order_id:
-            stmt = stmt.where(payment_intents.c.order_id == order_id)
-        if status:
-            stmt = stmt.where(payment_intents.c.status == status)
-        if invoice_id:
-            stmt = stmt.where(payment_intents.c.invoice_id == invoice_id)
+        stmt = select(payment_intents).where(
+            *equal_to(
+                payment_intents,
+                customer_id=customer_id,
+                order_id=order_id,
+                status=status,
+                invoice_id=invoice_id,
+            )
+        )
         return keyset_page(self.session, stmt, payment_intents.c.id, request).map(self._from_row)
 
     def created_between(self, gateway_id: str, start: datetime, end: datetime) -> list[PaymentIntent]:

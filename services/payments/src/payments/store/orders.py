@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from billing_shared.db.records import record
+from billing_shared.db.repository import first
 from payments.domain.orders import OrderView
 from payments.store.tables import order_projection
 
@@ -17,10 +19,7 @@ class OrderProjection:
 
     def get(self, order_id: str, *, for_update: bool = False) -> OrderView | None:
         stmt = select(order_projection).where(order_projection.c.id == order_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return OrderView(row.id, row.customer_id, row.currency, row.total, row.status) if row else None
+        return first(self.session, stmt, lambda row: record(OrderView, row), for_update=for_update)
 
     def put(self, order: OrderView, *, known: bool, now: datetime) -> None:
         """Insert the order's projection, or (`known`) replace the one read."""

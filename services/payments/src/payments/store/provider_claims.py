@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session
 
 from billing_shared.db.uow import affected
 
+# The columns a claim writes; a repository's saves of its rows leave them alone.
+CLAIM_COLUMNS = ("provider_call_at", "provider_attempts")
+
 
 def _may_be_driven(table: Table, *, stale_before: datetime, idle_before: datetime) -> Any:
     """Still waiting for the provider's answer, and no live call in flight: none (and the last ended

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from billing_shared.db.repository import keyset_page
-from billing_shared.db.timestamps import aware
+from billing_shared.db.records import record, row_values
+from billing_shared.db.repository import equal_to, first, keyset_page
 from billing_shared.paging import Page, PageRequest
 from payments.domain.refunds import PENDING, Refund
 from payments.store import provider_claims
@@ -24,56 +24,27 @@ class RefundRepository:
 
     @staticmethod
     def _from_row(row: Any) -> Refund:
-        return Refund(
-            id=row.id,
-            payment_intent_id=row.payment_intent_id,
-            order_id=row.order_id,
-            customer_id=row.customer_id,
-            amount=row.amount,
-            currency=row.currency,
-            status=row.status,
-            reason=row.reason,
-            client_id=row.client_id,
-            created_at=aware(row.created_at),
-            updated_at=aware(row.updated_at),
-            gateway_reference=row.gateway_reference,
-            failure_message=row.failure_message,
-            provider_pending=row.provider_pending,
-            idempotency_key=row.idempotency_key,
-        )
+        return record(Refund, row)
 
     @staticmethod
     def _values(r: Refund) -> dict[str, Any]:
-        return {
-            "payment_intent_id": r.payment_intent_id,
-            "order_id": r.order_id,
-            "customer_id": r.customer_id,
-            "amount": r.amount,
-            "currency": r.currency,
-            "status": r.status,
-            "reason": r.reason,
-            "gateway_reference": r.gateway_reference,
-            "failure_message": r.failure_message,
-            "provider_pending": r.provider_pending,
-            "client_id": r.client_id,
-            "idempotency_key": r.idempotency_key,
-            "created_at": r.created_at,
-            "updated_at": r.updated_at,
-        }
+        """Every column but the provider call's claim, which `provider_claims` owns."""
+        return row_values(r, refunds, skip=provider_claims.CLAIM_COLUMNS)
 
     def add(self, refund: Refund, *, calling_since: datetime | None) -> None:
         self.session.execute(
             insert(refunds).values(
-                id=refund.id, provider_call_at=calling_since, provider_attempts=0, **self._values(refund)
+                **self._values(refund), provider_call_at=calling_since, provider_attempts=0
             )
         )
 
     def get(self, refund_id: str, *, for_update: bool = False) -> Refund | None:
-        stmt = select(refunds).where(refunds.c.id == refund_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.execute(stmt).first()
-        return self._from_row(row) if row else None
+        return first(
+            self.session,
+            select(refunds).where(refunds.c.id == refund_id),
+            self._from_row,
+            for_update=for_update,
+        )
 
     def save(self, refund: Refund, *, call_done: bool = False) -> None:
         values = self._values(refund)
@@ -131,9 +102,7 @@ class RefundRepository:
     def page(
         self, request: PageRequest, *, customer_id: str | None, payment_intent_id: str | None
     ) -> Page[Refund]:
-        stmt = select(refunds)
-        if customer_id:
-            stmt = stmt.where(refunds.c.customer_id == customer_id)
-        if payment_intent_id:
-            stmt = stmt.where(refunds.c.payment_intent_id == payment_intent_id)
+        stmt = select(refunds).where(
+            *equal_to(refunds, customer_id=customer_id, payment_intent_id=payment_intent_id)
+        )
         return keyset_page(self.session, stmt, refunds.c.id, request).map(self._from_row)

@@ -10,6 +10,7 @@ from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.records import record
 from payments.domain.payment_provider import WebhookEvent
 from payments.store.tables import payment_intents, webhook_events
 
@@ -94,13 +95,4 @@ class WebhookLog:
 
 
 def _event(r: Any) -> WebhookEvent:
-    return WebhookEvent(
-        event_id=r.event_id,
-        kind=r.kind,
-        reference=r.reference,
-        amount=r.amount,
-        failure_code=r.failure_code,
-        failure_message=r.failure_message,
-        raw_type=r.raw_type,
-        created=r.created,
-    )
+    return record(WebhookEvent, r)
