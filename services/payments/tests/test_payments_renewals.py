@@ -34,6 +34,7 @@ from payments.handlers import HANDLERS
 from payments.service_layer import provider_calls, recovery, renewals
 from payments.service_layer.intent_calls import drive_intent
 from payments.service_layer.provider_calls import CallPending
+from payments.store.intents import IntentRepository
 from payments.store.tables import payment_intents
 
 Outbox = Callable[..., list[dict[str, Any]]]
@@ -298,7 +299,7 @@ def test_a_worker_dying_between_recording_and_calling_is_driven_exactly_once(
     second = request_data()
     receive(app, second)
     [row] = intents_of(app, second["invoiceId"])
-    assert provider_calls.claim_intent(deps(app), row.id)  # ... and the process is gone
+    assert provider_calls.claim(deps(app), IntentRepository, row.id)  # ... and the process is gone
     assert renewals.charge_off_session(restarted) == 0 and recovery.recover(restarted) == 0
     time.sleep(0.4)
     assert recovery.recover(restarted) == 1

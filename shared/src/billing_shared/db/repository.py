@@ -3,10 +3,10 @@ by keyset, save a versioned row."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, Table, update
+from sqlalchemy import ColumnElement, Row, Select, Table, select, update
 from sqlalchemy.orm import Session
 
 from billing_shared.concurrency import ConcurrentChange
@@ -55,3 +55,18 @@ def save_versioned(
     )
     if affected(res) != 1:
         raise ConcurrentChange(kind, ident)
+
+
+def filtered_page(
+    session: Session,
+    table: Table,
+    request: PageRequest,
+    load: Callable[[Row[Any]], T],
+    filters: Mapping[str, Any],
+    *,
+    base: Select[Any] | None = None,
+) -> Page[T]:
+    """A list of `table`'s records by id: those equal to every filter asked for (`equal_to`),
+    read from `base` (a join that adds columns) or the table itself."""
+    stmt = (select(table) if base is None else base).where(*equal_to(table, **filters))
+    return keyset_page(session, stmt, table.c.id, request).map(load)

@@ -8,78 +8,67 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-)
+import sqlalchemy as sa
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived outbox.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 @dataclass(frozen=True)
 class KitTables:
-    outbox: Table
-    inbox: Table
-    idempotency: Table
+    outbox: sa.Table
+    inbox: sa.Table
+    idempotency: sa.Table
 
 
-def add_kit_tables(metadata: MetaData) -> KitTables:
-    outbox = Table(
+def add_kit_tables(metadata: sa.MetaData) -> KitTables:
+    outbox = sa.Table(
         "outbox",
         metadata,
-        Column("id", BigId, primary_key=True, autoincrement=True),
-        Column("event_id", String(64), nullable=False, unique=True),
-        Column("topic", String(200), nullable=False),
-        Column("key", String(100), nullable=False),
-        Column("type", String(200), nullable=False),
-        Column("source", String(200), nullable=False),
-        Column("subject", String(200), nullable=True),
-        Column("time", String(40), nullable=False),
-        Column("dataschema", String(300), nullable=False),
-        Column("data", Text, nullable=False),
-        Column("correlation_id", String(128), nullable=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("sent_at", DateTime(timezone=True), nullable=True),
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(100), nullable=False),
+        sa.Column("type", sa.String(200), nullable=False),
+        sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("subject", sa.String(200), nullable=True),
+        sa.Column("time", sa.String(40), nullable=False),
+        sa.Column("dataschema", sa.String(300), nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+        sa.Column("correlation_id", sa.String(128), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
     )
-    Index(
+    sa.Index(
         "ix_outbox_unsent",
         outbox.c.id,
         postgresql_where=outbox.c.sent_at.is_(None),
         sqlite_where=outbox.c.sent_at.is_(None),
     )
-    inbox = Table(
+    inbox = sa.Table(
         "inbox",
         metadata,
-        Column("consumer", String(100), primary_key=True),
-        Column("event_id", String(64), primary_key=True),
-        Column("topic", String(200), nullable=False),
-        Column("type", String(200), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("type", sa.String(200), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
     )
-    idempotency = Table(
+    idempotency = sa.Table(
         "idempotency_keys",
         metadata,
-        Column("client_id", String(200), primary_key=True),
-        Column("key", String(255), primary_key=True),
-        Column("method", String(10), nullable=False),
-        Column("path", String(500), nullable=False),
-        Column("request_hash", String(64), nullable=False),
-        Column("state", String(16), nullable=False),  # in_flight | done
-        Column("lock_token", String(32), nullable=False),
-        Column("locked_at", DateTime(timezone=True), nullable=False),
-        Column("response_status", Integer, nullable=True),
-        Column("response_headers", JSON, nullable=True),
-        Column("response_body", Text, nullable=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("client_id", sa.String(200), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("method", sa.String(10), nullable=False),
+        sa.Column("path", sa.String(500), nullable=False),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),  # in_flight | done
+        sa.Column("lock_token", sa.String(32), nullable=False),
+        sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("response_status", sa.Integer, nullable=True),
+        sa.Column("response_headers", sa.JSON, nullable=True),
+        sa.Column("response_body", sa.Text, nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
     )
     return KitTables(outbox=outbox, inbox=inbox, idempotency=idempotency)

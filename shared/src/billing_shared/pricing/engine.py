@@ -14,15 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import (
-    Context,
-    Decimal,
-    DivisionByZero,
-    FloatOperation,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import Context, Decimal, DivisionByZero, FloatOperation, InvalidOperation, Overflow, localcontext
 
 from billing_shared.money import is_currency
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import Response
 from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import requires
-from billing_shared.web.responses import BEARER, IDEMPOTENCY_KEY, IF_MATCH
+from billing_shared.web.responses import BEARER, IDEMPOTENCY_KEY, IF_MATCH, list_answer
 from billing_shared.web.transaction import transactional
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,3 +99,29 @@ def _stack(
         return view
 
     return decorate
+
+
+def list_route(
+    blp: Blueprint,
+    path: str,
+    scope: Scopes,
+    *,
+    query: Any,
+    response: Any,
+    use_case: Callable[..., Any],
+    wire: Callable[[Any], Any],
+    summary: str,
+    scoped: bool = True,
+) -> None:
+    """The GET of a resource's collection, the one list route (`list_answer`): the caller's page,
+    filtered by `query`, each item answered by `wire`. `summary` documents it as a docstring
+    would. The collection's POST, when it has one, is a view of its own on the same path."""
+
+    def listing(args: dict[str, Any]) -> Response:
+        return list_answer(args, use_case, wire, scoped=scoped)
+
+    listing.__doc__ = summary
+    endpoint = f"list{path.replace('/', '_')}" if path else "list"
+    blp.route(path, methods=["GET"], endpoint=endpoint)(
+        reads(blp, scope, response=response, query=query)(listing)
+    )

@@ -9,11 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from billing_shared.web.context import caller_scope, if_match, reading
-from billing_shared.web.responses import (
-    ResourceAnswer,
-    list_answer,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import ResourceAnswer
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from customers.api.schemas import (
     CustomerCreateSchema,
@@ -33,13 +30,20 @@ _CUSTOMER = CustomerSchema()  # built once: a schema's construction costs more t
 _answer = ResourceAnswer(_CUSTOMER.dump, "/api/v1/Customers")
 
 
+list_route(
+    blp,
+    "",
+    "customers:read",
+    query=CustomerListArgs,
+    response=CustomerListSchema,
+    use_case=customers.list_customers,
+    wire=_CUSTOMER.dump,
+    summary="List customers, oldest first; filter by `email`; page with `limit` and `startingAfter`.",
+)
+
+
 @blp.route("")
 class CustomersCollection(MethodView):
-    @reads(blp, "customers:read", response=CustomerListSchema, query=CustomerListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List customers, oldest first; filter by `email`; page with `limit` and `startingAfter`."""
-        return list_answer(args, customers.list_customers, _CUSTOMER.dump)
-
     @changes(
         blp,
         "customers:write",

@@ -2,37 +2,37 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
+import sqlalchemy as sa
 
 from billing_shared.db.tables import add_kit_tables
 
-metadata = MetaData()
+metadata = sa.MetaData()
 kit_tables = add_kit_tables(metadata)
 
-customers = Table(
+customers = sa.Table(
     "customers",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("email", String(320), nullable=False),
-    Column("email_normalized", String(320), nullable=False),
-    Column("billing_address", JSON, nullable=True),
-    Column("tax_id", String(64), nullable=True),
-    Column("preferred_currency", String(3), nullable=True),
-    Column("metadata", JSON, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_normalized", sa.String(320), nullable=False),
+    sa.Column("billing_address", sa.JSON, nullable=True),
+    sa.Column("tax_id", sa.String(64), nullable=True),
+    sa.Column("preferred_currency", sa.String(3), nullable=True),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
-Index("ix_customers_email_normalized", customers.c.email_normalized)
+sa.Index("ix_customers_email_normalized", customers.c.email_normalized)
 
-customer_references = Table(
+customer_references = sa.Table(
     "customer_references",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("customer_id", String(40), nullable=False, index=True),
-    Column("kind", String(30), nullable=False),
-    Column("ref_id", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("kind", "ref_id", name="uq_customer_references_kind_ref"),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("ref_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("kind", "ref_id", name="uq_customer_references_kind_ref"),
 )

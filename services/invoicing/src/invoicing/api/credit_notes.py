@@ -4,20 +4,14 @@ A customer-role token sees only its own customer's notes (another's are 404)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import requires
 from billing_shared.web.context import caller_scope, deps, reading
-from billing_shared.web.responses import (
-    BEARER,
-    list_answer,
-    resource_response,
-)
-from billing_shared.web.routes import reads
+from billing_shared.web.responses import BEARER, resource_response
+from billing_shared.web.routes import list_route, reads
 from invoicing.api.documents import pdf_response
 from invoicing.api.schemas import CreditNoteListArgs, CreditNoteListSchema, CreditNoteSchema
 from invoicing.bootstrap import Deps
@@ -29,12 +23,16 @@ blp = Blueprint(
 )
 
 
-@blp.route("")
-class CreditNotesCollection(MethodView):
-    @reads(blp, "invoices:read", response=CreditNoteListSchema, query=CreditNoteListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List credit notes, oldest first; filter by `invoiceId` and `customerId`."""
-        return list_answer(args, credit_notes.list_credit_notes, CreditNote.to_data)
+list_route(
+    blp,
+    "",
+    "invoices:read",
+    query=CreditNoteListArgs,
+    response=CreditNoteListSchema,
+    use_case=credit_notes.list_credit_notes,
+    wire=CreditNote.to_data,
+    summary="List credit notes, oldest first; filter by `invoiceId` and `customerId`.",
+)
 
 
 @blp.route("/<string:note_id>")

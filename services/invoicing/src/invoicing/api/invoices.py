@@ -13,18 +13,12 @@ from billing_shared.commands import OnResource
 from billing_shared.db.timestamps import iso
 from billing_shared.errors import FieldError, Problem
 from billing_shared.web.context import caller_scope, deps, if_match, reading
-from billing_shared.web.responses import (
-    BEARER,
-    ResourceAnswer,
-    list_answer,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import BEARER, ResourceAnswer
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow, transactional
 from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceListSchema, InvoiceSchema
 from invoicing.bootstrap import Deps
-from invoicing.domain.commands import (
-    CreateInvoice,
-)
+from invoicing.domain.commands import CreateInvoice
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer import documents, invoices, sending
 
@@ -73,13 +67,20 @@ def invoice_body(inv: Invoice) -> dict[str, Any]:
 _answer = ResourceAnswer(invoice_body, "/api/v1/Invoices")
 
 
+list_route(
+    blp,
+    "",
+    "invoices:read",
+    query=InvoiceListArgs,
+    response=InvoiceListSchema,
+    use_case=invoices.list_invoices,
+    wire=invoice_body,
+    summary="List invoices, oldest first; filter by `customerId`, `orderId` and `status`.",
+)
+
+
 @blp.route("")
 class InvoicesCollection(MethodView):
-    @reads(blp, "invoices:read", response=InvoiceListSchema, query=InvoiceListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List invoices, oldest first; filter by `customerId`, `orderId` and `status`."""
-        return list_answer(args, invoices.list_invoices, invoice_body)
-
     @changes(
         blp,
         "invoices:write",

@@ -12,13 +12,8 @@ from billing_shared.auth.flask import current_principal, requires
 from billing_shared.auth.scopes import ADMIN
 from billing_shared.db.timestamps import iso
 from billing_shared.web.context import caller_scope, deps, if_match, reading
-from billing_shared.web.responses import (
-    BEARER,
-    IDEMPOTENCY_KEY,
-    ResourceAnswer,
-    list_answer,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import BEARER, IDEMPOTENCY_KEY, ResourceAnswer
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from invoicing.api.subscription_schemas import (
     BillingHistoryListArgs,
@@ -34,12 +29,7 @@ from invoicing.api.subscription_schemas import (
 )
 from invoicing.bootstrap import Deps
 from invoicing.domain.billing_history import BillingHistory
-from invoicing.domain.commands import (
-    CancelSubscription,
-    ChangePaymentMethod,
-    RunBilling,
-    StartSubscription,
-)
+from invoicing.domain.commands import CancelSubscription, ChangePaymentMethod, RunBilling, StartSubscription
 from invoicing.domain.subscriptions import Subscription
 from invoicing.service_layer import billing_runs, subscriptions
 
@@ -98,13 +88,20 @@ def history_body(h: BillingHistory) -> dict[str, Any]:
 _answer = ResourceAnswer(subscription_body, "/api/v1/Subscriptions")
 
 
+list_route(
+    blp,
+    "/Subscriptions",
+    "subscriptions:read",
+    query=SubscriptionListArgs,
+    response=SubscriptionListSchema,
+    use_case=subscriptions.list_subscriptions,
+    wire=subscription_body,
+    summary="List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`.",
+)
+
+
 @blp.route("/Subscriptions")
 class SubscriptionsCollection(MethodView):
-    @reads(blp, "subscriptions:read", response=SubscriptionListSchema, query=SubscriptionListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`."""
-        return list_answer(args, subscriptions.list_subscriptions, subscription_body)
-
     @changes(
         blp,
         "subscriptions:write",
@@ -169,9 +166,13 @@ class BillingRuns(MethodView):
         return jsonify(billing_runs.run_billing(deps(Deps), cmd).to_data())
 
 
-@blp.route("/SubscriptionBillingHistories")
-class BillingHistories(MethodView):
-    @reads(blp, "subscriptions:read", response=BillingHistoryListSchema, query=BillingHistoryListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """One row per billed period: its invoice, charge, status, attempts and next retry."""
-        return list_answer(args, subscriptions.list_billing_histories, history_body)
+list_route(
+    blp,
+    "/SubscriptionBillingHistories",
+    "subscriptions:read",
+    query=BillingHistoryListArgs,
+    response=BillingHistoryListSchema,
+    use_case=subscriptions.list_billing_histories,
+    wire=history_body,
+    summary="One row per billed period: its invoice, charge, status, attempts and next retry.",
+)

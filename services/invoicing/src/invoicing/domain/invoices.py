@@ -99,8 +99,17 @@ class Invoice:
 
 
 def draft(
-    *, invoice_id: str, order_id: str, customer_id: str, priced: PricedOrder, now: datetime
+    *,
+    invoice_id: str,
+    customer_id: str,
+    priced: PricedOrder,
+    now: datetime,
+    order_id: str | None = None,
+    subscription: tuple[str, datetime, datetime] | None = None,
 ) -> tuple[Invoice, list[DomainEvent]]:
+    """A new invoice in draft (InvoiceCreated): an order's (`order_id`), or one period of a
+    subscription's (`subscription`: its id and the period, finalized at once by the biller)."""
+    subscription_id, period_start, period_end = subscription or (None, None, None)
     inv = Invoice(
         id=invoice_id,
         order_id=order_id,
@@ -110,32 +119,7 @@ def draft(
         priced=priced,
         created_at=now,
         updated_at=now,
-    )
-    data = inv.event_data() | {"createdAt": now.isoformat()}
-    return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=2)]
-
-
-def renewal(
-    *,
-    invoice_id: str,
-    subscription_id: str,
-    customer_id: str,
-    priced: PricedOrder,
-    period_start: datetime,
-    period_end: datetime,
-    now: datetime,
-) -> tuple[Invoice, list[DomainEvent]]:
-    """The draft of one period of a subscription (finalized at once by the biller)."""
-    inv = Invoice(
-        id=invoice_id,
-        order_id=None,
-        customer_id=customer_id,
-        currency=priced.currency,
-        status=DRAFT,
-        priced=priced,
-        created_at=now,
-        updated_at=now,
-        billing_reason=SUBSCRIPTION_CYCLE,
+        billing_reason=SUBSCRIPTION_CYCLE if subscription else ORDER,
         subscription_id=subscription_id,
         period_start=period_start,
         period_end=period_end,

@@ -63,14 +63,12 @@ def plan(
         if not current.due(as_of):
             break
         start_at, end_at = current.next_period()
-        draft, created = invoices.renewal(
+        draft, created = invoices.draft(
             invoice_id=new_id("in"),
-            subscription_id=current.id,
             customer_id=current.customer_id,
             priced=subscriptions.price_renewal(current),
-            period_start=start_at,
-            period_end=end_at,
             now=now,
+            subscription=(current.id, start_at, end_at),
         )
         renewed, then = subscriptions.renew(current, invoice_id=draft.id, total=draft.total, now=now)
         history = BillingHistory(

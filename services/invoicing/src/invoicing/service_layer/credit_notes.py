@@ -17,10 +17,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from billing_shared.auth.scope import CustomerScope
+from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.ids import new_id
-from billing_shared.paging import Page, PageRequest
 from invoicing.domain import credit_notes, invoices
 from invoicing.domain.commands import CreditRefund, FlagDispute
 from invoicing.domain.credit_notes import CreditNote
@@ -84,17 +83,6 @@ def flag_dispute(uow: UnitOfWork, cmd: FlagDispute) -> None:
         InvoiceRepository(uow.session).save(flagged, expected_version=invoice.version)
 
 
-def get_credit_note(uow: UnitOfWork, scope: CustomerScope, note_id: str) -> CreditNote:
-    return scope.visible(CreditNoteRepository(uow.session).get(note_id), "credit note", note_id)
-
-
-def list_credit_notes(
-    uow: UnitOfWork,
-    scope: CustomerScope,
-    page: PageRequest,
-    *,
-    invoice_id: str | None = None,
-    customer_id: str | None = None,
-) -> Page[CreditNote]:
-    repo = CreditNoteRepository(uow.session)
-    return scope.page(customer_id, lambda own: repo.page(page, invoice_id=invoice_id, customer_id=own))
+CREDIT_NOTES = OwnedReads[CreditNote](CreditNoteRepository, "credit note")
+get_credit_note = CREDIT_NOTES.one
+list_credit_notes = CREDIT_NOTES.page

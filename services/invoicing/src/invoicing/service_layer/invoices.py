@@ -12,18 +12,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from billing_shared.auth.scope import CustomerScope
 from billing_shared.commands import OnResource
+from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.domain import DomainEvent
 from billing_shared.ids import new_id
-from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricedOrder
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
-from invoicing.domain.commands import (
-    CreateInvoice,
-)
+from invoicing.domain.commands import CreateInvoice
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer.projections import await_order
 from invoicing.store.invoices import InvoiceRepository
@@ -101,28 +98,9 @@ def create_invoice(uow: UnitOfWork, deps: Deps, cmd: CreateInvoice) -> tuple[Inv
     return draft_from_order(uow, order, datetime.now(UTC))
 
 
-def get_invoice(uow: UnitOfWork, scope: CustomerScope, invoice_id: str) -> Invoice:
-    return scope.visible(InvoiceRepository(uow.session).get(invoice_id), "invoice", invoice_id)
-
-
-def list_invoices(
-    uow: UnitOfWork,
-    scope: CustomerScope,
-    page: PageRequest,
-    *,
-    customer_id: str | None = None,
-    order_id: str | None = None,
-    status: str | None = None,
-    subscription_id: str | None = None,
-) -> Page[Invoice]:
-    """Oldest first; a customer token lists only its own customer's."""
-    repo = InvoiceRepository(uow.session)
-    return scope.page(
-        customer_id,
-        lambda own: repo.page(
-            page, customer_id=own, order_id=order_id, status=status, subscription_id=subscription_id
-        ),
-    )
+INVOICES = OwnedReads[Invoice](InvoiceRepository, "invoice")
+get_invoice = INVOICES.one
+list_invoices = INVOICES.page
 
 
 def _locked(uow: UnitOfWork, cmd: OnResource) -> Invoice:

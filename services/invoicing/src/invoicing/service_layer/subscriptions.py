@@ -7,18 +7,14 @@ from datetime import UTC, datetime
 
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.concurrency import IfMatch, check_if_match
+from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.domain import DomainEvent
 from billing_shared.ids import new_id
-from billing_shared.paging import Page, PageRequest
 from invoicing.bootstrap import Deps
 from invoicing.domain import subscriptions
 from invoicing.domain.billing_history import BillingHistory
-from invoicing.domain.commands import (
-    CancelSubscription,
-    ChangePaymentMethod,
-    StartSubscription,
-)
+from invoicing.domain.commands import CancelSubscription, ChangePaymentMethod, StartSubscription
 from invoicing.domain.subscriptions import Subscription
 from invoicing.service_layer.projections import await_order
 from invoicing.store.billing_histories import BillingHistoryRepository
@@ -78,25 +74,9 @@ def start_subscription(uow: UnitOfWork, deps: Deps, cmd: StartSubscription) -> t
     return sub, created
 
 
-def get_subscription(uow: UnitOfWork, scope: CustomerScope, subscription_id: str) -> Subscription:
-    return scope.visible(
-        SubscriptionRepository(uow.session).get(subscription_id), "subscription", subscription_id
-    )
-
-
-def list_subscriptions(
-    uow: UnitOfWork,
-    scope: CustomerScope,
-    page: PageRequest,
-    *,
-    customer_id: str | None = None,
-    order_id: str | None = None,
-    status: str | None = None,
-) -> Page[Subscription]:
-    repo = SubscriptionRepository(uow.session)
-    return scope.page(
-        customer_id, lambda own: repo.page(page, customer_id=own, status=status, order_id=order_id)
-    )
+SUBSCRIPTIONS = OwnedReads[Subscription](SubscriptionRepository, "subscription")
+get_subscription = SUBSCRIPTIONS.one
+list_subscriptions = SUBSCRIPTIONS.page
 
 
 def _locked(
@@ -132,15 +112,5 @@ def cancel_subscription(uow: UnitOfWork, cmd: CancelSubscription) -> Subscriptio
     return save_subscription(uow, sub, after, events)
 
 
-def list_billing_histories(
-    uow: UnitOfWork,
-    scope: CustomerScope,
-    page: PageRequest,
-    *,
-    subscription_id: str | None = None,
-    customer_id: str | None = None,
-) -> Page[BillingHistory]:
-    repo = BillingHistoryRepository(uow.session)
-    return scope.page(
-        customer_id, lambda own: repo.page(page, subscription_id=subscription_id, customer_id=own)
-    )
+BILLING_HISTORIES = OwnedReads[BillingHistory](BillingHistoryRepository, "billing history")
+list_billing_histories = BILLING_HISTORIES.page

@@ -9,7 +9,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import record
-from billing_shared.db.repository import equal_to, first, keyset_page
+from billing_shared.db.repository import filtered_page, first
 from billing_shared.paging import Page, PageRequest
 from invoicing.domain.billing_history import NO_PAYMENT_METHOD, PAST_DUE, BillingHistory
 from invoicing.store.tables import subscription_billing_histories as histories
@@ -67,10 +67,6 @@ class BillingHistoryRepository:
         )
         return len(list(self.session.execute(stmt).scalars()))
 
-    def page(
-        self, request: PageRequest, *, subscription_id: str | None, customer_id: str | None
-    ) -> Page[BillingHistory]:
-        stmt = select(histories).where(
-            *equal_to(histories, subscription_id=subscription_id, customer_id=customer_id)
-        )
-        return keyset_page(self.session, stmt, histories.c.id, request).map(self._from_row)
+    def page(self, request: PageRequest, **filters: str | None) -> Page[BillingHistory]:
+        """Oldest first; each filter a column = value."""
+        return filtered_page(self.session, histories, request, self._from_row, filters)

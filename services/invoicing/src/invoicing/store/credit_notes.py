@@ -8,7 +8,7 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import record, row_values
-from billing_shared.db.repository import keyset_page
+from billing_shared.db.repository import filtered_page
 from billing_shared.paging import Page, PageRequest
 from invoicing.domain.credit_notes import CreditNote
 from invoicing.store.tables import credit_notes, invoices
@@ -42,12 +42,7 @@ class CreditNoteRepository:
         ).first()
         return self._from_row(row) if row else None
 
-    def page(
-        self, request: PageRequest, *, invoice_id: str | None, customer_id: str | None
-    ) -> Page[CreditNote]:
-        stmt = _with_invoice_number()
-        if invoice_id:
-            stmt = stmt.where(credit_notes.c.invoice_id == invoice_id)
-        if customer_id:
-            stmt = stmt.where(credit_notes.c.customer_id == customer_id)
-        return keyset_page(self.session, stmt, credit_notes.c.id, request).map(self._from_row)
+    def page(self, request: PageRequest, **filters: str | None) -> Page[CreditNote]:
+        """Oldest first; each filter a column = value."""
+        base = _with_invoice_number()
+        return filtered_page(self.session, credit_notes, request, self._from_row, filters, base=base)

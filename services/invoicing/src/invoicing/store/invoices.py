@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import priced_columns, record, row_values
-from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
+from billing_shared.db.repository import filtered_page, first, save_versioned
 from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricedOrder
 from invoicing.domain.invoices import Invoice
@@ -64,25 +64,9 @@ class InvoiceRepository:
             self.session, invoices, invoice.id, expected_version, self._values(invoice), kind="invoice"
         )
 
-    def page(
-        self,
-        request: PageRequest,
-        *,
-        customer_id: str | None,
-        order_id: str | None = None,
-        status: str | None = None,
-        subscription_id: str | None = None,
-    ) -> Page[Invoice]:
-        stmt = select(invoices).where(
-            *equal_to(
-                invoices,
-                customer_id=customer_id,
-                order_id=order_id,
-                status=status,
-                subscription_id=subscription_id,
-            )
-        )
-        return keyset_page(self.session, stmt, invoices.c.id, request).map(self._from_row)
+    def page(self, request: PageRequest, **filters: str | None) -> Page[Invoice]:
+        """Oldest first; each filter a column = value."""
+        return filtered_page(self.session, invoices, request, self._from_row, filters)
 
     def id_of_payment(
         self, *, invoice_id: str | None, payment_intent_id: str | None, order_id: str | None

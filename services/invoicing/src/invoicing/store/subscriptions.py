@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import record, row_values
-from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
+from billing_shared.db.repository import filtered_page, first, save_versioned
 from billing_shared.paging import Page, PageRequest
 from invoicing.domain.subscriptions import BILLABLE, Subscription
 from invoicing.store.tables import subscriptions
@@ -91,10 +91,6 @@ class SubscriptionRepository:
         )
         return [self._from_row(r) for r in self.session.execute(stmt)]
 
-    def page(
-        self, request: PageRequest, *, customer_id: str | None, status: str | None, order_id: str | None
-    ) -> Page[Subscription]:
-        stmt = select(subscriptions).where(
-            *equal_to(subscriptions, customer_id=customer_id, status=status, order_id=order_id)
-        )
-        return keyset_page(self.session, stmt, subscriptions.c.id, request).map(self._from_row)
+    def page(self, request: PageRequest, **filters: str | None) -> Page[Subscription]:
+        """Oldest first; each filter a column = value."""
+        return filtered_page(self.session, subscriptions, request, self._from_row, filters)

@@ -3,168 +3,155 @@ plus the kit's tables (outbox, inbox, idempotency keys)."""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    UniqueConstraint,
-    false,
-)
+import sqlalchemy as sa
 
 from billing_shared.db.tables import add_kit_tables
 
-metadata = MetaData()
+metadata = sa.MetaData()
 kit_tables = add_kit_tables(metadata)
 
 # What invoicing knows of orders, from OrderCreated / OrderPaid / OrderCancelled: the whole
 # priced order as orders published it, so a draft can be made from it at any later time.
-order_projection = Table(
+order_projection = sa.Table(
     "order_projection",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("customer_id", String(40), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("total", BigInteger, nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("priced", JSON, nullable=False),  # PricedOrder.to_dict() data, as in OrderCreated
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("customer_id", sa.String(40), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("priced", sa.JSON, nullable=False),  # PricedOrder.to_dict() data, as in OrderCreated
     # OrderCreated v2: {"id", "intervalUnit", "intervalCount"} and the coupon's terms, for the
     # subscription a paid recurring order starts (null for a one-off order / no coupon).
-    Column("billing_cycle", JSON, nullable=True),
-    Column("coupon", JSON, nullable=True),
-    Column("payment_intent_id", String(40), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sa.Column("billing_cycle", sa.JSON, nullable=True),
+    sa.Column("coupon", sa.JSON, nullable=True),
+    sa.Column("payment_intent_id", sa.String(40), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-invoices = Table(
+invoices = sa.Table(
     "invoices",
     metadata,
-    Column("id", String(40), primary_key=True),
+    sa.Column("id", sa.String(40), primary_key=True),
     # One invoice per order, ever; a renewal invoice has no order but its (subscription, period).
-    Column("order_id", String(40), nullable=True, unique=True),
-    Column("subscription_id", String(40), nullable=True, index=True),
-    Column("period_start", DateTime(timezone=True), nullable=True),
-    Column("period_end", DateTime(timezone=True), nullable=True),
-    Column(
-        "billing_reason", String(30), nullable=False, server_default="order"
+    sa.Column("order_id", sa.String(40), nullable=True, unique=True),
+    sa.Column("subscription_id", sa.String(40), nullable=True, index=True),
+    sa.Column("period_start", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("period_end", sa.DateTime(timezone=True), nullable=True),
+    sa.Column(
+        "billing_reason", sa.String(30), nullable=False, server_default="order"
     ),  # "order" | "subscription_cycle"
-    Column("customer_id", String(40), nullable=False, index=True),
-    Column("currency", String(3), nullable=False),
-    Column("status", String(20), nullable=False, index=True),
-    Column("number", String(40), nullable=True, unique=True),
-    Column("subtotal", BigInteger, nullable=False),
-    Column("discount_total", BigInteger, nullable=False),
-    Column("tax_total", BigInteger, nullable=False),
-    Column("total", BigInteger, nullable=False),
-    Column("amount_paid", BigInteger, nullable=False),
-    Column("priced", JSON, nullable=False),  # the order's lines and totals, copied to the cent
-    Column("payment_intent_id", String(40), nullable=True),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("finalized_at", DateTime(timezone=True), nullable=True),
-    Column("paid_at", DateTime(timezone=True), nullable=True),
-    Column("voided_at", DateTime(timezone=True), nullable=True),
-    Column("marked_uncollectible_at", DateTime(timezone=True), nullable=True),
-    Column("sent_at", DateTime(timezone=True), nullable=True),  # the last sending
-    Column("sent_to", String(320), nullable=True),
-    Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
-    Column("disputed", Boolean, nullable=False, server_default=false()),
-    Column("disputed_at", DateTime(timezone=True), nullable=True),
-    UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
+    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("number", sa.String(40), nullable=True, unique=True),
+    sa.Column("subtotal", sa.BigInteger, nullable=False),
+    sa.Column("discount_total", sa.BigInteger, nullable=False),
+    sa.Column("tax_total", sa.BigInteger, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("amount_paid", sa.BigInteger, nullable=False),
+    sa.Column("priced", sa.JSON, nullable=False),  # the order's lines and totals, copied to the cent
+    sa.Column("payment_intent_id", sa.String(40), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finalized_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("marked_uncollectible_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),  # the last sending
+    sa.Column("sent_to", sa.String(320), nullable=True),
+    sa.Column("amount_refunded", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("disputed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("disputed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
 )
 
 # Every sending of an invoice by e-mail (sending again is allowed, and recorded).
-invoice_sends = Table(
+invoice_sends = sa.Table(
     "invoice_sends",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("invoice_id", String(40), nullable=False, index=True),
-    Column("sent_to", String(320), nullable=False),
-    Column("message_id", String(255), nullable=True),
-    Column("sent_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("invoice_id", sa.String(40), nullable=False, index=True),
+    sa.Column("sent_to", sa.String(320), nullable=False),
+    sa.Column("message_id", sa.String(255), nullable=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # What invoicing knows of customers, from CustomerCreated / CustomerUpdated: who an invoice is
 # addressed and e-mailed to.
-customer_projection = Table(
+customer_projection = sa.Table(
     "customer_projection",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("data", JSON, nullable=False),  # the event's customer data as published
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("data", sa.JSON, nullable=False),  # the event's customer data as published
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # Credit notes: one per refund of an invoice's payment, numbered in their own gapless series (CN).
-credit_notes = Table(
+credit_notes = sa.Table(
     "credit_notes",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("number", String(40), nullable=False, unique=True),
-    Column("invoice_id", String(40), nullable=False, index=True),
-    Column("customer_id", String(40), nullable=False, index=True),
-    Column("currency", String(3), nullable=False),
-    Column("amount", BigInteger, nullable=False),
-    Column("reason", String(100), nullable=True),
-    Column("refund_id", String(40), nullable=False, unique=True),  # one credit note per refund
-    Column("payment_intent_id", String(40), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("number", sa.String(40), nullable=False, unique=True),
+    sa.Column("invoice_id", sa.String(40), nullable=False, index=True),
+    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(100), nullable=True),
+    sa.Column("refund_id", sa.String(40), nullable=False, unique=True),  # one credit note per refund
+    sa.Column("payment_intent_id", sa.String(40), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # A subscription: started by a paid order with a billing cycle (one per order, ever); the
 # recurring biller renews it each period with the items and terms copied from the order.
-subscriptions = Table(
+subscriptions = sa.Table(
     "subscriptions",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("order_id", String(40), nullable=False, unique=True),
-    Column("customer_id", String(40), nullable=False, index=True),
-    Column("currency", String(3), nullable=False),
-    Column("items", JSON, nullable=False),  # the order's lines as pricing inputs
-    Column("coupon", JSON, nullable=True),  # the coupon's terms, while cycles remain
-    Column("coupon_cycles_remaining", Integer, nullable=True),  # null: forever (or no coupon)
-    Column("billing_cycle_id", String(40), nullable=False),
-    Column("interval_unit", String(10), nullable=False),
-    Column("interval_count", Integer, nullable=False),
-    Column("status", String(20), nullable=False, index=True),
-    Column("current_period_start", DateTime(timezone=True), nullable=False),
-    Column("current_period_end", DateTime(timezone=True), nullable=False, index=True),
-    Column("cancel_at_period_end", Boolean, nullable=False),
-    Column("canceled_at", DateTime(timezone=True), nullable=True),
-    Column("gateway_id", String(20), nullable=True),
-    Column("payment_method_token", String(255), nullable=True),  # a gateway token, never card data
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("order_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),  # the order's lines as pricing inputs
+    sa.Column("coupon", sa.JSON, nullable=True),  # the coupon's terms, while cycles remain
+    sa.Column("coupon_cycles_remaining", sa.Integer, nullable=True),  # null: forever (or no coupon)
+    sa.Column("billing_cycle_id", sa.String(40), nullable=False),
+    sa.Column("interval_unit", sa.String(10), nullable=False),
+    sa.Column("interval_count", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("current_period_start", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("current_period_end", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("cancel_at_period_end", sa.Boolean, nullable=False),
+    sa.Column("canceled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("gateway_id", sa.String(20), nullable=True),
+    sa.Column("payment_method_token", sa.String(255), nullable=True),  # a gateway token, never card data
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # One row per billed period: the renewal invoice, its charge attempts and the dunning schedule.
-subscription_billing_histories = Table(
+subscription_billing_histories = sa.Table(
     "subscription_billing_histories",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("subscription_id", String(40), nullable=False),
-    Column("customer_id", String(40), nullable=False, index=True),
-    Column("period_start", DateTime(timezone=True), nullable=False),
-    Column("period_end", DateTime(timezone=True), nullable=False),
-    Column("invoice_id", String(40), nullable=False, unique=True),
-    Column("payment_intent_id", String(40), nullable=True),
-    Column("status", String(30), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
-    Column("failure_code", String(100), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("subscription_id", "period_start", name="uq_billing_histories_subscription_period"),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("subscription_id", sa.String(40), nullable=False),
+    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
+    sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("period_end", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("invoice_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("payment_intent_id", sa.String(40), nullable=True),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("failure_code", sa.String(100), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("subscription_id", "period_start", name="uq_billing_histories_subscription_period"),
 )
-Index(
+sa.Index(
     "ix_billing_histories_retry",
     subscription_billing_histories.c.status,
     subscription_billing_histories.c.next_attempt_at,
@@ -172,23 +159,23 @@ Index(
 
 # One row per (series, year): the last number given. Locked FOR UPDATE by the finalizing
 # transaction, so numbers are gapless (a rollback undoes the increment) and never duplicated.
-invoice_number_counters = Table(
+invoice_number_counters = sa.Table(
     "invoice_number_counters",
     metadata,
-    Column("series", String(20), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("last_number", BigInteger, nullable=False),
+    sa.Column("series", sa.String(20), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("last_number", sa.BigInteger, nullable=False),
 )
 
 # A PaymentSucceeded that arrived before the order's OrderCreated (two topics, no order between
 # them): kept until the order is known, then the draft is made and settled from it.
-early_payments = Table(
+early_payments = sa.Table(
     "early_payments",
     metadata,
-    Column("order_id", String(40), primary_key=True),
-    Column("payment_intent_id", String(40), nullable=True),
-    Column("amount", BigInteger, nullable=False),
-    Column("gateway_id", String(20), nullable=True),
-    Column("payment_method_token", String(255), nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("payment_intent_id", sa.String(40), nullable=True),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("gateway_id", sa.String(20), nullable=True),
+    sa.Column("payment_method_token", sa.String(255), nullable=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )

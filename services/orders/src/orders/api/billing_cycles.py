@@ -8,8 +8,8 @@ from flask import Response
 from flask.views import MethodView
 
 from billing_shared.web.context import reading
-from billing_shared.web.responses import list_answer, resource_response
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import resource_response
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.schemas import ListArgs
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import BillingCycleCreateSchema, BillingCycleListSchema, BillingCycleSchema
@@ -24,13 +24,21 @@ blp = ExactJsonBlueprint(
 _CYCLE = BillingCycleSchema()
 
 
+list_route(
+    blp,
+    "",
+    "catalog:read",
+    query=ListArgs,
+    response=BillingCycleListSchema,
+    use_case=catalog.list_billing_cycles,
+    wire=_CYCLE.dump,
+    summary="List billing cycles by id; page with `limit` and `startingAfter`.",
+    scoped=False,
+)
+
+
 @blp.route("")
 class BillingCyclesCollection(MethodView):
-    @reads(blp, "catalog:read", response=BillingCycleListSchema, query=ListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List billing cycles by id; page with `limit` and `startingAfter`."""
-        return list_answer(args, catalog.list_billing_cycles, _CYCLE.dump, scoped=False)
-
     @changes(
         blp,
         "catalog:write",

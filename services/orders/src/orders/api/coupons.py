@@ -10,11 +10,8 @@ from flask import Response
 from flask.views import MethodView
 
 from billing_shared.web.context import caller_scope, reading
-from billing_shared.web.responses import (
-    list_answer,
-    resource_response,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import resource_response
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     CouponCreateSchema,
@@ -35,13 +32,21 @@ blp = ExactJsonBlueprint("coupons", __name__, url_prefix="/api/v1/Coupons", desc
 _COUPON = CouponSchema()
 
 
+list_route(
+    blp,
+    "",
+    "catalog:read",
+    query=CouponListArgs,
+    response=CouponListSchema,
+    use_case=coupons.list_coupons,
+    wire=_COUPON.dump,
+    summary="List coupons, oldest first; filter by `code`; page with `limit` and `startingAfter`.",
+    scoped=False,
+)
+
+
 @blp.route("")
 class CouponsCollection(MethodView):
-    @reads(blp, "catalog:read", response=CouponListSchema, query=CouponListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List coupons, oldest first; filter by `code`; page with `limit` and `startingAfter`."""
-        return list_answer(args, coupons.list_coupons, _COUPON.dump, scoped=False)
-
     @changes(
         blp, "catalog:write", response=CouponSchema, status=201, body=CouponCreateSchema, idempotent=True
     )

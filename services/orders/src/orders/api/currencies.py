@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
 from flask.views import MethodView
 
 from billing_shared.web.context import reading
-from billing_shared.web.responses import list_answer
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     CurrencyListArgs,
@@ -35,12 +33,17 @@ blp = ExactJsonBlueprint(
 _CURRENCY = CurrencySchema()
 
 
-@blp.route("")
-class CurrenciesCollection(MethodView):
-    @reads(blp, "catalog:read", response=CurrencyListSchema, query=CurrencyListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List currencies by code; filter `enabled`; page with `limit` and `startingAfter=<code>`."""
-        return list_answer(args, catalog.list_currencies, _CURRENCY.dump, scoped=False)
+list_route(
+    blp,
+    "",
+    "catalog:read",
+    query=CurrencyListArgs,
+    response=CurrencyListSchema,
+    use_case=catalog.list_currencies,
+    wire=_CURRENCY.dump,
+    summary="List currencies by code; filter `enabled`; page with `limit` and `startingAfter=<code>`.",
+    scoped=False,
+)
 
 
 @blp.route("/<string:code>")

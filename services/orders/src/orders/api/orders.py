@@ -11,11 +11,8 @@ from flask_smorest import Blueprint
 from billing_shared.auth.flask import current_principal
 from billing_shared.commands import OnResource
 from billing_shared.web.context import caller_scope, deps, if_match, reading
-from billing_shared.web.responses import (
-    ResourceAnswer,
-    list_answer,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import ResourceAnswer
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.order_schemas import OrderCreateSchema, OrderListArgs, OrderListSchema, OrderSchema
 from orders.bootstrap import Deps
@@ -58,13 +55,20 @@ def order_json(order: Order) -> dict[str, Any]:
 _answer = ResourceAnswer(order_json, "/api/v1/Orders")
 
 
+list_route(
+    blp,
+    "",
+    "orders:read",
+    query=OrderListArgs,
+    response=OrderListSchema,
+    use_case=orders.list_orders,
+    wire=order_json,
+    summary="List orders, oldest first; filter by `customerId` and `status`.",
+)
+
+
 @blp.route("")
 class OrdersCollection(MethodView):
-    @reads(blp, "orders:read", response=OrderListSchema, query=OrderListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List orders, oldest first; filter by `customerId` and `status`."""
-        return list_answer(args, orders.list_orders, order_json)
-
     @changes(blp, "orders:write", response=OrderSchema, status=201, body=OrderCreateSchema, idempotent=True)
     def post(self, body: dict[str, Any]) -> Response:
         """Create a draft order priced from the catalog (tax rules, coupon); emits OrderCreated.

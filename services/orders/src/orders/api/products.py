@@ -12,11 +12,8 @@ from flask import Response
 from flask.views import MethodView
 
 from billing_shared.web.context import if_match, reading
-from billing_shared.web.responses import (
-    ResourceAnswer,
-    list_answer,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import ResourceAnswer
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     ProductCreateSchema,
@@ -42,13 +39,21 @@ def _prices(prices: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return [(p["currency"], p["unit_price"]) for p in prices]
 
 
+list_route(
+    blp,
+    "",
+    "catalog:read",
+    query=ProductListArgs,
+    response=ProductListSchema,
+    use_case=catalog.list_products,
+    wire=_PRODUCT.dump,
+    summary="List products, oldest first; filter by `active` and `billingCycleId`; cursor paging.",
+    scoped=False,
+)
+
+
 @blp.route("")
 class ProductsCollection(MethodView):
-    @reads(blp, "catalog:read", response=ProductListSchema, query=ProductListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List products, oldest first; filter by `active` and `billingCycleId`; cursor paging."""
-        return list_answer(args, catalog.list_products, _PRODUCT.dump, scoped=False)
-
     @changes(
         blp, "catalog:write", response=ProductSchema, status=201, body=ProductCreateSchema, idempotent=True
     )

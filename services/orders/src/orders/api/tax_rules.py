@@ -13,11 +13,8 @@ from flask import Response
 from flask.views import MethodView
 
 from billing_shared.web.context import reading
-from billing_shared.web.responses import (
-    list_answer,
-    resource_response,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import resource_response
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     TaxRuleCreateSchema,
@@ -40,13 +37,21 @@ blp = ExactJsonBlueprint(
 _RULE = TaxRuleSchema()
 
 
+list_route(
+    blp,
+    "",
+    "catalog:read",
+    query=TaxRuleListArgs,
+    response=TaxRuleListSchema,
+    use_case=tax_rules.list_tax_rules,
+    wire=_RULE.dump,
+    summary="List tax rules, oldest first, inactive ones too unless `active=true`; filter by `country`.",
+    scoped=False,
+)
+
+
 @blp.route("")
 class TaxRulesCollection(MethodView):
-    @reads(blp, "catalog:read", response=TaxRuleListSchema, query=TaxRuleListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List tax rules, oldest first, inactive ones too unless `active=true`; filter by `country`."""
-        return list_answer(args, tax_rules.list_tax_rules, _RULE.dump, scoped=False)
-
     @changes(
         blp,
         "catalog:write",

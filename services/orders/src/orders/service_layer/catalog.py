@@ -11,12 +11,7 @@ from billing_shared.ids import new_id
 from billing_shared.paging import Page, PageRequest
 from orders.domain import products
 from orders.domain.catalog import BillingCycle, Currency, Product
-from orders.domain.commands import (
-    CreateBillingCycle,
-    CreateProduct,
-    SwitchCurrency,
-    UpdateProduct,
-)
+from orders.domain.commands import CreateBillingCycle, CreateProduct, SwitchCurrency, UpdateProduct
 from orders.store.catalog import CatalogRepository
 
 

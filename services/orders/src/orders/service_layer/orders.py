@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from billing_shared.auth.scope import CustomerScope
 from billing_shared.commands import OnResource
+from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import FieldError, Problem
 from billing_shared.ids import new_id
-from billing_shared.paging import Page, PageRequest
 from billing_shared.projection import await_known
 from orders.bootstrap import Deps
 from orders.domain import orders
@@ -86,21 +85,9 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
     return order
 
 
-def get_order(uow: UnitOfWork, scope: CustomerScope, order_id: str) -> Order:
-    return scope.visible(OrderRepository(uow.session).get(order_id), "order", order_id)
-
-
-def list_orders(
-    uow: UnitOfWork,
-    scope: CustomerScope,
-    page: PageRequest,
-    *,
-    customer_id: str | None = None,
-    status: str | None = None,
-) -> Page[Order]:
-    """Oldest first; a customer token lists only its own customer's."""
-    repo = OrderRepository(uow.session)
-    return scope.page(customer_id, lambda own: repo.page(page, customer_id=own, status=status))
+ORDERS = OwnedReads[Order](OrderRepository, "order")
+get_order = ORDERS.one
+list_orders = ORDERS.page
 
 
 def cancel_order(uow: UnitOfWork, cmd: OnResource) -> Order:

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import priced_columns, record, row_values
-from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
+from billing_shared.db.repository import filtered_page, first, save_versioned
 from billing_shared.paging import Page, PageRequest
 from billing_shared.pricing import PricedOrder
 from orders.domain.orders import Order
@@ -56,6 +56,6 @@ class OrderRepository:
             )
         )
 
-    def page(self, request: PageRequest, *, customer_id: str | None, status: str | None) -> Page[Order]:
-        stmt = select(orders).where(*equal_to(orders, customer_id=customer_id, status=status))
-        return keyset_page(self.session, stmt, orders.c.id, request).map(self._from_row)
+    def page(self, request: PageRequest, **filters: str | None) -> Page[Order]:
+        """Oldest first; each filter a column = value."""
+        return filtered_page(self.session, orders, request, self._from_row, filters)

@@ -3,88 +3,75 @@ plus the kit's tables (outbox, inbox, idempotency keys)."""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-)
+import sqlalchemy as sa
 
 from billing_shared.db.tables import add_kit_tables
 
-metadata = MetaData()
+metadata = sa.MetaData()
 kit_tables = add_kit_tables(metadata)
 
-currencies = Table(
+currencies = sa.Table(
     "currencies",
     metadata,
-    Column("code", String(3), primary_key=True),
-    Column("name", String(100), nullable=False),
-    Column("exponent", Integer, nullable=False),
-    Column("enabled", Boolean, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sa.Column("code", sa.String(3), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("exponent", sa.Integer, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-billing_cycles = Table(
+billing_cycles = sa.Table(
     "billing_cycles",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("name", String(100), nullable=False),
-    Column("interval_unit", String(10), nullable=False),
-    Column("interval_count", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("interval_unit", sa.String(10), nullable=False),
+    sa.Column("interval_count", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-products = Table(
+products = sa.Table(
     "products",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("description", Text, nullable=True),
-    Column("tax_category", String(50), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("billing_cycle_id", String(40), ForeignKey("billing_cycles.id"), nullable=True),
-    Column("metadata", JSON, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("tax_category", sa.String(50), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("billing_cycle_id", sa.String(40), sa.ForeignKey("billing_cycles.id"), nullable=True),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-product_prices = Table(
+product_prices = sa.Table(
     "product_prices",
     metadata,
-    Column("product_id", String(40), ForeignKey("products.id"), primary_key=True),
-    Column("currency", String(3), primary_key=True),
-    Column("unit_price", BigInteger, nullable=False),
+    sa.Column("product_id", sa.String(40), sa.ForeignKey("products.id"), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("unit_price", sa.BigInteger, nullable=False),
 )
 
-tax_rules = Table(
+tax_rules = sa.Table(
     "tax_rules",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("country", String(2), nullable=False, index=True),
-    Column("region", String(100), nullable=True),
-    Column("tax_category", String(50), nullable=True),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False, index=True),
+    sa.Column("region", sa.String(100), nullable=True),
+    sa.Column("tax_category", sa.String(50), nullable=True),
     # "country|region|category": at most one ACTIVE rule per scope (partial unique index below)
-    Column("scope_key", String(200), nullable=False),
-    Column("rate", String(20), nullable=False),  # an exact decimal string, e.g. "0.0725"
-    Column("inclusive", Boolean, nullable=False),
-    Column("valid_from", DateTime(timezone=True), nullable=True),
-    Column("valid_to", DateTime(timezone=True), nullable=True),
-    Column("active", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("deactivated_at", DateTime(timezone=True), nullable=True),
+    sa.Column("scope_key", sa.String(200), nullable=False),
+    sa.Column("rate", sa.String(20), nullable=False),  # an exact decimal string, e.g. "0.0725"
+    sa.Column("inclusive", sa.Boolean, nullable=False),
+    sa.Column("valid_from", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("valid_to", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True),
 )
-Index(
+sa.Index(
     "uq_tax_rules_active_scope",
     tax_rules.c.scope_key,
     unique=True,
@@ -92,68 +79,68 @@ Index(
     sqlite_where=tax_rules.c.active.is_(True),
 )
 
-coupons = Table(
+coupons = sa.Table(
     "coupons",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("code", String(64), nullable=False, unique=True),
-    Column("percent_off", String(20), nullable=True),  # exact decimal string
-    Column("amount_off", BigInteger, nullable=True),
-    Column("currency", String(3), nullable=True),
-    Column("redeem_by", DateTime(timezone=True), nullable=True),
-    Column("max_redemptions", Integer, nullable=True),
-    Column("times_redeemed", Integer, nullable=False),
-    Column("product_ids", JSON, nullable=True),
-    Column("duration", String(10), nullable=False),  # once | forever | repeating
-    Column("duration_in_cycles", Integer, nullable=True),
-    Column("active", Boolean, nullable=False),
-    Column("metadata", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("percent_off", sa.String(20), nullable=True),  # exact decimal string
+    sa.Column("amount_off", sa.BigInteger, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("redeem_by", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("max_redemptions", sa.Integer, nullable=True),
+    sa.Column("times_redeemed", sa.Integer, nullable=False),
+    sa.Column("product_ids", sa.JSON, nullable=True),
+    sa.Column("duration", sa.String(10), nullable=False),  # once | forever | repeating
+    sa.Column("duration_in_cycles", sa.Integer, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-coupon_redemptions = Table(
+coupon_redemptions = sa.Table(
     "coupon_redemptions",
     metadata,
-    Column("coupon_id", String(40), ForeignKey("coupons.id"), primary_key=True),
-    Column("order_id", String(40), primary_key=True),
-    Column("customer_id", String(40), nullable=False),
-    Column("discount", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    sa.Column("coupon_id", sa.String(40), sa.ForeignKey("coupons.id"), primary_key=True),
+    sa.Column("order_id", sa.String(40), primary_key=True),
+    sa.Column("customer_id", sa.String(40), nullable=False),
+    sa.Column("discount", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-customer_projection = Table(
+customer_projection = sa.Table(
     "customer_projection",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("email", String(320), nullable=False),
-    Column("country", String(2), nullable=True),
-    Column("region", String(100), nullable=True),
-    Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("country", sa.String(2), nullable=True),
+    sa.Column("region", sa.String(100), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-orders = Table(
+orders = sa.Table(
     "orders",
     metadata,
-    Column("id", String(40), primary_key=True),
-    Column("customer_id", String(40), nullable=False, index=True),
-    Column("currency", String(3), nullable=False),
-    Column("status", String(20), nullable=False, index=True),
-    Column("billing_cycle_id", String(40), nullable=True),
-    Column("coupon_id", String(40), nullable=True),
-    Column("coupon_code", String(64), nullable=True),
-    Column("subtotal", BigInteger, nullable=False),
-    Column("discount_total", BigInteger, nullable=False),
-    Column("tax_total", BigInteger, nullable=False),
-    Column("total", BigInteger, nullable=False),
-    Column("priced", JSON, nullable=False),  # lines + the calculation trace, as priced
-    Column("amount_refunded", BigInteger, nullable=False),
-    Column("payment_intent_ids", JSON, nullable=False),
-    Column("invoice_id", String(40), nullable=True),
-    Column("metadata", JSON, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("paid_at", DateTime(timezone=True), nullable=True),
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("billing_cycle_id", sa.String(40), nullable=True),
+    sa.Column("coupon_id", sa.String(40), nullable=True),
+    sa.Column("coupon_code", sa.String(64), nullable=True),
+    sa.Column("subtotal", sa.BigInteger, nullable=False),
+    sa.Column("discount_total", sa.BigInteger, nullable=False),
+    sa.Column("tax_total", sa.BigInteger, nullable=False),
+    sa.Column("total", sa.BigInteger, nullable=False),
+    sa.Column("priced", sa.JSON, nullable=False),  # lines + the calculation trace, as priced
+    sa.Column("amount_refunded", sa.BigInteger, nullable=False),
+    sa.Column("payment_intent_ids", sa.JSON, nullable=False),
+    sa.Column("invoice_id", sa.String(40), nullable=True),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
 )

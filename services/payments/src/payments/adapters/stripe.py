@@ -19,30 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import stripe
 
-from payments.domain import refunds
-from payments.domain.intent_states import (
-    CANCELED,
-    FAILED,
-    PROCESSING,
-    REQUIRES_ACTION,
-    REQUIRES_CAPTURE,
-    REQUIRES_PAYMENT_METHOD,
-    SUCCEEDED,
-)
-from payments.domain.payment_provider import (
-    WEBHOOK_DISPUTE_CREATED,
-    WEBHOOK_IGNORED,
-    WEBHOOK_PAYMENT_FAILED,
-    WEBHOOK_PAYMENT_SUCCEEDED,
-    WEBHOOK_REFUNDED,
-    NextAction,
-    ProviderCharge,
-    ProviderError,
-    ProviderIntent,
-    ProviderRefund,
-    SignatureError,
-    WebhookEvent,
-)
+from payments.domain import intent_states, payment_provider, refunds
 
 if TYPE_CHECKING:
     from stripe.params import (
@@ -68,14 +45,14 @@ METADATA_VALUE_MAX = 500  # Stripe's limit for one metadata value
 _EXPONENT_SHIFT = {"ISK": 2, "MGA": -2}
 
 _STATUSES = {
-    "requires_payment_method": REQUIRES_PAYMENT_METHOD,
+    "requires_payment_method": intent_states.REQUIRES_PAYMENT_METHOD,
     # we always confirm on create, so an unconfirmed intent still needs (another) payment method
-    "requires_confirmation": REQUIRES_PAYMENT_METHOD,
-    "requires_action": REQUIRES_ACTION,
-    "processing": PROCESSING,
-    "requires_capture": REQUIRES_CAPTURE,
-    "succeeded": SUCCEEDED,
-    "canceled": CANCELED,
+    "requires_confirmation": intent_states.REQUIRES_PAYMENT_METHOD,
+    "requires_action": intent_states.REQUIRES_ACTION,
+    "processing": intent_states.PROCESSING,
+    "requires_capture": intent_states.REQUIRES_CAPTURE,
+    "succeeded": intent_states.SUCCEEDED,
+    "canceled": intent_states.CANCELED,
 }
 
 _REFUND_STATUSES = {
@@ -100,10 +77,10 @@ _REFUND_REASONS: dict[str, RefundReason] = {
 }
 
 _EVENTS = {
-    "payment_intent.succeeded": WEBHOOK_PAYMENT_SUCCEEDED,
-    "payment_intent.payment_failed": WEBHOOK_PAYMENT_FAILED,
-    "charge.refunded": WEBHOOK_REFUNDED,
-    "charge.dispute.created": WEBHOOK_DISPUTE_CREATED,
+    "payment_intent.succeeded": payment_provider.WEBHOOK_PAYMENT_SUCCEEDED,
+    "payment_intent.payment_failed": payment_provider.WEBHOOK_PAYMENT_FAILED,
+    "charge.refunded": payment_provider.WEBHOOK_REFUNDED,
+    "charge.dispute.created": payment_provider.WEBHOOK_DISPUTE_CREATED,
 }
 
 
@@ -122,7 +99,7 @@ def to_stripe_amount(amount: int, currency: str) -> int:
         return amount * 10**shift
     unit = 10**-shift
     if amount % unit:
-        raise ProviderError(
+        raise payment_provider.ProviderError(
             f"Stripe charges {currency.upper()} in whole units: {amount} minor units is not one",
             retryable=False,
             code="amount_not_representable",
@@ -154,43 +131,43 @@ def _is_card(pi: dict[str, Any]) -> bool:
     return pi.get("payment_method_types") == ["card"]
 
 
-def _next_action(pi: dict[str, Any]) -> NextAction | None:
+def _next_action(pi: dict[str, Any]) -> payment_provider.NextAction | None:
     action = pi.get("next_action") or {}
     kind = action.get("type")
     if kind == "redirect_to_url":
         url = (action.get("redirect_to_url") or {}).get("url")
         if url:
-            return NextAction(type="three_ds" if _is_card(pi) else "redirect", url=str(url))
+            return payment_provider.NextAction(type="three_ds" if _is_card(pi) else "redirect", url=str(url))
     elif kind == "use_stripe_sdk":
         # 3DS that Stripe.js completes in the page (confirmed without a return_url): the client
         # calls stripe.handleNextAction(clientSecret); a legacy 3DS1 flow still has a page to open.
         url = (action.get("use_stripe_sdk") or {}).get("stripe_js")
-        return NextAction(type="three_ds", url=str(url) if isinstance(url, str) else "")
+        return payment_provider.NextAction(type="three_ds", url=str(url) if isinstance(url, str) else "")
     return None
 
 
-def _intent(pi: dict[str, Any]) -> ProviderIntent:
+def _intent(pi: dict[str, Any]) -> payment_provider.ProviderIntent:
     """One Stripe PaymentIntent in our vocabulary. Stripe has no `failed` state: a confirmation that
     failed (decline, failed 3DS) leaves the intent in `requires_payment_method` with a
     `last_payment_error` naming why, and that is our `failed`."""
-    status = _STATUSES.get(str(pi.get("status")), PROCESSING)
+    status = _STATUSES.get(str(pi.get("status")), intent_states.PROCESSING)
     error = pi.get("last_payment_error")
     code, message = None, None
     if (
-        status == REQUIRES_PAYMENT_METHOD
+        status == intent_states.REQUIRES_PAYMENT_METHOD
         and isinstance(error, dict)
         and (error.get("code") or error.get("decline_code"))
     ):
-        status = FAILED
+        status = intent_states.FAILED
         code, message = _failure(error)
     currency = str(pi["currency"])
-    return ProviderIntent(
+    return payment_provider.ProviderIntent(
         reference=str(pi["id"]),
         status=status,
         amount=from_stripe_amount(int(pi["amount"]), currency),
         currency=currency.upper(),
         client_secret=pi.get("client_secret"),
-        next_action=_next_action(pi) if status == REQUIRES_ACTION else None,
+        next_action=_next_action(pi) if status == intent_states.REQUIRES_ACTION else None,
         failure_code=code,
         failure_message=message,
     )
@@ -232,19 +209,19 @@ class StripeProvider:
     @property
     def _v1(self) -> stripe.V1Services:
         if self._client is None:
-            raise ProviderError(
+            raise payment_provider.ProviderError(
                 "stripe is not configured (no STRIPE_API_KEY)", retryable=False, code="not_configured"
             )
         return self._client.v1
 
-    def _error(self, e: stripe.StripeError) -> ProviderError:
+    def _error(self, e: stripe.StripeError) -> payment_provider.ProviderError:
         """A Stripe error as ours: retryable when the same call may succeed later (network, rate limit,
         5xx, 409 = the same idempotency key still in flight), never for card or request errors."""
         error = _error_body(e)
         status = e.http_status
         if isinstance(e, stripe.AuthenticationError | stripe.PermissionError):
             # the message may echo the key (stripe-mock does): never pass it on
-            return ProviderError(
+            return payment_provider.ProviderError(
                 f"Stripe refused the configured API key (HTTP {status})",
                 retryable=False,
                 code="authentication_error",
@@ -261,7 +238,7 @@ class StripeProvider:
         message = str(error.get("message") or e.user_message or f"Stripe answered HTTP {status}")
         if self._api_key:
             message = message.replace(self._api_key, "sk_***")
-        return ProviderError(message, retryable=retryable, code=str(code) if code else None)
+        return payment_provider.ProviderError(message, retryable=retryable, code=str(code) if code else None)
 
     def _fail(self, e: stripe.StripeError) -> NoReturn:
         """Raise `_error(e)`; chained to Stripe's error for its request id, except when that error's
@@ -283,7 +260,7 @@ class StripeProvider:
         return_url: str | None,
         capture_method: str,
         off_session: bool = False,
-    ) -> ProviderIntent:
+    ) -> payment_provider.ProviderIntent:
         """Create and confirm a PaymentIntent in one call. Off-session (a renewal with a saved
         method, nobody present), Stripe is told so (`off_session`, `confirm`): a card that needs
         authentication is then declined with `authentication_required` instead of asking for 3DS."""
@@ -312,16 +289,18 @@ class StripeProvider:
             self._fail(e)
         return _intent(pi.to_dict())
 
-    def _declined(self, e: stripe.CardError, *, amount: int, currency: str) -> ProviderIntent:
+    def _declined(
+        self, e: stripe.CardError, *, amount: int, currency: str
+    ) -> payment_provider.ProviderIntent:
         """A card error on confirmation: the intent exists at Stripe (its id is in the error) and failed."""
         error = _error_body(e)
         code, message = _failure(error)
         pi = error.get("payment_intent")
         pi = pi if isinstance(pi, dict) else {}
         pi_currency = str(pi.get("currency") or currency)
-        return ProviderIntent(
+        return payment_provider.ProviderIntent(
             reference=str(pi.get("id") or ""),
-            status=FAILED,
+            status=intent_states.FAILED,
             amount=from_stripe_amount(int(pi["amount"]), pi_currency) if "amount" in pi else amount,
             currency=pi_currency.upper(),
             client_secret=pi.get("client_secret"),
@@ -329,14 +308,14 @@ class StripeProvider:
             failure_message=message or e.user_message or "The card was declined.",
         )
 
-    def retrieve(self, reference: str) -> ProviderIntent:
+    def retrieve(self, reference: str) -> payment_provider.ProviderIntent:
         params: PaymentIntentRetrieveParams = {"expand": ["payment_method"]}
         try:
             return _intent(self._v1.payment_intents.retrieve(reference, params=params).to_dict())
         except stripe.StripeError as e:
             self._fail(e)
 
-    def capture(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
+    def capture(self, reference: str, *, idempotency_key: str) -> payment_provider.ProviderIntent:
         """Capture the whole authorised amount."""
         params: PaymentIntentCaptureParams = {"expand": ["payment_method"]}
         try:
@@ -347,7 +326,7 @@ class StripeProvider:
             self._fail(e)
         return _intent(pi.to_dict())
 
-    def cancel(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
+    def cancel(self, reference: str, *, idempotency_key: str) -> payment_provider.ProviderIntent:
         params: PaymentIntentCancelParams = {"expand": ["payment_method"]}
         try:
             pi = self._v1.payment_intents.cancel(
@@ -357,7 +336,9 @@ class StripeProvider:
             self._fail(e)
         return _intent(pi.to_dict())
 
-    def refund(self, reference: str, *, amount: int, reason: str, idempotency_key: str) -> ProviderRefund:
+    def refund(
+        self, reference: str, *, amount: int, reason: str, idempotency_key: str
+    ) -> payment_provider.ProviderRefund:
         """Refund part or all of a payment. Stripe takes three reasons; ours is mapped onto them where
         it says the same thing, and is always kept whole in the refund's metadata."""
         retrieved = self.retrieve(reference)  # the currency decides Stripe's amount; refused early if unknown
@@ -374,13 +355,13 @@ class StripeProvider:
         except stripe.StripeError as e:
             self._fail(e)
         currency = str(r.get("currency") or retrieved.currency)
-        return ProviderRefund(
+        return payment_provider.ProviderRefund(
             reference=str(r["id"]),
             amount=from_stripe_amount(int(r["amount"]), currency),
             status=_REFUND_STATUSES.get(str(r.get("status")), refunds.PENDING),
         )
 
-    def charges(self, *, created_from: int, created_to: int) -> list[ProviderCharge]:
+    def charges(self, *, created_from: int, created_to: int) -> list[payment_provider.ProviderCharge]:
         """Every PaymentIntent with created_from <= created < created_to, following Stripe's pages.
         Intents, not charges: our references are intent ids and an intent's retries are one payment;
         the refunded total comes from its latest charge."""
@@ -389,11 +370,11 @@ class StripeProvider:
             "limit": 100,
             "expand": ["data.latest_charge"],
         }
-        out: list[ProviderCharge] = []
+        out: list[payment_provider.ProviderCharge] = []
         try:
             for item in self._v1.payment_intents.list(params=params).auto_paging_iter():
                 if len(out) >= MAX_RECONCILIATION_INTENTS:
-                    raise ProviderError(
+                    raise payment_provider.ProviderError(
                         f"over {MAX_RECONCILIATION_INTENTS} Stripe payments in one window: use a shorter one",
                         retryable=False,
                         code="window_too_large",
@@ -403,7 +384,7 @@ class StripeProvider:
                 charge = pi.get("latest_charge")
                 refunded = int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
                 out.append(
-                    ProviderCharge(
+                    payment_provider.ProviderCharge(
                         reference=intent.reference,
                         amount=intent.amount,
                         currency=intent.currency,
@@ -417,25 +398,29 @@ class StripeProvider:
             self._fail(e)
         return out
 
-    def parse_webhook(self, headers: dict[str, str], body: bytes) -> WebhookEvent:
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> payment_provider.WebhookEvent:
         """Verify `Stripe-Signature` (HMAC-SHA256 of "<t>.<body>" with the endpoint's secret, timestamp
         at most 300 s old) and translate. `amount` is, for `refunded`, the charge's refunded total so
         far (duplicates and reordering cannot add up twice), and for `dispute_created` the disputed
         amount."""
         if not self._webhook_secret:
-            raise SignatureError("no webhook secret configured for stripe (STRIPE_WEBHOOK_SECRET)")
+            raise payment_provider.SignatureError(
+                "no webhook secret configured for stripe (STRIPE_WEBHOOK_SECRET)"
+            )
         header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
         if not header:
-            raise SignatureError("missing Stripe-Signature header")
+            raise payment_provider.SignatureError("missing Stripe-Signature header")
         try:
             # the check Webhook.construct_event runs, without building SDK objects from the body
             stripe.WebhookSignature.verify_header(
                 body, header, self._webhook_secret, WEBHOOK_TOLERANCE_SECONDS
             )
         except stripe.SignatureVerificationError as e:
-            raise SignatureError(f"Stripe-Signature not verified: {e.user_message}") from None
+            raise payment_provider.SignatureError(
+                f"Stripe-Signature not verified: {e.user_message}"
+            ) from None
         except ValueError as e:  # a body that is not UTF-8
-            raise SignatureError("webhook body is not UTF-8 text") from e
+            raise payment_provider.SignatureError("webhook body is not UTF-8 text") from e
         try:
             event = json.loads(body)
             raw_type = str(event["type"])
@@ -444,12 +429,12 @@ class StripeProvider:
             if not isinstance(obj, dict):
                 raise TypeError("data.object is not an object")
         except (ValueError, KeyError, TypeError) as e:
-            raise SignatureError("signed webhook body is not a Stripe event") from e
+            raise payment_provider.SignatureError("signed webhook body is not a Stripe event") from e
         return _event(event_id, raw_type, int(event.get("created") or 0), obj)
 
 
-def _event(event_id: str, raw_type: str, created: int, obj: dict[str, Any]) -> WebhookEvent:
-    kind = _EVENTS.get(raw_type, WEBHOOK_IGNORED)
+def _event(event_id: str, raw_type: str, created: int, obj: dict[str, Any]) -> payment_provider.WebhookEvent:
+    kind = _EVENTS.get(raw_type, payment_provider.WEBHOOK_IGNORED)
     currency = str(obj.get("currency") or "")
 
     def amount(field: str) -> int | None:
@@ -465,20 +450,20 @@ def _event(event_id: str, raw_type: str, created: int, obj: dict[str, Any]) -> W
     if obj.get("object") == "payment_intent":
         reference = str(obj["id"]) if obj.get("id") else None
         extra["status"] = _intent(obj).status if {"id", "amount", "currency"} <= obj.keys() else None
-        if kind == WEBHOOK_PAYMENT_FAILED:
+        if kind == payment_provider.WEBHOOK_PAYMENT_FAILED:
             failure_code, failure_message = _failure(obj.get("last_payment_error"))
     else:
         pi = obj.get("payment_intent")
         reference = str(pi) if isinstance(pi, str) else (str(pi["id"]) if isinstance(pi, dict) else None)
     event_amount: int | None = None
-    if kind == WEBHOOK_REFUNDED:
+    if kind == payment_provider.WEBHOOK_REFUNDED:
         event_amount = amount("amount_refunded")
         extra["amountRefunded"] = event_amount
         extra["chargeId"] = obj.get("id")
-    elif kind == WEBHOOK_DISPUTE_CREATED:
+    elif kind == payment_provider.WEBHOOK_DISPUTE_CREATED:
         event_amount = amount("amount")
         extra.update(disputeId=obj.get("id"), chargeId=obj.get("charge"), reason=obj.get("reason"))
-    return WebhookEvent(
+    return payment_provider.WebhookEvent(
         event_id=event_id,
         kind=kind,
         reference=reference,

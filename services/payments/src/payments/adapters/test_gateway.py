@@ -17,28 +17,7 @@ from typing import Any
 
 import requests
 
-from payments.domain.intent_states import (
-    CANCELED,
-    FAILED,
-    PROCESSING,
-    REQUIRES_ACTION,
-    REQUIRES_CAPTURE,
-    SUCCEEDED,
-)
-from payments.domain.payment_provider import (
-    WEBHOOK_DISPUTE_CREATED,
-    WEBHOOK_IGNORED,
-    WEBHOOK_PAYMENT_FAILED,
-    WEBHOOK_PAYMENT_SUCCEEDED,
-    WEBHOOK_REFUNDED,
-    NextAction,
-    ProviderCharge,
-    ProviderError,
-    ProviderIntent,
-    ProviderRefund,
-    SignatureError,
-    WebhookEvent,
-)
+from payments.domain import intent_states, payment_provider
 
 SIGNATURE_HEADER = "test-psp-signature"
 TOLERANCE_SECONDS = 300
@@ -47,19 +26,19 @@ BACKOFF_SECONDS = (0.2, 0.6)
 TIMEOUT = (3.05, 15.0)  # connect, read
 
 STATUSES = {
-    "succeeded": SUCCEEDED,
-    "requires_action": REQUIRES_ACTION,
-    "requires_capture": REQUIRES_CAPTURE,
-    "processing": PROCESSING,
-    "failed": FAILED,
-    "canceled": CANCELED,
+    "succeeded": intent_states.SUCCEEDED,
+    "requires_action": intent_states.REQUIRES_ACTION,
+    "requires_capture": intent_states.REQUIRES_CAPTURE,
+    "processing": intent_states.PROCESSING,
+    "failed": intent_states.FAILED,
+    "canceled": intent_states.CANCELED,
 }
 
 EVENTS = {
-    "charge.succeeded": WEBHOOK_PAYMENT_SUCCEEDED,
-    "charge.failed": WEBHOOK_PAYMENT_FAILED,
-    "charge.refunded": WEBHOOK_REFUNDED,
-    "charge.dispute.created": WEBHOOK_DISPUTE_CREATED,
+    "charge.succeeded": payment_provider.WEBHOOK_PAYMENT_SUCCEEDED,
+    "charge.failed": payment_provider.WEBHOOK_PAYMENT_FAILED,
+    "charge.refunded": payment_provider.WEBHOOK_REFUNDED,
+    "charge.dispute.created": payment_provider.WEBHOOK_DISPUTE_CREATED,
 }
 
 
@@ -112,7 +91,7 @@ class TestGatewayProvider:
         headers = {"Authorization": f"Bearer {self._api_key}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        last: ProviderError | None = None
+        last: payment_provider.ProviderError | None = None
         for attempt in range(ATTEMPTS):
             if attempt:
                 time.sleep(BACKOFF_SECONDS[min(attempt - 1, len(BACKOFF_SECONDS) - 1)])
@@ -121,18 +100,22 @@ class TestGatewayProvider:
                     method, self.base_url + path, json=body, params=params, headers=headers, timeout=TIMEOUT
                 )
             except requests.RequestException as e:
-                last = ProviderError(f"test gateway unreachable: {type(e).__name__}", retryable=True)
+                last = payment_provider.ProviderError(
+                    f"test gateway unreachable: {type(e).__name__}", retryable=True
+                )
                 continue
             if r.status_code < 400:
                 data = r.json()
                 if not isinstance(data, dict):
-                    raise ProviderError("test gateway answered an unexpected body", retryable=True)
+                    raise payment_provider.ProviderError(
+                        "test gateway answered an unexpected body", retryable=True
+                    )
                 return data
             error = _error_of(r)
             code = str(error.get("code") or f"http_{r.status_code}")
             message = str(error.get("message") or f"test gateway answered {r.status_code}")
             retryable = r.status_code >= 500 or r.status_code in (409, 429)
-            last = ProviderError(message, retryable=retryable, code=code)
+            last = payment_provider.ProviderError(message, retryable=retryable, code=code)
             if not retryable:
                 raise last
         assert last is not None
@@ -151,7 +134,7 @@ class TestGatewayProvider:
         return_url: str | None,
         capture_method: str,
         off_session: bool = False,
-    ) -> ProviderIntent:
+    ) -> payment_provider.ProviderIntent:
         body: dict[str, Any] = {
             "amount": amount,
             "currency": currency,
@@ -165,31 +148,35 @@ class TestGatewayProvider:
             body["offSession"] = True  # only when set: an on-session body stays what it always was
         return _intent(self._call("POST", "/v1/charges", body=body, idempotency_key=idempotency_key))
 
-    def retrieve(self, reference: str) -> ProviderIntent:
+    def retrieve(self, reference: str) -> payment_provider.ProviderIntent:
         return _intent(self._call("GET", f"/v1/charges/{reference}"))
 
-    def capture(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
+    def capture(self, reference: str, *, idempotency_key: str) -> payment_provider.ProviderIntent:
         return _intent(
             self._call("POST", f"/v1/charges/{reference}/capture", body={}, idempotency_key=idempotency_key)
         )
 
-    def cancel(self, reference: str, *, idempotency_key: str) -> ProviderIntent:
+    def cancel(self, reference: str, *, idempotency_key: str) -> payment_provider.ProviderIntent:
         return _intent(
             self._call("POST", f"/v1/charges/{reference}/cancel", body={}, idempotency_key=idempotency_key)
         )
 
-    def refund(self, reference: str, *, amount: int, reason: str, idempotency_key: str) -> ProviderRefund:
+    def refund(
+        self, reference: str, *, amount: int, reason: str, idempotency_key: str
+    ) -> payment_provider.ProviderRefund:
         r = self._call(
             "POST",
             "/v1/refunds",
             body={"charge": reference, "amount": amount, "reason": reason},
             idempotency_key=idempotency_key,
         )
-        return ProviderRefund(reference=str(r["id"]), amount=int(r["amount"]), status=str(r["status"]))
+        return payment_provider.ProviderRefund(
+            reference=str(r["id"]), amount=int(r["amount"]), status=str(r["status"])
+        )
 
-    def charges(self, *, created_from: int, created_to: int) -> list[ProviderCharge]:
+    def charges(self, *, created_from: int, created_to: int) -> list[payment_provider.ProviderCharge]:
         """Every charge with created_from <= created < created_to, following the pages."""
-        out: list[ProviderCharge] = []
+        out: list[payment_provider.ProviderCharge] = []
         after: str | None = None
         while True:
             params: dict[str, Any] = {
@@ -202,7 +189,7 @@ class TestGatewayProvider:
             page = self._call("GET", "/v1/charges", params=params)
             for c in page["data"]:
                 out.append(
-                    ProviderCharge(
+                    payment_provider.ProviderCharge(
                         reference=str(c["id"]),
                         amount=int(c["amount"]),
                         currency=str(c["currency"]),
@@ -216,16 +203,16 @@ class TestGatewayProvider:
                 return out
             after = str(page["data"][-1]["id"])
 
-    def parse_webhook(self, headers: dict[str, str], body: bytes) -> WebhookEvent:
+    def parse_webhook(self, headers: dict[str, str], body: bytes) -> payment_provider.WebhookEvent:
         """Verify `Test-Psp-Signature` (t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">; 300 s
         tolerance either way) and translate. `amount` is, for `refunded`, the charge's refunded
         total so far (so duplicates and reordering cannot add up twice), and for `dispute_created`
         the disputed amount."""
         if not self._webhook_secret:
-            raise SignatureError("no webhook secret configured for the test gateway")
+            raise payment_provider.SignatureError("no webhook secret configured for the test gateway")
         header = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
         if not header:
-            raise SignatureError("missing Test-Psp-Signature header")
+            raise payment_provider.SignatureError("missing Test-Psp-Signature header")
         timestamp: int | None = None
         signatures: list[str] = []
         for part in header.split(","):
@@ -235,34 +222,35 @@ class TestGatewayProvider:
             elif key == "v1":
                 signatures.append(value)
         if timestamp is None or not signatures:
-            raise SignatureError("malformed Test-Psp-Signature header")
+            raise payment_provider.SignatureError("malformed Test-Psp-Signature header")
         if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
-            raise SignatureError("webhook timestamp outside the tolerance")
+            raise payment_provider.SignatureError("webhook timestamp outside the tolerance")
         expected = hmac.new(
             self._webhook_secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
         ).hexdigest()
         if not any(hmac.compare_digest(expected, s) for s in signatures):
-            raise SignatureError("webhook signature does not match")
+            raise payment_provider.SignatureError("webhook signature does not match")
         try:
             event = json.loads(body)
             charge = event["data"]["object"]
             raw_type = str(event["type"])
             event_id = str(event["id"])
         except (ValueError, KeyError, TypeError) as e:
-            raise SignatureError("signed webhook body is not a test gateway event") from e
-        kind = EVENTS.get(raw_type, WEBHOOK_IGNORED)
+            raise payment_provider.SignatureError("signed webhook body is not a test gateway event") from e
+        kind = EVENTS.get(raw_type, payment_provider.WEBHOOK_IGNORED)
         amount: int | None = None
-        if kind == WEBHOOK_REFUNDED:
+        failed = kind == payment_provider.WEBHOOK_PAYMENT_FAILED
+        if kind == payment_provider.WEBHOOK_REFUNDED:
             amount = int(charge["amountRefunded"])
-        elif kind == WEBHOOK_DISPUTE_CREATED:
+        elif kind == payment_provider.WEBHOOK_DISPUTE_CREATED:
             amount = int((charge.get("dispute") or {}).get("amount") or charge["amount"])
-        return WebhookEvent(
+        return payment_provider.WebhookEvent(
             event_id=event_id,
             kind=kind,
             reference=str(charge.get("id")) if charge.get("id") else None,
             amount=amount,
-            failure_code=charge.get("failureCode") if kind == WEBHOOK_PAYMENT_FAILED else None,
-            failure_message=charge.get("failureMessage") if kind == WEBHOOK_PAYMENT_FAILED else None,
+            failure_code=charge.get("failureCode") if failed else None,
+            failure_message=charge.get("failureMessage") if failed else None,
             raw_type=raw_type,
             created=int(event.get("created") or 0),
             extra={
@@ -283,15 +271,17 @@ def _error_of(r: requests.Response) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
-def _intent(c: dict[str, Any]) -> ProviderIntent:
+def _intent(c: dict[str, Any]) -> payment_provider.ProviderIntent:
     action = c.get("nextAction")
-    return ProviderIntent(
+    return payment_provider.ProviderIntent(
         reference=str(c["id"]),
-        status=STATUSES.get(str(c["status"]), PROCESSING),
+        status=STATUSES.get(str(c["status"]), intent_states.PROCESSING),
         amount=int(c["amount"]),
         currency=str(c["currency"]),
         client_secret=c.get("clientSecret"),
-        next_action=NextAction(type=str(action["type"]), url=str(action["url"])) if action else None,
+        next_action=payment_provider.NextAction(type=str(action["type"]), url=str(action["url"]))
+        if action
+        else None,
         failure_code=c.get("failureCode"),
         failure_message=c.get("failureMessage"),
     )

@@ -11,11 +11,8 @@ from flask_smorest import Blueprint
 
 from billing_shared.commands import OnResource
 from billing_shared.web.context import caller_scope, deps, if_match, reading
-from billing_shared.web.responses import (
-    ResourceAnswer,
-    list_answer,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import ResourceAnswer
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from payments.api.caller import request_key
 from payments.api.intent_json import intent_json
@@ -32,13 +29,20 @@ blp = Blueprint(
 _answer = ResourceAnswer(intent_json, "/api/v1/PaymentIntents")
 
 
+list_route(
+    blp,
+    "",
+    "payments:read",
+    query=IntentListArgs,
+    response=IntentListSchema,
+    use_case=intents.list_intents,
+    wire=intent_json,
+    summary="List payment intents, oldest first; filter by `orderId`, `invoiceId` and `status`.",
+)
+
+
 @blp.route("")
 class IntentsCollection(MethodView):
-    @reads(blp, "payments:read", response=IntentListSchema, query=IntentListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List payment intents, oldest first; filter by `orderId`, `invoiceId` and `status`."""
-        return list_answer(args, intents.list_intents, intent_json)
-
     @changes(
         blp, "payments:write", response=IntentSchema, status=201, body=IntentCreateSchema, idempotent=True
     )

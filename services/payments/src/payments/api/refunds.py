@@ -10,11 +10,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from billing_shared.web.context import caller_scope, deps, reading
-from billing_shared.web.responses import (
-    ResourceAnswer,
-    list_answer,
-)
-from billing_shared.web.routes import changes, reads
+from billing_shared.web.responses import ResourceAnswer
+from billing_shared.web.routes import changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from payments.api.caller import request_key
 from payments.api.refund_json import refund_json
@@ -28,13 +25,20 @@ blp = Blueprint("refunds", __name__, url_prefix="/api/v1/Refunds", description="
 _answer = ResourceAnswer(refund_json, "/api/v1/Refunds")
 
 
+list_route(
+    blp,
+    "",
+    "payments:read",
+    query=RefundListArgs,
+    response=RefundListSchema,
+    use_case=refunds.list_refunds,
+    wire=refund_json,
+    summary="List refunds, oldest first; filter by `paymentIntentId`.",
+)
+
+
 @blp.route("")
 class RefundsCollection(MethodView):
-    @reads(blp, "payments:read", response=RefundListSchema, query=RefundListArgs)
-    def get(self, args: dict[str, Any]) -> Response:
-        """List refunds, oldest first; filter by `paymentIntentId`."""
-        return list_answer(args, refunds.list_refunds, refund_json)
-
     @changes(
         blp, "payments:write", response=RefundSchema, status=201, body=RefundCreateSchema, idempotent=True
     )

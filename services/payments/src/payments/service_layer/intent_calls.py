@@ -14,13 +14,7 @@ from payments.domain import intents
 from payments.domain.intents import PaymentIntent
 from payments.domain.payment_provider import ProviderError, ProviderIntent
 from payments.service_layer import webhooks
-from payments.service_layer.provider_calls import (
-    claim_intent,
-    guarded,
-    provider_for,
-    provider_key,
-    release_intent_call,
-)
+from payments.service_layer.provider_calls import claim, guarded, provider_for, provider_key, release
 from payments.store.intents import IntentRepository
 
 log = logging.getLogger(__name__)
@@ -42,7 +36,7 @@ def call_create(deps: Deps, intent: PaymentIntent) -> ProviderIntent | ProviderE
             capture_method=intent.capture_method,
             off_session=intent.off_session,
         ),
-        release=partial(release_intent_call, deps, intent.id),
+        release=partial(release, deps, IntentRepository, intent.id),
     )
 
 
@@ -71,7 +65,7 @@ def drive_intent(deps: Deps, intent_id: str, *, idle: float) -> None:
     """Claim (if no call is in flight and the last ended `idle` seconds ago, or the one in flight
     is stale), call under the row's provider key, apply; then refresh a non-final answer, because a
     provider replays a repeated key's *first* answer, not today's state."""
-    if not claim_intent(deps, intent_id, idle=idle):
+    if not claim(deps, IntentRepository, intent_id, idle=idle):
         return
     with deps.db.unit_of_work(write=False) as uow:
         intent = IntentRepository(uow.session).get(intent_id)

@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from billing_shared.auth.scope import CustomerScope
+from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
 from billing_shared.ids import new_id
-from billing_shared.paging import Page, PageRequest
 from payments.bootstrap import Deps
 from payments.domain import intents, orders
 from payments.domain.commands import CreateIntent
@@ -27,7 +26,7 @@ from payments.domain.request_keys import reused_with_another_request
 from payments.service_layer.gateways import choose_gateway
 from payments.service_layer.intent_calls import apply_create, call_create
 from payments.service_layer.order_projection import await_order
-from payments.service_layer.provider_calls import CallPending, claim_intent
+from payments.service_layer.provider_calls import CallPending, resume
 from payments.store.intents import IntentRepository
 
 
@@ -71,16 +70,7 @@ def _record(deps: Deps, cmd: CreateIntent, order: OrderView, gateway_id: str) ->
             return _insert(record, repo, cmd, order, gateway_id), True
     if not prior.made_for(cmd, gateway_id):
         raise reused_with_another_request()
-    if not prior.provider_pending:
-        return prior, False
-    if not claim_intent(deps, prior.id):
-        raise Problem(
-            409,
-            f"Payment intent '{prior.id}' is still waiting for the gateway; retry shortly.",
-            headers={"Retry-After": "1"},
-            extra={"paymentIntentId": prior.id},
-        )
-    return prior, True
+    return resume(deps, IntentRepository, prior, what="Payment intent", id_field="paymentIntentId")
 
 
 def _insert(
@@ -119,22 +109,6 @@ def _insert(
     return intent
 
 
-def get_intent(uow: UnitOfWork, scope: CustomerScope, intent_id: str) -> PaymentIntent:
-    return scope.visible(IntentRepository(uow.session).get(intent_id), "payment intent", intent_id)
-
-
-def list_intents(
-    uow: UnitOfWork,
-    scope: CustomerScope,
-    page: PageRequest,
-    *,
-    order_id: str | None = None,
-    invoice_id: str | None = None,
-    status: str | None = None,
-) -> Page[PaymentIntent]:
-    """Oldest first; a customer token lists only its own customer's."""
-    repo = IntentRepository(uow.session)
-    return scope.page(
-        None,
-        lambda own: repo.page(page, customer_id=own, order_id=order_id, status=status, invoice_id=invoice_id),
-    )
+INTENTS = OwnedReads[PaymentIntent](IntentRepository, "payment intent")
+get_intent = INTENTS.one
+list_intents = INTENTS.page

@@ -23,8 +23,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
+from billing_shared.errors import Problem
 from payments.bootstrap import Deps
 from payments.config import PaymentsSettings
 from payments.domain.gateways import not_configured
@@ -68,36 +69,53 @@ def claim_windows(settings: PaymentsSettings, now: datetime, *, idle: float) -> 
     }
 
 
-def claim_intent(deps: Deps, intent_id: str, *, idle: float = 0.0) -> bool:
-    """Take the right to call the provider for the intent (committed at once); False when another
-    process holds it, or the intent has its answer."""
+# The two kinds of rows whose provider call is claimed: intents and refunds.
+CallRows = type[IntentRepository] | type[RefundRepository]
+
+
+def claim(deps: Deps, rows: CallRows, row_id: str, *, idle: float = 0.0) -> bool:
+    """Take the right to call the provider for the row (committed at once); False when another
+    process holds it, or the row has its answer."""
     with deps.db.unit_of_work() as uow:
-        ok = IntentRepository(uow.session).claim_call(
-            intent_id, **claim_windows(deps.settings, datetime.now(UTC), idle=idle)
+        ok = rows(uow.session).claim_call(
+            row_id, **claim_windows(deps.settings, datetime.now(UTC), idle=idle)
         )
         uow.commit()
     return ok
 
 
-def claim_refund(deps: Deps, refund_id: str, *, idle: float = 0.0) -> bool:
+def release(deps: Deps, rows: CallRows, row_id: str) -> None:
+    """Give the claim back: the provider did not answer, the worker drives the call later."""
     with deps.db.unit_of_work() as uow:
-        ok = RefundRepository(uow.session).claim_call(
-            refund_id, **claim_windows(deps.settings, datetime.now(UTC), idle=idle)
+        rows(uow.session).release_call(row_id, datetime.now(UTC))
+        uow.commit()
+
+
+class Pending(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def provider_pending(self) -> bool: ...
+
+
+P = TypeVar("P", bound=Pending)
+
+
+def resume(deps: Deps, rows: CallRows, prior: P, *, what: str, id_field: str) -> tuple[P, bool]:
+    """A request repeated with its Idempotency-Key finds the row it made: (the row, whether this
+    request drives its provider call now). The row's answer when it has one; a 409 while another
+    process holds the call."""
+    if not prior.provider_pending:
+        return prior, False
+    if not claim(deps, rows, prior.id):
+        raise Problem(
+            409,
+            f"{what} '{prior.id}' is still waiting for the gateway; retry shortly.",
+            headers={"Retry-After": "1"},
+            extra={id_field: prior.id},
         )
-        uow.commit()
-    return ok
-
-
-def release_intent_call(deps: Deps, intent_id: str) -> None:
-    with deps.db.unit_of_work() as uow:
-        IntentRepository(uow.session).release_call(intent_id, datetime.now(UTC))
-        uow.commit()
-
-
-def release_refund_call(deps: Deps, refund_id: str) -> None:
-    with deps.db.unit_of_work() as uow:
-        RefundRepository(uow.session).release_call(refund_id, datetime.now(UTC))
-        uow.commit()
+    return prior, True
 
 
 def guarded(row_id: str, call: Callable[[], T], release: Callable[[], None]) -> T | ProviderError:

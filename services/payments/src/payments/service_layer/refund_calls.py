@@ -12,13 +12,7 @@ from payments.domain import refunds
 from payments.domain.intents import PaymentIntent
 from payments.domain.payment_provider import ProviderError, ProviderRefund
 from payments.domain.refunds import Refund
-from payments.service_layer.provider_calls import (
-    claim_refund,
-    guarded,
-    provider_for,
-    provider_key,
-    release_refund_call,
-)
+from payments.service_layer.provider_calls import claim, guarded, provider_for, provider_key, release
 from payments.store.intents import IntentRepository
 from payments.store.refunds import RefundRepository
 
@@ -35,7 +29,7 @@ def call_refund(deps: Deps, refund: Refund, intent: PaymentIntent) -> ProviderRe
             reason=refund.reason,
             idempotency_key=provider_key(refund.id, "refund"),
         ),
-        release=partial(release_refund_call, deps, refund.id),
+        release=partial(release, deps, RefundRepository, refund.id),
     )
 
 
@@ -73,7 +67,7 @@ def apply_refund(uow: UnitOfWork, refund_id: str, answer: ProviderRefund | Provi
 def drive_refund(deps: Deps, refund_id: str, *, idle: float) -> None:
     """The worker's drive of a refund call whose answer was lost: claimed (no call in flight and the
     last ended `idle` seconds ago, or the one in flight is stale), sent under the same key, applied."""
-    if not claim_refund(deps, refund_id, idle=idle):
+    if not claim(deps, RefundRepository, refund_id, idle=idle):
         return
     with deps.db.unit_of_work(write=False) as uow:
         refund = RefundRepository(uow.session).get(refund_id)

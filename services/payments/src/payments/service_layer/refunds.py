@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from billing_shared.auth.scope import CustomerScope
+from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
 from billing_shared.ids import new_id
-from billing_shared.paging import Page, PageRequest
 from payments.bootstrap import Deps
 from payments.domain import refunds
 from payments.domain.commands import CreateRefund
 from payments.domain.gateways import not_configured
 from payments.domain.refunds import Refund
 from payments.domain.request_keys import reused_with_another_request
-from payments.service_layer.provider_calls import CallPending, claim_refund
+from payments.service_layer.provider_calls import CallPending, resume
 from payments.service_layer.refund_calls import apply_refund, call_refund
 from payments.store.intents import IntentRepository
 from payments.store.refunds import RefundRepository
@@ -85,24 +84,9 @@ def _reserve(deps: Deps, cmd: CreateRefund) -> tuple[Refund, bool]:
             return refund, True
     if not prior.made_for(cmd):
         raise reused_with_another_request()
-    if not prior.provider_pending:
-        return prior, False
-    if not claim_refund(deps, prior.id):
-        raise Problem(
-            409,
-            f"Refund '{prior.id}' is still waiting for the gateway; retry shortly.",
-            headers={"Retry-After": "1"},
-            extra={"refundId": prior.id},
-        )
-    return prior, True
+    return resume(deps, RefundRepository, prior, what="Refund", id_field="refundId")
 
 
-def get_refund(uow: UnitOfWork, scope: CustomerScope, refund_id: str) -> Refund:
-    return scope.visible(RefundRepository(uow.session).get(refund_id), "refund", refund_id)
-
-
-def list_refunds(
-    uow: UnitOfWork, scope: CustomerScope, page: PageRequest, *, payment_intent_id: str | None = None
-) -> Page[Refund]:
-    repo = RefundRepository(uow.session)
-    return scope.page(None, lambda own: repo.page(page, customer_id=own, payment_intent_id=payment_intent_id))
+REFUNDS = OwnedReads[Refund](RefundRepository, "refund")
+get_refund = REFUNDS.one
+list_refunds = REFUNDS.page

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import record, row_values
-from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
+from billing_shared.db.repository import filtered_page, first, save_versioned
 from billing_shared.paging import Page, PageRequest
 from payments.domain.intents import NextActionView, PaymentIntent
 from payments.store import provider_claims
@@ -174,25 +174,9 @@ class IntentRepository:
             self.session, payment_intents, stale_before=stale_before, idle_before=idle_before, limit=limit
         )
 
-    def page(
-        self,
-        request: PageRequest,
-        *,
-        customer_id: str | None,
-        order_id: str | None,
-        status: str | None,
-        invoice_id: str | None,
-    ) -> Page[PaymentIntent]:
-        stmt = select(payment_intents).where(
-            *equal_to(
-                payment_intents,
-                customer_id=customer_id,
-                order_id=order_id,
-                status=status,
-                invoice_id=invoice_id,
-            )
-        )
-        return keyset_page(self.session, stmt, payment_intents.c.id, request).map(self._from_row)
+    def page(self, request: PageRequest, **filters: str | None) -> Page[PaymentIntent]:
+        """Oldest first; each filter a column = value."""
+        return filtered_page(self.session, payment_intents, request, self._from_row, filters)
 
     def created_between(self, gateway_id: str, start: datetime, end: datetime) -> list[PaymentIntent]:
         rows = self.session.execute(

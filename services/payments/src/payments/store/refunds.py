@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import record, row_values
-from billing_shared.db.repository import equal_to, first, keyset_page
+from billing_shared.db.repository import filtered_page, first
 from billing_shared.paging import Page, PageRequest
 from payments.domain.refunds import PENDING, Refund
 from payments.store import provider_claims
@@ -99,10 +99,6 @@ class RefundRepository:
             self.session, refunds, stale_before=stale_before, idle_before=idle_before, limit=limit
         )
 
-    def page(
-        self, request: PageRequest, *, customer_id: str | None, payment_intent_id: str | None
-    ) -> Page[Refund]:
-        stmt = select(refunds).where(
-            *equal_to(refunds, customer_id=customer_id, payment_intent_id=payment_intent_id)
-        )
-        return keyset_page(self.session, stmt, refunds.c.id, request).map(self._from_row)
+    def page(self, request: PageRequest, **filters: str | None) -> Page[Refund]:
+        """Oldest first; each filter a column = value."""
+        return filtered_page(self.session, refunds, request, self._from_row, filters)
