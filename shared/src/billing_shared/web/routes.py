@@ -13,6 +13,7 @@ is `@requires("orders:write")`, `@transactional`, `@blp.response(200, OrderSchem
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Response
@@ -20,6 +21,7 @@ from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import requires
 from billing_shared.web.responses import BEARER, IDEMPOTENCY_KEY, IF_MATCH, list_answer
+from billing_shared.web.schemas import list_of
 from billing_shared.web.transaction import transactional
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +69,18 @@ def changes(
     )
 
 
+def creates(
+    blp: Blueprint, scope: Scopes, *, body: Any, response: Any, existing: str | None = None
+) -> Callable[[F], F]:
+    """A route that creates a resource: 201 with it, and the same request again with its
+    Idempotency-Key replays that answer. `existing` documents the 200 of a create that finds the
+    one resource already made (an order's one invoice, a scope's one tax rule)."""
+    alternatives = () if existing is None else ((200, response, existing),)
+    return changes(
+        blp, scope, response=response, status=201, body=body, idempotent=True, alternatives=alternatives
+    )
+
+
 def _stack(
     blp: Blueprint,
     scope: Scopes,
@@ -101,27 +115,28 @@ def _stack(
     return decorate
 
 
-def list_route(
-    blp: Blueprint,
-    path: str,
-    scope: Scopes,
-    *,
-    query: Any,
-    response: Any,
-    use_case: Callable[..., Any],
-    wire: Callable[[Any], Any],
-    summary: str,
-    scoped: bool = True,
-) -> None:
-    """The GET of a resource's collection, the one list route (`list_answer`): the caller's page,
-    filtered by `query`, each item answered by `wire`. `summary` documents it as a docstring
-    would. The collection's POST, when it has one, is a view of its own on the same path."""
+@dataclass(frozen=True)
+class Listing:
+    """What a collection lists: the query it takes (whose docstring documents the route), the
+    schema of one item, the list's use case, and how an item is answered. `scoped`: the items
+    belong to customers (a customer token lists only its own)."""
 
-    def listing(args: dict[str, Any]) -> Response:
-        return list_answer(args, use_case, wire, scoped=scoped)
+    query: Any
+    item: Any
+    use_case: Callable[..., Any]
+    wire: Callable[[Any], Any]
+    scoped: bool = True
 
-    listing.__doc__ = summary
+
+def list_route(blp: Blueprint, path: str, scope: Scopes, listing: Listing) -> None:
+    """The GET of a resource's collection, the one list route (`list_answer`), documented as
+    answering `{data: [item], hasMore}`. The collection's POST, when it has one, is a view of its
+    own on the same path."""
+
+    def answer(args: dict[str, Any]) -> Response:
+        return list_answer(args, listing.use_case, listing.wire, scoped=listing.scoped)
+
+    answer.__doc__ = listing.query.__doc__
     endpoint = f"list{path.replace('/', '_')}" if path else "list"
-    blp.route(path, methods=["GET"], endpoint=endpoint)(
-        reads(blp, scope, response=response, query=query)(listing)
-    )
+    documented = reads(blp, scope, response=list_of(listing.item), query=listing.query)(answer)
+    blp.route(path, methods=["GET"], endpoint=endpoint)(documented)

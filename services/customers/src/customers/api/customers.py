@@ -10,12 +10,11 @@ from flask_smorest import Blueprint
 
 from billing_shared.web.context import caller_scope, if_match, reading
 from billing_shared.web.responses import ResourceAnswer
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
 from customers.api.schemas import (
     CustomerCreateSchema,
     CustomerListArgs,
-    CustomerListSchema,
     CustomerPatchSchema,
     CustomerSchema,
 )
@@ -34,24 +33,13 @@ list_route(
     blp,
     "",
     "customers:read",
-    query=CustomerListArgs,
-    response=CustomerListSchema,
-    use_case=customers.list_customers,
-    wire=_CUSTOMER.dump,
-    summary="List customers, oldest first; filter by `email`; page with `limit` and `startingAfter`.",
+    Listing(CustomerListArgs, CustomerSchema, customers.list_customers, _CUSTOMER.dump),
 )
 
 
 @blp.route("")
 class CustomersCollection(MethodView):
-    @changes(
-        blp,
-        "customers:write",
-        response=CustomerSchema,
-        status=201,
-        body=CustomerCreateSchema,
-        idempotent=True,
-    )
+    @creates(blp, "customers:write", body=CustomerCreateSchema, response=CustomerSchema)
     def post(self, body: dict[str, Any]) -> Response:
         """Create a customer (emits CustomerCreated)."""
         return _answer(customers.create_customer(current_uow(), CreateCustomer(caller_scope(), **body)), 201)

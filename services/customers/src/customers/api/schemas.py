@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from billing_shared.web import validators as v
-from billing_shared.web.schemas import CamelSchema, ListArgs, list_of
+from billing_shared.web.schemas import CamelSchema, ListArgs
 
 
 def _email(value: str) -> None:
@@ -77,7 +77,6 @@ class CustomerSchema(CamelSchema):
 
 
 class CustomerListArgs(ListArgs):
+    """List customers, oldest first; filter by `email`; page with `limit` and `startingAfter`."""
+
     email = fields.String(validate=validate.Length(1, 320))
-
-
-CustomerListSchema = list_of(CustomerSchema)

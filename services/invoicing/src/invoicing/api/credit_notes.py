@@ -11,9 +11,9 @@ from flask_smorest import Blueprint
 from billing_shared.auth.flask import requires
 from billing_shared.web.context import caller_scope, deps, reading
 from billing_shared.web.responses import BEARER, resource_response
-from billing_shared.web.routes import list_route, reads
+from billing_shared.web.routes import Listing, list_route, reads
 from invoicing.api.documents import pdf_response
-from invoicing.api.schemas import CreditNoteListArgs, CreditNoteListSchema, CreditNoteSchema
+from invoicing.api.schemas import CreditNoteListArgs, CreditNoteSchema
 from invoicing.bootstrap import Deps
 from invoicing.domain.credit_notes import CreditNote
 from invoicing.service_layer import credit_notes, documents
@@ -27,11 +27,7 @@ list_route(
     blp,
     "",
     "invoices:read",
-    query=CreditNoteListArgs,
-    response=CreditNoteListSchema,
-    use_case=credit_notes.list_credit_notes,
-    wire=CreditNote.to_data,
-    summary="List credit notes, oldest first; filter by `invoiceId` and `customerId`.",
+    Listing(CreditNoteListArgs, CreditNoteSchema, credit_notes.list_credit_notes, CreditNote.to_data),
 )
 
 

@@ -14,9 +14,9 @@ from billing_shared.db.timestamps import iso
 from billing_shared.errors import FieldError, Problem
 from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import BEARER, ResourceAnswer
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow, transactional
-from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceListSchema, InvoiceSchema
+from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceSchema
 from invoicing.bootstrap import Deps
 from invoicing.domain.commands import CreateInvoice
 from invoicing.domain.invoices import Invoice
@@ -68,27 +68,18 @@ _answer = ResourceAnswer(invoice_body, "/api/v1/Invoices")
 
 
 list_route(
-    blp,
-    "",
-    "invoices:read",
-    query=InvoiceListArgs,
-    response=InvoiceListSchema,
-    use_case=invoices.list_invoices,
-    wire=invoice_body,
-    summary="List invoices, oldest first; filter by `customerId`, `orderId` and `status`.",
+    blp, "", "invoices:read", Listing(InvoiceListArgs, InvoiceSchema, invoices.list_invoices, invoice_body)
 )
 
 
 @blp.route("")
 class InvoicesCollection(MethodView):
-    @changes(
+    @creates(
         blp,
         "invoices:write",
-        response=InvoiceSchema,
-        status=201,
         body=InvoiceCreateSchema,
-        idempotent=True,
-        alternatives=((200, InvoiceSchema, "The order already has its invoice: that invoice"),),
+        response=InvoiceSchema,
+        existing="The order already has its invoice: that invoice",
     )
     def post(self, body: dict[str, Any]) -> Response:
         """The order's invoice: 201 when this call drafts it from the order, 200 when it exists.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema, list_of
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema
 from invoicing.domain.invoices import STATUSES
 
 
@@ -60,13 +60,12 @@ class InvoiceSchema(CamelSchema):
 
 
 class InvoiceListArgs(ListArgs):
+    """List invoices, oldest first; filter by `customerId`, `orderId` and `status`."""
+
     customer_id = fields.String(validate=ID)
     order_id = fields.String(validate=ID)
     subscription_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
-
-
-InvoiceListSchema = list_of(InvoiceSchema)
 
 
 class CreditNoteSchema(CamelSchema):
@@ -84,8 +83,7 @@ class CreditNoteSchema(CamelSchema):
 
 
 class CreditNoteListArgs(ListArgs):
+    """List credit notes, oldest first; filter by `invoiceId` and `customerId`."""
+
     invoice_id = fields.String(validate=ID)
     customer_id = fields.String(validate=ID)
-
-
-CreditNoteListSchema = list_of(CreditNoteSchema)

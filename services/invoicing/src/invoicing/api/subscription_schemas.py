@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from billing_shared.web.schemas import ID, CamelSchema, ListArgs, list_of
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs
 from invoicing.domain.billing_history import HISTORY_STATUSES
 from invoicing.domain.subscriptions import STATUSES
 
@@ -61,12 +61,11 @@ class SubscriptionSchema(CamelSchema):
 
 
 class SubscriptionListArgs(ListArgs):
+    """List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`."""
+
     customer_id = fields.String(validate=ID)
     order_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
-
-
-SubscriptionListSchema = list_of(SubscriptionSchema)
 
 
 class BillingRunCreateSchema(CamelSchema):
@@ -102,8 +101,7 @@ class BillingHistorySchema(CamelSchema):
 
 
 class BillingHistoryListArgs(ListArgs):
+    """One row per billed period: its invoice, charge, status, attempts and next retry."""
+
     subscription_id = fields.String(validate=ID)
     customer_id = fields.String(validate=ID)
-
-
-BillingHistoryListSchema = list_of(BillingHistorySchema)

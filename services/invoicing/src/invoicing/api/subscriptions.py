@@ -13,17 +13,16 @@ from billing_shared.auth.scopes import ADMIN
 from billing_shared.db.timestamps import iso
 from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import BEARER, IDEMPOTENCY_KEY, ResourceAnswer
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
 from invoicing.api.subscription_schemas import (
     BillingHistoryListArgs,
-    BillingHistoryListSchema,
+    BillingHistorySchema,
     BillingRunCreateSchema,
     BillingRunSchema,
     SubscriptionCancelSchema,
     SubscriptionCreateSchema,
     SubscriptionListArgs,
-    SubscriptionListSchema,
     SubscriptionSchema,
     SubscriptionUpdateSchema,
 )
@@ -92,26 +91,18 @@ list_route(
     blp,
     "/Subscriptions",
     "subscriptions:read",
-    query=SubscriptionListArgs,
-    response=SubscriptionListSchema,
-    use_case=subscriptions.list_subscriptions,
-    wire=subscription_body,
-    summary="List subscriptions, oldest first; filter by `customerId`, `orderId` and `status`.",
+    Listing(SubscriptionListArgs, SubscriptionSchema, subscriptions.list_subscriptions, subscription_body),
 )
 
 
 @blp.route("/Subscriptions")
 class SubscriptionsCollection(MethodView):
-    @changes(
+    @creates(
         blp,
         "subscriptions:write",
-        response=SubscriptionSchema,
-        status=201,
         body=SubscriptionCreateSchema,
-        idempotent=True,
-        alternatives=(
-            (200, SubscriptionSchema, "The order already started its subscription: that subscription"),
-        ),
+        response=SubscriptionSchema,
+        existing="The order already started its subscription: that subscription",
     )
     def post(self, body: dict[str, Any]) -> Response:
         """The subscription of a paid order with a billing cycle: 201 when this call starts it, 200
@@ -170,9 +161,5 @@ list_route(
     blp,
     "/SubscriptionBillingHistories",
     "subscriptions:read",
-    query=BillingHistoryListArgs,
-    response=BillingHistoryListSchema,
-    use_case=subscriptions.list_billing_histories,
-    wire=history_body,
-    summary="One row per billed period: its invoice, charge, status, attempts and next retry.",
+    Listing(BillingHistoryListArgs, BillingHistorySchema, subscriptions.list_billing_histories, history_body),
 )

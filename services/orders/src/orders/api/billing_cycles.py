@@ -9,10 +9,13 @@ from flask.views import MethodView
 
 from billing_shared.web.context import reading
 from billing_shared.web.responses import resource_response
-from billing_shared.web.routes import changes, list_route, reads
-from billing_shared.web.schemas import ListArgs
+from billing_shared.web.routes import Listing, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
-from orders.api.catalog_schemas import BillingCycleCreateSchema, BillingCycleListSchema, BillingCycleSchema
+from orders.api.catalog_schemas import (
+    BillingCycleCreateSchema,
+    BillingCycleListArgs,
+    BillingCycleSchema,
+)
 from orders.api.exact_json import ExactJsonBlueprint
 from orders.domain.catalog import BillingCycle
 from orders.domain.commands import CreateBillingCycle
@@ -28,25 +31,13 @@ list_route(
     blp,
     "",
     "catalog:read",
-    query=ListArgs,
-    response=BillingCycleListSchema,
-    use_case=catalog.list_billing_cycles,
-    wire=_CYCLE.dump,
-    summary="List billing cycles by id; page with `limit` and `startingAfter`.",
-    scoped=False,
+    Listing(BillingCycleListArgs, BillingCycleSchema, catalog.list_billing_cycles, _CYCLE.dump, scoped=False),
 )
 
 
 @blp.route("")
 class BillingCyclesCollection(MethodView):
-    @changes(
-        blp,
-        "catalog:write",
-        response=BillingCycleSchema,
-        status=201,
-        body=BillingCycleCreateSchema,
-        idempotent=True,
-    )
+    @creates(blp, "catalog:write", body=BillingCycleCreateSchema, response=BillingCycleSchema)
     def post(self, body: dict[str, Any]) -> Response:
         """Create a billing cycle, e.g. every 3 months."""
         cycle = catalog.create_billing_cycle(current_uow(), CreateBillingCycle(**body))

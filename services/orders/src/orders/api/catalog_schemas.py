@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
 from billing_shared.web import validators as v
-from billing_shared.web.schemas import ID, CamelSchema, ListArgs, list_of
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs
 from orders.domain.catalog import COUPON_DURATIONS, INTERVAL_UNITS, Coupon, Product, TaxRule
 from orders.domain.decimals import canonical, parse_in_range
 from orders.domain.tax_rules import parse_rate
@@ -106,10 +106,9 @@ class CurrencyPatchSchema(CamelSchema):
 
 
 class CurrencyListArgs(ListArgs):
+    """List currencies by code; filter `enabled`; page with `limit` and `startingAfter=<code>`."""
+
     enabled = fields.Boolean()
-
-
-CurrencyListSchema = list_of(CurrencySchema)
 
 
 # Billing cycles -----------------------------------------------------------------------------------
@@ -129,7 +128,8 @@ class BillingCycleSchema(CamelSchema):
     created_at = fields.DateTime()
 
 
-BillingCycleListSchema = list_of(BillingCycleSchema)
+class BillingCycleListArgs(ListArgs):
+    """List billing cycles by id; page with `limit` and `startingAfter`."""
 
 
 # Products -----------------------------------------------------------------------------------------
@@ -207,11 +207,10 @@ class ProductSchema(CamelSchema):
 
 
 class ProductListArgs(ListArgs):
+    """List products, oldest first; filter by `active` and `billingCycleId`; cursor paging."""
+
     active = fields.Boolean()
     billing_cycle_id = fields.String(validate=ID)
-
-
-ProductListSchema = list_of(ProductSchema)
 
 
 # Tax rules ----------------------------------------------------------------------------------------
@@ -267,11 +266,10 @@ class TaxRuleSchema(CamelSchema):
 
 
 class TaxRuleListArgs(ListArgs):
+    """List tax rules, oldest first, inactive ones too unless `active=true`; filter by `country`."""
+
     country = fields.String(validate=v.country)
     active = fields.Boolean()
-
-
-TaxRuleListSchema = list_of(TaxRuleSchema)
 
 
 # Coupons ------------------------------------------------------------------------------------------
@@ -362,10 +360,9 @@ class CouponSchema(CamelSchema):
 
 
 class CouponListArgs(ListArgs):
+    """List coupons, oldest first; filter by `code`; page with `limit` and `startingAfter`."""
+
     code = fields.String(validate=COUPON_CODE)
-
-
-CouponListSchema = list_of(CouponSchema)
 
 
 class ValidateItemSchema(CamelSchema):

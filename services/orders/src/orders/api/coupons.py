@@ -11,12 +11,11 @@ from flask.views import MethodView
 
 from billing_shared.web.context import caller_scope, reading
 from billing_shared.web.responses import resource_response
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     CouponCreateSchema,
     CouponListArgs,
-    CouponListSchema,
     CouponPatchSchema,
     CouponSchema,
     CouponValidateSchema,
@@ -36,20 +35,13 @@ list_route(
     blp,
     "",
     "catalog:read",
-    query=CouponListArgs,
-    response=CouponListSchema,
-    use_case=coupons.list_coupons,
-    wire=_COUPON.dump,
-    summary="List coupons, oldest first; filter by `code`; page with `limit` and `startingAfter`.",
-    scoped=False,
+    Listing(CouponListArgs, CouponSchema, coupons.list_coupons, _COUPON.dump, scoped=False),
 )
 
 
 @blp.route("")
 class CouponsCollection(MethodView):
-    @changes(
-        blp, "catalog:write", response=CouponSchema, status=201, body=CouponCreateSchema, idempotent=True
-    )
+    @creates(blp, "catalog:write", body=CouponCreateSchema, response=CouponSchema)
     def post(self, body: dict[str, Any]) -> Response:
         """Create a coupon: `percentOff` or `amountOff` + `currency`; a code already in use is a 409."""
         coupon = coupons.create_coupon(current_uow(), CreateCoupon(**body))

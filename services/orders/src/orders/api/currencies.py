@@ -11,11 +11,10 @@ from typing import Any
 from flask.views import MethodView
 
 from billing_shared.web.context import reading
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     CurrencyListArgs,
-    CurrencyListSchema,
     CurrencyPatchSchema,
     CurrencySchema,
 )
@@ -37,12 +36,7 @@ list_route(
     blp,
     "",
     "catalog:read",
-    query=CurrencyListArgs,
-    response=CurrencyListSchema,
-    use_case=catalog.list_currencies,
-    wire=_CURRENCY.dump,
-    summary="List currencies by code; filter `enabled`; page with `limit` and `startingAfter=<code>`.",
-    scoped=False,
+    Listing(CurrencyListArgs, CurrencySchema, catalog.list_currencies, _CURRENCY.dump, scoped=False),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema, list_of
+from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema
 from orders.domain.order_pricing import MAX_LINES
 from orders.domain.orders import STATUSES
 
@@ -76,8 +76,7 @@ class OrderSchema(CamelSchema):
 
 
 class OrderListArgs(ListArgs):
+    """List orders, oldest first; filter by `customerId` and `status`."""
+
     customer_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(STATUSES))
-
-
-OrderListSchema = list_of(OrderSchema)

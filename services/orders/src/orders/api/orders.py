@@ -12,9 +12,9 @@ from billing_shared.auth.flask import current_principal
 from billing_shared.commands import OnResource
 from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import ResourceAnswer
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
-from orders.api.order_schemas import OrderCreateSchema, OrderListArgs, OrderListSchema, OrderSchema
+from orders.api.order_schemas import OrderCreateSchema, OrderListArgs, OrderSchema
 from orders.bootstrap import Deps
 from orders.domain.commands import PlaceOrder
 from orders.domain.order_pricing import Item
@@ -55,21 +55,12 @@ def order_json(order: Order) -> dict[str, Any]:
 _answer = ResourceAnswer(order_json, "/api/v1/Orders")
 
 
-list_route(
-    blp,
-    "",
-    "orders:read",
-    query=OrderListArgs,
-    response=OrderListSchema,
-    use_case=orders.list_orders,
-    wire=order_json,
-    summary="List orders, oldest first; filter by `customerId` and `status`.",
-)
+list_route(blp, "", "orders:read", Listing(OrderListArgs, OrderSchema, orders.list_orders, order_json))
 
 
 @blp.route("")
 class OrdersCollection(MethodView):
-    @changes(blp, "orders:write", response=OrderSchema, status=201, body=OrderCreateSchema, idempotent=True)
+    @creates(blp, "orders:write", body=OrderCreateSchema, response=OrderSchema)
     def post(self, body: dict[str, Any]) -> Response:
         """Create a draft order priced from the catalog (tax rules, coupon); emits OrderCreated.
 

@@ -13,12 +13,11 @@ from flask.views import MethodView
 
 from billing_shared.web.context import if_match, reading
 from billing_shared.web.responses import ResourceAnswer
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     ProductCreateSchema,
     ProductListArgs,
-    ProductListSchema,
     ProductPatchSchema,
     ProductSchema,
 )
@@ -43,20 +42,13 @@ list_route(
     blp,
     "",
     "catalog:read",
-    query=ProductListArgs,
-    response=ProductListSchema,
-    use_case=catalog.list_products,
-    wire=_PRODUCT.dump,
-    summary="List products, oldest first; filter by `active` and `billingCycleId`; cursor paging.",
-    scoped=False,
+    Listing(ProductListArgs, ProductSchema, catalog.list_products, _PRODUCT.dump, scoped=False),
 )
 
 
 @blp.route("")
 class ProductsCollection(MethodView):
-    @changes(
-        blp, "catalog:write", response=ProductSchema, status=201, body=ProductCreateSchema, idempotent=True
-    )
+    @creates(blp, "catalog:write", body=ProductCreateSchema, response=ProductSchema)
     def post(self, body: dict[str, Any]) -> Response:
         """Create a product; every price's currency must be enabled and a `billingCycleId` must exist."""
         cmd = CreateProduct(**(body | {"prices": _prices(body["prices"])}))

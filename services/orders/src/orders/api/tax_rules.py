@@ -14,12 +14,11 @@ from flask.views import MethodView
 
 from billing_shared.web.context import reading
 from billing_shared.web.responses import resource_response
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
 from orders.api.catalog_schemas import (
     TaxRuleCreateSchema,
     TaxRuleListArgs,
-    TaxRuleListSchema,
     TaxRulePatchSchema,
     TaxRuleSchema,
 )
@@ -41,25 +40,18 @@ list_route(
     blp,
     "",
     "catalog:read",
-    query=TaxRuleListArgs,
-    response=TaxRuleListSchema,
-    use_case=tax_rules.list_tax_rules,
-    wire=_RULE.dump,
-    summary="List tax rules, oldest first, inactive ones too unless `active=true`; filter by `country`.",
-    scoped=False,
+    Listing(TaxRuleListArgs, TaxRuleSchema, tax_rules.list_tax_rules, _RULE.dump, scoped=False),
 )
 
 
 @blp.route("")
 class TaxRulesCollection(MethodView):
-    @changes(
+    @creates(
         blp,
         "catalog:write",
-        response=TaxRuleSchema,
-        status=201,
         body=TaxRuleCreateSchema,
-        idempotent=True,
-        alternatives=((200, TaxRuleSchema, "The scope's active rule already has this rate and `inclusive`"),),
+        response=TaxRuleSchema,
+        existing="The scope's active rule already has this rate and `inclusive`",
     )
     def post(self, body: dict[str, Any]) -> Response:
         """Create a rule (201); the terms of the scope's active rule again: 200 with it; other terms: 409."""

@@ -12,11 +12,11 @@ from flask_smorest import Blueprint
 from billing_shared.commands import OnResource
 from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import ResourceAnswer
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
 from payments.api.caller import request_key
 from payments.api.intent_json import intent_json
-from payments.api.schemas import IntentCreateSchema, IntentListArgs, IntentListSchema, IntentSchema
+from payments.api.schemas import IntentCreateSchema, IntentListArgs, IntentSchema
 from payments.bootstrap import Deps
 from payments.domain.commands import CreateIntent
 from payments.service_layer import intent_actions, intents
@@ -29,23 +29,12 @@ blp = Blueprint(
 _answer = ResourceAnswer(intent_json, "/api/v1/PaymentIntents")
 
 
-list_route(
-    blp,
-    "",
-    "payments:read",
-    query=IntentListArgs,
-    response=IntentListSchema,
-    use_case=intents.list_intents,
-    wire=intent_json,
-    summary="List payment intents, oldest first; filter by `orderId`, `invoiceId` and `status`.",
-)
+list_route(blp, "", "payments:read", Listing(IntentListArgs, IntentSchema, intents.list_intents, intent_json))
 
 
 @blp.route("")
 class IntentsCollection(MethodView):
-    @changes(
-        blp, "payments:write", response=IntentSchema, status=201, body=IntentCreateSchema, idempotent=True
-    )
+    @creates(blp, "payments:write", body=IntentCreateSchema, response=IntentSchema)
     def post(self, body: dict[str, Any]) -> Response:
         """Pay an order: checked against the order (amount, currency, unpaid), then created at the
         gateway (`test` by default). A declined payment is a 201 with status `failed` and a

@@ -11,11 +11,11 @@ from flask_smorest import Blueprint
 
 from billing_shared.web.context import caller_scope, deps, reading
 from billing_shared.web.responses import ResourceAnswer
-from billing_shared.web.routes import changes, list_route, reads
+from billing_shared.web.routes import Listing, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
 from payments.api.caller import request_key
 from payments.api.refund_json import refund_json
-from payments.api.schemas import RefundCreateSchema, RefundListArgs, RefundListSchema, RefundSchema
+from payments.api.schemas import RefundCreateSchema, RefundListArgs, RefundSchema
 from payments.bootstrap import Deps
 from payments.domain.commands import CreateRefund
 from payments.service_layer import refunds
@@ -25,23 +25,12 @@ blp = Blueprint("refunds", __name__, url_prefix="/api/v1/Refunds", description="
 _answer = ResourceAnswer(refund_json, "/api/v1/Refunds")
 
 
-list_route(
-    blp,
-    "",
-    "payments:read",
-    query=RefundListArgs,
-    response=RefundListSchema,
-    use_case=refunds.list_refunds,
-    wire=refund_json,
-    summary="List refunds, oldest first; filter by `paymentIntentId`.",
-)
+list_route(blp, "", "payments:read", Listing(RefundListArgs, RefundSchema, refunds.list_refunds, refund_json))
 
 
 @blp.route("")
 class RefundsCollection(MethodView):
-    @changes(
-        blp, "payments:write", response=RefundSchema, status=201, body=RefundCreateSchema, idempotent=True
-    )
+    @creates(blp, "payments:write", body=RefundCreateSchema, response=RefundSchema)
     def post(self, body: dict[str, Any]) -> Response:
         """Refund a succeeded payment, all that is left or `amount` of it; emits PaymentRefunded
         when the gateway confirms. More than is left is a 422 saying how much is."""

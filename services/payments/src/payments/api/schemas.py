@@ -65,12 +65,11 @@ class IntentSchema(CamelSchema):
 
 
 class IntentListArgs(ListArgs):
+    """List payment intents, oldest first; filter by `orderId`, `invoiceId` and `status`."""
+
     order_id = fields.String(validate=ID)
     invoice_id = fields.String(validate=ID)
     status = fields.String(validate=validate.OneOf(intents.STATUSES))
-
-
-IntentListSchema = list_of(IntentSchema)
 
 
 class RefundCreateSchema(CamelSchema):
@@ -99,10 +98,9 @@ class RefundSchema(CamelSchema):
 
 
 class RefundListArgs(ListArgs):
+    """List refunds, oldest first; filter by `paymentIntentId`."""
+
     payment_intent_id = fields.String(validate=ID)
-
-
-RefundListSchema = list_of(RefundSchema)
 
 
 class GatewaySchema(CamelSchema):
