@@ -150,22 +150,10 @@ serving() {
         --command-config "$CLI_CONFIG" --list >/dev/null 2>&1
 }
 
-# wait until PID's broker serves; dies (after stopping it) on timeout or crash
-wait_ready() {
-    local pid=$1 start_us=$2 rc=0
-    # every 0.5 s, not faster: each probe starts a JVM
-    wait_serving "$pid" "$KAFKA_START_TIMEOUT" 0.5 || rc=$? # 1: it exited, 2: timed out
-    if ((rc == 0)); then
-        say "ready in $(elapsed "$start_us")s (pid $pid, data $KAFKA_DATA_DIR, log $LOG_FILE)"
-        return 0
-    fi
-    show_log_tail 40
-    if ((rc == 1)); then
-        rm -f "$PID_FILE"
-        die "broker process $pid exited during startup (log: $LOG_FILE)"
-    fi
-    stop_pid "$pid" "$KAFKA_STOP_TIMEOUT" 0.2 >/dev/null 2>&1 || true
-    die "broker not serving on 127.0.0.1:$KAFKA_PORT after ${KAFKA_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
+# wait until PID serves; dies (after stopping it) on timeout or crash
+# every 0.5 s, not faster: each probe starts a JVM
+wait_ready() { # PID START_US
+    wait_started "$1" "$2" "$KAFKA_START_TIMEOUT" 0.5 "$KAFKA_STOP_TIMEOUT" 40 broker "data $KAFKA_DATA_DIR, 127.0.0.1:$KAFKA_PORT"
 }
 
 # waits out another command's start or stop, with some slack
@@ -280,21 +268,4 @@ cmd_topics() {
         die "kafka-topics $* failed against 127.0.0.1:$KAFKA_PORT (is it running? deploy/local/kafka.sh status)"
 }
 
-main() {
-    (($# > 0)) || usage
-    local cmd=$1
-    shift
-    check_settings
-    case $cmd in
-    install) cmd_install ;;
-    start) cmd_start ;;
-    run) cmd_run ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
-    topics) cmd_topics "$@" ;;
-    -h | --help | help) usage ;;
-    *) unknown_command "$cmd" ;;
-    esac
-}
-
-main "$@"
+dispatch "$@"

@@ -184,6 +184,34 @@ wait_serving() { # PID TIMEOUT_SECONDS POLL_SECONDS
     return 1
 }
 
+# after a start: says how long it took, or shows why it failed, stops what hangs, and dies
+wait_started() { # PID START_US TIMEOUT_SECONDS POLL_SECONDS STOP_TIMEOUT LOG_LINES WHAT WHERE
+    local pid=$1 start_us=$2 timeout=$3 poll=$4 stop_timeout=$5 lines=$6 what=$7 where=$8 rc=0
+    wait_serving "$pid" "$timeout" "$poll" || rc=$? # 1: it exited, 2: timed out
+    if ((rc == 0)); then
+        say "ready in $(elapsed "$start_us")s (pid $pid, $where, log $LOG_FILE)"
+        return 0
+    fi
+    show_log_tail "$lines"
+    if ((rc == 1)); then
+        rm -f "$PID_FILE"
+        die "$what process $pid exited during startup (log: $LOG_FILE)"
+    fi
+    stop_pid "$pid" "$stop_timeout" 0.2 >/dev/null 2>&1 || true
+    die "$what not serving after ${timeout}s; stopped it (log: $LOG_FILE)"
+}
+
+# the script's command: `cmd_<name>` with the arguments after it
+dispatch() { # COMMAND [ARG...]
+    (($# > 0)) || usage
+    local cmd=$1
+    shift
+    case $cmd in -h | --help | help) usage ;; esac
+    check_settings
+    declare -F "cmd_$cmd" >/dev/null || unknown_command "$cmd"
+    "cmd_$cmd" "$@"
+}
+
 # shows why a start failed
 show_log_tail() { # LINES
     echo "---- last lines of $LOG_FILE ----" >&2

@@ -301,23 +301,4 @@ cmd_psql() {
     exec "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" "$@"
 }
 
-main() {
-    (($# > 0)) || usage
-    local cmd=$1
-    shift
-    check_settings
-    case $cmd in
-    install) cmd_install ;;
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
-    url) cmd_url "$@" ;;
-    createdb) cmd_createdb "$@" ;;
-    dropdb) cmd_dropdb "$@" ;;
-    psql) cmd_psql "$@" ;;
-    -h | --help | help) usage ;;
-    *) unknown_command "$cmd" ;;
-    esac
-}
-
-main "$@"
+dispatch "$@"

@@ -126,21 +126,9 @@ serving() {
         "http://127.0.0.1:$STRIPE_MOCK_PORT/v1/customers?limit=1" 2>/dev/null
 }
 
-# wait until PID answers; dies (after stopping it) on timeout or crash
-wait_ready() {
-    local pid=$1 start_us=$2 rc=0
-    wait_serving "$pid" "$STRIPE_MOCK_START_TIMEOUT" 0.2 || rc=$? # 1: it exited, 2: timed out
-    if ((rc == 0)); then
-        say "ready in $(elapsed "$start_us")s (pid $pid, https 127.0.0.1:$STRIPE_MOCK_HTTPS_PORT, log $LOG_FILE)"
-        return 0
-    fi
-    show_log_tail 20
-    if ((rc == 1)); then
-        rm -f "$PID_FILE"
-        die "process $pid exited during startup (log: $LOG_FILE)"
-    fi
-    stop_pid "$pid" "$STRIPE_MOCK_STOP_TIMEOUT" >/dev/null 2>&1 || true
-    die "not answering on 127.0.0.1:$STRIPE_MOCK_PORT after ${STRIPE_MOCK_START_TIMEOUT}s; stopped it (log: $LOG_FILE)"
+# wait until PID serves; dies (after stopping it) on timeout or crash
+wait_ready() { # PID START_US
+    wait_started "$1" "$2" "$STRIPE_MOCK_START_TIMEOUT" 0.2 "$STRIPE_MOCK_STOP_TIMEOUT" 20 stripe-mock "https 127.0.0.1:$STRIPE_MOCK_HTTPS_PORT"
 }
 
 # waits out another command's start or stop, with some slack
@@ -191,19 +179,4 @@ cmd_status() {
     return 1
 }
 
-main() {
-    (($# > 0)) || usage
-    local cmd=$1
-    shift
-    check_settings
-    case $cmd in
-    install) cmd_install ;;
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
-    -h | --help | help) usage ;;
-    *) unknown_command "$cmd" ;;
-    esac
-}
-
-main "$@"
+dispatch "$@"

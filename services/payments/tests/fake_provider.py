@@ -21,6 +21,7 @@ from typing import Any
 
 from payments.domain.intent_states import CANCELED, FAILED, REQUIRES_ACTION, REQUIRES_CAPTURE, SUCCEEDED
 from payments.domain.payment_provider import (
+    IntentRequest,
     NextAction,
     ProviderCharge,
     ProviderError,
@@ -79,18 +80,14 @@ class FakeProvider:
 
     # -- PaymentProvider ---------------------------------------------------------------------------
 
-    def create_intent(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        payment_method_token: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-        return_url: str | None,
-        capture_method: str,
-        off_session: bool = False,
-    ) -> ProviderIntent:
+    def create_intent(self, request: IntentRequest) -> ProviderIntent:
+        amount, currency, idempotency_key = request.amount, request.currency, request.idempotency_key
+        payment_method_token, metadata, off_session = (
+            request.payment_method_token,
+            request.metadata,
+            request.off_session,
+        )
+        capture_method = request.capture_method
         self._enter("create_intent", idempotency_key)
         with self._lock:
             self.off_session_keys[idempotency_key] = off_session

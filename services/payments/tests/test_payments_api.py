@@ -24,6 +24,7 @@ from billing_devtools.testing.tokens import TokenFactory
 from billing_shared.ids import new_id
 from billing_shared.web.context import deps_of
 from payments.bootstrap import Deps
+from payments.domain.payment_provider import IntentRequest
 from payments.service_layer import recovery
 from payments.store.tables import payment_intents
 
@@ -510,13 +511,13 @@ def test_reconciliation_compares_with_the_gateways_records(
     assert r.json["summary"]["matched"] == 2 and r.json["gateways"] == ["test"]
     # a charge the gateway made that we have no record of
     fake.create_intent(
-        amount=100,
-        currency="GBP",
-        payment_method_token="tok_visa",
-        idempotency_key="outside",
-        metadata={"orderId": "ord_elsewhere"},
-        return_url=None,
-        capture_method="automatic",
+        IntentRequest(
+            amount=100,
+            currency="GBP",
+            payment_method_token="tok_visa",
+            idempotency_key="outside",
+            metadata={"orderId": "ord_elsewhere"},
+        )
     )
     r = client.get(f"/api/v1/Reconciliation?date={today}", headers=admin)
     assert r.json["clean"] is False and [m["orderId"] for m in r.json["missingHere"]] == ["ord_elsewhere"]

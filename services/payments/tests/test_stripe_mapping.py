@@ -24,7 +24,7 @@ from payments.domain.intent_states import (
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
 )
-from payments.domain.payment_provider import NextAction, ProviderError
+from payments.domain.payment_provider import IntentRequest, NextAction, ProviderError
 
 API_KEY = "sk_test_canned0123456789"
 
@@ -100,7 +100,7 @@ def create(p: StripeProvider, **over: Any):
         "capture_method": "automatic",
     }
     kw.update(over)
-    return p.create_intent(**kw)
+    return p.create_intent(IntentRequest(**kw))
 
 
 def test_create_sends_the_intent_confirmed_with_our_key_and_metadata() -> None:

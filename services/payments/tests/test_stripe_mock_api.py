@@ -25,7 +25,7 @@ import pytest
 import stripe
 
 from payments.adapters.stripe import StripeProvider
-from payments.domain.payment_provider import PaymentProvider, ProviderError, ProviderIntent
+from payments.domain.payment_provider import IntentRequest, PaymentProvider, ProviderError, ProviderIntent
 
 pytestmark = pytest.mark.stripe_mock
 
@@ -133,7 +133,7 @@ def create(p: StripeProvider, **over: Any) -> ProviderIntent:
         "capture_method": "automatic",
     }
     kw.update(over)
-    return p.create_intent(**kw)
+    return p.create_intent(IntentRequest(**kw))
 
 
 def assert_intent(intent: ProviderIntent) -> None:

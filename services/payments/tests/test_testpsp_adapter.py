@@ -48,7 +48,7 @@ def create(provider: PaymentProvider, token: str, key: str, **kw: Any) -> paymen
         "return_url": None,
         "capture_method": "automatic",
     } | kw
-    return provider.create_intent(**args)
+    return provider.create_intent(payment_provider.IntentRequest(**args))
 
 
 def test_describes_itself_as_the_test_gateway(provider: TestGatewayProvider) -> None:

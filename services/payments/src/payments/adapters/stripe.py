@@ -249,40 +249,31 @@ class StripeProvider:
 
     # -- PaymentProvider ------------------------------------------------------------------------
 
-    def create_intent(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        payment_method_token: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-        return_url: str | None,
-        capture_method: str,
-        off_session: bool = False,
-    ) -> payment_provider.ProviderIntent:
+    def create_intent(self, request: payment_provider.IntentRequest) -> payment_provider.ProviderIntent:
         """Create and confirm a PaymentIntent in one call. Off-session (a renewal with a saved
         method, nobody present), Stripe is told so (`off_session`, `confirm`): a card that needs
         authentication is then declined with `authentication_required` instead of asking for 3DS."""
+        amount, currency, off_session = request.amount, request.currency, request.off_session
         params: PaymentIntentCreateParams = {
             "amount": to_stripe_amount(amount, currency),
             "currency": currency.lower(),
-            "payment_method": payment_method_token,
+            "payment_method": request.payment_method_token,
             "confirm": True,
             # automatic_async is Stripe's default "automatic": the same for the customer, faster to answer
-            "capture_method": "manual" if capture_method == "manual" else "automatic_async",
-            "metadata": {str(k): str(v) for k, v in metadata.items()},
+            "capture_method": "manual" if request.capture_method == "manual" else "automatic_async",
+            "metadata": {str(k): str(v) for k, v in request.metadata.items()},
             "expand": ["payment_method"],
         }
         if off_session:
             params["off_session"] = True  # with "confirm": True above, as Stripe requires
-        if return_url and not off_session:
-            params["return_url"] = return_url
+        if request.return_url and not off_session:
+            params["return_url"] = request.return_url
         else:
             # without a return_url Stripe refuses to confirm for methods that may redirect: offer none
             params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
         try:
-            pi = self._v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+            key = request.idempotency_key
+            pi = self._v1.payment_intents.create(params=params, options={"idempotency_key": key})
         except stripe.CardError as e:
             return self._declined(e, amount=amount, currency=currency)
         except stripe.StripeError as e:

@@ -123,30 +123,20 @@ class TestGatewayProvider:
 
     # -- PaymentProvider ------------------------------------------------------------------------
 
-    def create_intent(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        payment_method_token: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-        return_url: str | None,
-        capture_method: str,
-        off_session: bool = False,
-    ) -> payment_provider.ProviderIntent:
+    def create_intent(self, request: payment_provider.IntentRequest) -> payment_provider.ProviderIntent:
         body: dict[str, Any] = {
-            "amount": amount,
-            "currency": currency,
-            "token": payment_method_token,
-            "metadata": metadata,
-            "captureMethod": capture_method,
+            "amount": request.amount,
+            "currency": request.currency,
+            "token": request.payment_method_token,
+            "metadata": request.metadata,
+            "captureMethod": request.capture_method,
         }
-        if return_url:
-            body["returnUrl"] = return_url
-        if off_session:
+        if request.return_url:
+            body["returnUrl"] = request.return_url
+        if request.off_session:
             body["offSession"] = True  # only when set: an on-session body stays what it always was
-        return _intent(self._call("POST", "/v1/charges", body=body, idempotency_key=idempotency_key))
+        key = request.idempotency_key
+        return _intent(self._call("POST", "/v1/charges", body=body, idempotency_key=key))
 
     def retrieve(self, reference: str) -> payment_provider.ProviderIntent:
         return _intent(self._call("GET", f"/v1/charges/{reference}"))

@@ -85,26 +85,30 @@ class ProviderCharge:
     created: int
 
 
+@dataclass(frozen=True)
+class IntentRequest:
+    """One payment asked of a provider: how much, with which method, under which idempotency key
+    (the same key for every retry of the same call), and how it is to be taken."""
+
+    amount: int
+    currency: str
+    payment_method_token: str
+    idempotency_key: str
+    metadata: dict[str, str]
+    return_url: str | None = None
+    capture_method: str = "automatic"  # | "manual"
+    # True: charged without the customer present (a saved method, a renewal). Nobody can do 3DS:
+    # the provider declines (or answers requires_action, which payments records as failed with
+    # `authentication_required`).
+    off_session: bool = False
+
+
 class PaymentProvider(Protocol):
     id: str  # "test" | "stripe": the PaymentGateways id
     currencies: frozenset[str]  # empty: every currency
     capabilities: frozenset[str]  # of "three_ds", "redirect", "refunds", "manual_capture"
 
-    def create_intent(
-        self,
-        *,
-        amount: int,
-        currency: str,
-        payment_method_token: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-        return_url: str | None,
-        capture_method: str,  # "automatic" | "manual"
-        # True: charged without the customer present (a saved method, a renewal). Nobody can do
-        # 3DS: the provider declines (or answers requires_action, which payments records as
-        # failed with `authentication_required`).
-        off_session: bool = False,
-    ) -> ProviderIntent: ...
+    def create_intent(self, request: IntentRequest) -> ProviderIntent: ...
 
     def retrieve(self, reference: str) -> ProviderIntent: ...
 

@@ -174,18 +174,16 @@ def provider_refunded(
         events += evs
         gap -= r.amount
     if gap > 0:
-        outside = Refund(
-            id=new_refund_id,
-            payment_intent_id=intent.id,
-            order_id=intent.order_id,
-            customer_id=intent.customer_id,
-            amount=gap,
-            currency=intent.currency,
-            status=PENDING,
-            reason="requested_by_customer",
-            client_id="gateway",
-            created_at=now,
-            updated_at=now,
+        outside = replace(
+            create(
+                refund_id=new_refund_id,
+                intent=intent,
+                amount=gap,
+                reason="requested_by_customer",
+                client_id="gateway",
+                idempotency_key=None,
+                now=now,
+            ),
             provider_pending=False,
         )
         done, intent, evs = settle(outside, intent, status=SUCCEEDED, reference=None, message=None, now=now)

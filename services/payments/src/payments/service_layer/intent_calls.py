@@ -12,7 +12,7 @@ from billing_shared.db.uow import UnitOfWork
 from payments.bootstrap import Deps
 from payments.domain import intents
 from payments.domain.intents import PaymentIntent
-from payments.domain.payment_provider import ProviderError, ProviderIntent
+from payments.domain.payment_provider import IntentRequest, ProviderError, ProviderIntent
 from payments.service_layer import webhooks
 from payments.service_layer.provider_calls import claim, guarded, provider_for, provider_key, release
 from payments.store.intents import IntentRepository
@@ -27,14 +27,16 @@ def call_create(deps: Deps, intent: PaymentIntent) -> ProviderIntent | ProviderE
     return guarded(
         intent.id,
         lambda: provider.create_intent(
-            amount=intent.amount,
-            currency=intent.currency,
-            payment_method_token=intent.payment_method_token,
-            idempotency_key=provider_key(intent.id, "create"),
-            metadata=intent.provider_metadata(),
-            return_url=intent.return_url,
-            capture_method=intent.capture_method,
-            off_session=intent.off_session,
+            IntentRequest(
+                amount=intent.amount,
+                currency=intent.currency,
+                payment_method_token=intent.payment_method_token,
+                idempotency_key=provider_key(intent.id, "create"),
+                metadata=intent.provider_metadata(),
+                return_url=intent.return_url,
+                capture_method=intent.capture_method,
+                off_session=intent.off_session,
+            )
         ),
         release=partial(release, deps, IntentRepository, intent.id),
     )
