@@ -30,10 +30,6 @@ class CustomerScope:
     def of(cls, principal: Principal) -> CustomerScope:
         return cls(principal.customer_id if principal.is_customer else None)
 
-    @property
-    def is_merchant(self) -> bool:
-        return self.customer_id is None
-
     def sees(self, customer_id: str) -> bool:
         return self.customer_id is None or self.customer_id == customer_id
 
