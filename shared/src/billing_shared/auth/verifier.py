@@ -47,6 +47,17 @@ REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "jti")
 OIDC_REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 
 
+# PyJWT's refusals and what a client is told of each, in the order they are checked (subclasses first).
+_REFUSALS: tuple[tuple[type[InvalidTokenError], str], ...] = (
+    (ExpiredSignatureError, "The token has expired; request a new one."),
+    (ImmatureSignatureError, "The token is not valid yet (nbf is in the future)."),
+    (InvalidIssuedAtError, "The token's issue time (iat) is invalid or in the future."),
+    (InvalidIssuerError, "The token was not issued by a trusted issuer (iss)."),
+    (InvalidSignatureError, "The token's signature does not verify."),
+    (InvalidAlgorithmError, "The token's algorithm is not accepted."),
+    (DecodeError, "The token is malformed."),
+)
+
 def _quote(text: str) -> str:
     """Make `text` safe inside an RFC 7235 quoted-string (and free of header injection)."""
     return "".join(c for c in text if c >= " " and c not in '"\\\x7f')
@@ -252,29 +263,20 @@ class TokenVerifier:
                 leeway=self.leeway,
                 options={"require": list(required)},
             )
-        except ExpiredSignatureError as exc:
-            raise invalid_token("The token has expired; request a new one.") from exc
-        except ImmatureSignatureError as exc:
-            raise invalid_token("The token is not valid yet (nbf is in the future).") from exc
-        except InvalidIssuedAtError as exc:
-            raise invalid_token("The token's issue time (iat) is invalid or in the future.") from exc
-        except InvalidAudienceError as exc:
-            raise invalid_token(
-                f"The token is not meant for this API (aud must be '{self.audience}')."
-            ) from exc
-        except InvalidIssuerError as exc:
-            raise invalid_token("The token was not issued by a trusted issuer (iss).") from exc
-        except MissingRequiredClaimError as exc:
-            raise invalid_token(f"The token lacks the required claim '{exc.claim}'.") from exc
-        except InvalidSignatureError as exc:
-            raise invalid_token("The token's signature does not verify.") from exc
-        except InvalidAlgorithmError as exc:
-            raise invalid_token("The token's algorithm is not accepted.") from exc
-        except DecodeError as exc:
-            raise invalid_token("The token is malformed.") from exc
         except InvalidTokenError as exc:
-            raise invalid_token(f"The token is invalid: {exc}.") from exc
+            raise invalid_token(self._refusal(exc)) from exc
         return self._principal(claims, own=iss == self.issuer)
+
+    def _refusal(self, exc: InvalidTokenError) -> str:
+        """Why PyJWT refused the token, as the client is told (the most specific reason first)."""
+        if isinstance(exc, InvalidAudienceError):
+            return f"The token is not meant for this API (aud must be '{self.audience}')."
+        if isinstance(exc, MissingRequiredClaimError):
+            return f"The token lacks the required claim '{exc.claim}'."
+        for kind, reason in _REFUSALS:
+            if isinstance(exc, kind):
+                return reason
+        return f"The token is invalid: {exc}."
 
     @staticmethod
     def _principal(claims: dict[str, Any], *, own: bool) -> Principal:
