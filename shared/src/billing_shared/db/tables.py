@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .columns import document, integer, moment, text
+
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a long-lived outbox.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -26,18 +28,18 @@ def add_kit_tables(metadata: sa.MetaData) -> KitTables:
         "outbox",
         metadata,
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
-        sa.Column("event_id", sa.String(64), nullable=False, unique=True),
-        sa.Column("topic", sa.String(200), nullable=False),
-        sa.Column("key", sa.String(100), nullable=False),
-        sa.Column("type", sa.String(200), nullable=False),
-        sa.Column("source", sa.String(200), nullable=False),
-        sa.Column("subject", sa.String(200), nullable=True),
-        sa.Column("time", sa.String(40), nullable=False),
-        sa.Column("dataschema", sa.String(300), nullable=False),
+        text("event_id", 64, unique=True),
+        text("topic", 200),
+        text("key", 100),
+        text("type", 200),
+        text("source", 200),
+        text("subject", 200, nullable=True),
+        text("time", 40),
+        text("dataschema", 300),
         sa.Column("data", sa.Text, nullable=False),
-        sa.Column("correlation_id", sa.String(128), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        text("correlation_id", 128, nullable=True),
+        moment("created_at"),
+        moment("sent_at", nullable=True),
     )
     sa.Index(
         "ix_outbox_unsent",
@@ -50,25 +52,25 @@ def add_kit_tables(metadata: sa.MetaData) -> KitTables:
         metadata,
         sa.Column("consumer", sa.String(100), primary_key=True),
         sa.Column("event_id", sa.String(64), primary_key=True),
-        sa.Column("topic", sa.String(200), nullable=False),
-        sa.Column("type", sa.String(200), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+        text("topic", 200),
+        text("type", 200),
+        moment("processed_at"),
     )
     idempotency = sa.Table(
         "idempotency_keys",
         metadata,
         sa.Column("client_id", sa.String(200), primary_key=True),
         sa.Column("key", sa.String(255), primary_key=True),
-        sa.Column("method", sa.String(10), nullable=False),
-        sa.Column("path", sa.String(500), nullable=False),
-        sa.Column("request_hash", sa.String(64), nullable=False),
+        text("method", 10),
+        text("path", 500),
+        text("request_hash", 64),
         sa.Column("state", sa.String(16), nullable=False),  # in_flight | done
-        sa.Column("lock_token", sa.String(32), nullable=False),
-        sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("response_status", sa.Integer, nullable=True),
-        sa.Column("response_headers", sa.JSON, nullable=True),
+        text("lock_token", 32),
+        moment("locked_at"),
+        integer("response_status", nullable=True),
+        document("response_headers", nullable=True),
         sa.Column("response_body", sa.Text, nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
+        moment("created_at"),
+        moment("expires_at", index=True),
     )
     return KitTables(outbox=outbox, inbox=inbox, idempotency=idempotency)

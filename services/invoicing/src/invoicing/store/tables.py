@@ -5,6 +5,19 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from billing_shared.db.columns import (
+    currency,
+    document,
+    flag,
+    identity,
+    integer,
+    moment,
+    money,
+    priced_totals,
+    reference,
+    stamps,
+    text,
+)
 from billing_shared.db.tables import add_kit_tables
 
 metadata = sa.MetaData()
@@ -15,56 +28,47 @@ kit_tables = add_kit_tables(metadata)
 order_projection = sa.Table(
     "order_projection",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("customer_id", sa.String(40), nullable=False),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("total", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("priced", sa.JSON, nullable=False),  # PricedOrder.to_dict() data, as in OrderCreated
+    identity(),
+    reference("customer_id"),
+    currency(),
+    money("total"),
+    text("status", 20),
+    document("priced"),  # PricedOrder.to_dict() data, as in OrderCreated
     # OrderCreated v2: {"id", "intervalUnit", "intervalCount"} and the coupon's terms, for the
     # subscription a paid recurring order starts (null for a one-off order / no coupon).
-    sa.Column("billing_cycle", sa.JSON, nullable=True),
-    sa.Column("coupon", sa.JSON, nullable=True),
-    sa.Column("payment_intent_id", sa.String(40), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    document("billing_cycle", nullable=True),
+    document("coupon", nullable=True),
+    reference("payment_intent_id", nullable=True),
+    *stamps(versioned=False),
 )
 
 invoices = sa.Table(
     "invoices",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
+    identity(),
     # One invoice per order, ever; a renewal invoice has no order but its (subscription, period).
-    sa.Column("order_id", sa.String(40), nullable=True, unique=True),
-    sa.Column("subscription_id", sa.String(40), nullable=True, index=True),
-    sa.Column("period_start", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("period_end", sa.DateTime(timezone=True), nullable=True),
-    sa.Column(
-        "billing_reason", sa.String(30), nullable=False, server_default="order"
-    ),  # "order" | "subscription_cycle"
-    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, index=True),
-    sa.Column("number", sa.String(40), nullable=True, unique=True),
-    sa.Column("subtotal", sa.BigInteger, nullable=False),
-    sa.Column("discount_total", sa.BigInteger, nullable=False),
-    sa.Column("tax_total", sa.BigInteger, nullable=False),
-    sa.Column("total", sa.BigInteger, nullable=False),
-    sa.Column("amount_paid", sa.BigInteger, nullable=False),
-    sa.Column("priced", sa.JSON, nullable=False),  # the order's lines and totals, copied to the cent
-    sa.Column("payment_intent_id", sa.String(40), nullable=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finalized_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("marked_uncollectible_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),  # the last sending
-    sa.Column("sent_to", sa.String(320), nullable=True),
-    sa.Column("amount_refunded", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("disputed", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("disputed_at", sa.DateTime(timezone=True), nullable=True),
+    reference("order_id", unique=True, nullable=True),
+    reference("subscription_id", index=True, nullable=True),
+    moment("period_start", nullable=True),
+    moment("period_end", nullable=True),
+    text("billing_reason", 30, server_default="order"),  # "order" | "subscription_cycle"
+    reference("customer_id", index=True),
+    currency(),
+    text("status", 20, index=True),
+    text("number", 40, unique=True, nullable=True),
+    *priced_totals(),  # the order's lines and totals, copied to the cent
+    money("amount_paid"),
+    reference("payment_intent_id", nullable=True),
+    *stamps(),
+    moment("finalized_at", nullable=True),
+    moment("paid_at", nullable=True),
+    moment("voided_at", nullable=True),
+    moment("marked_uncollectible_at", nullable=True),
+    moment("sent_at", nullable=True),  # the last sending
+    text("sent_to", 320, nullable=True),
+    money("amount_refunded", server_default="0"),
+    flag("disputed", server_default=sa.false()),
+    moment("disputed_at", nullable=True),
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
 )
 
@@ -72,11 +76,11 @@ invoices = sa.Table(
 invoice_sends = sa.Table(
     "invoice_sends",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("invoice_id", sa.String(40), nullable=False, index=True),
-    sa.Column("sent_to", sa.String(320), nullable=False),
-    sa.Column("message_id", sa.String(255), nullable=True),
-    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    identity(),
+    reference("invoice_id", index=True),
+    text("sent_to", 320),
+    text("message_id", 255, nullable=True),
+    moment("sent_at"),
 )
 
 # What invoicing knows of customers, from CustomerCreated / CustomerUpdated: who an invoice is
@@ -84,25 +88,25 @@ invoice_sends = sa.Table(
 customer_projection = sa.Table(
     "customer_projection",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("data", sa.JSON, nullable=False),  # the event's customer data as published
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    identity(),
+    document("data"),  # the event's customer data as published
+    moment("updated_at"),
 )
 
 # Credit notes: one per refund of an invoice's payment, numbered in their own gapless series (CN).
 credit_notes = sa.Table(
     "credit_notes",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("number", sa.String(40), nullable=False, unique=True),
-    sa.Column("invoice_id", sa.String(40), nullable=False, index=True),
-    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("reason", sa.String(100), nullable=True),
-    sa.Column("refund_id", sa.String(40), nullable=False, unique=True),  # one credit note per refund
-    sa.Column("payment_intent_id", sa.String(40), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    identity(),
+    text("number", 40, unique=True),
+    reference("invoice_id", index=True),
+    reference("customer_id", index=True),
+    currency(),
+    money("amount"),
+    text("reason", 100, nullable=True),
+    reference("refund_id", unique=True),  # one credit note per refund
+    reference("payment_intent_id", nullable=True),
+    moment("created_at"),
 )
 
 # A subscription: started by a paid order with a billing cycle (one per order, ever); the
@@ -110,45 +114,42 @@ credit_notes = sa.Table(
 subscriptions = sa.Table(
     "subscriptions",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("order_id", sa.String(40), nullable=False, unique=True),
-    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("items", sa.JSON, nullable=False),  # the order's lines as pricing inputs
-    sa.Column("coupon", sa.JSON, nullable=True),  # the coupon's terms, while cycles remain
-    sa.Column("coupon_cycles_remaining", sa.Integer, nullable=True),  # null: forever (or no coupon)
-    sa.Column("billing_cycle_id", sa.String(40), nullable=False),
-    sa.Column("interval_unit", sa.String(10), nullable=False),
-    sa.Column("interval_count", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, index=True),
-    sa.Column("current_period_start", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("current_period_end", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("cancel_at_period_end", sa.Boolean, nullable=False),
-    sa.Column("canceled_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("gateway_id", sa.String(20), nullable=True),
-    sa.Column("payment_method_token", sa.String(255), nullable=True),  # a gateway token, never card data
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    identity(),
+    reference("order_id", unique=True),
+    reference("customer_id", index=True),
+    currency(),
+    document("items"),  # the order's lines as pricing inputs
+    document("coupon", nullable=True),  # the coupon's terms, while cycles remain
+    integer("coupon_cycles_remaining", nullable=True),  # null: forever (or no coupon)
+    reference("billing_cycle_id"),
+    text("interval_unit", 10),
+    integer("interval_count"),
+    text("status", 20, index=True),
+    moment("current_period_start"),
+    moment("current_period_end", index=True),
+    flag("cancel_at_period_end"),
+    moment("canceled_at", nullable=True),
+    text("gateway_id", 20, nullable=True),
+    text("payment_method_token", 255, nullable=True),  # a gateway token, never card data
+    *stamps(),
 )
 
 # One row per billed period: the renewal invoice, its charge attempts and the dunning schedule.
 subscription_billing_histories = sa.Table(
     "subscription_billing_histories",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("subscription_id", sa.String(40), nullable=False),
-    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
-    sa.Column("period_start", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("period_end", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("invoice_id", sa.String(40), nullable=False, unique=True),
-    sa.Column("payment_intent_id", sa.String(40), nullable=True),
-    sa.Column("status", sa.String(30), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("failure_code", sa.String(100), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    identity(),
+    reference("subscription_id"),
+    reference("customer_id", index=True),
+    moment("period_start"),
+    moment("period_end"),
+    reference("invoice_id", unique=True),
+    reference("payment_intent_id", nullable=True),
+    text("status", 30),
+    integer("attempts"),
+    moment("next_attempt_at", nullable=True),
+    text("failure_code", 100, nullable=True),
+    *stamps(versioned=False),
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_billing_histories_subscription_period"),
 )
 sa.Index(
@@ -172,10 +173,10 @@ invoice_number_counters = sa.Table(
 early_payments = sa.Table(
     "early_payments",
     metadata,
-    sa.Column("order_id", sa.String(40), primary_key=True),
-    sa.Column("payment_intent_id", sa.String(40), nullable=True),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("gateway_id", sa.String(20), nullable=True),
-    sa.Column("payment_method_token", sa.String(255), nullable=True),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    identity("order_id"),
+    reference("payment_intent_id", nullable=True),
+    money("amount"),
+    text("gateway_id", 20, nullable=True),
+    text("payment_method_token", 255, nullable=True),
+    moment("received_at"),
 )

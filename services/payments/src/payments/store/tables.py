@@ -8,6 +8,18 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from billing_shared.db.columns import (
+    currency,
+    document,
+    flag,
+    identity,
+    integer,
+    moment,
+    money,
+    reference,
+    stamps,
+    text,
+)
 from billing_shared.db.tables import add_kit_tables
 from payments.domain.intents import LIVE, STATUSES
 
@@ -20,44 +32,42 @@ LIVE_STATUSES = tuple(s for s in STATUSES if s in LIVE)
 payment_intents = sa.Table(
     "payment_intents",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
+    identity(),
     # The order this intent pays; NULL for a subscription renewal invoice's off-session charge.
-    sa.Column("order_id", sa.String(40), nullable=True, index=True),
+    reference("order_id", index=True, nullable=True),
     # A renewal charge (InvoicePaymentRequested): the invoice, its subscription and the attempt
     # (1 the period's first charge, 2.. dunning retries); NULL for an order's intent.
-    sa.Column("invoice_id", sa.String(40), nullable=True),
-    sa.Column("subscription_id", sa.String(40), nullable=True),
-    sa.Column("attempt", sa.Integer, nullable=True),
+    reference("invoice_id", nullable=True),
+    reference("subscription_id", nullable=True),
+    integer("attempt", nullable=True),
     # Charged without the customer present (no 3DS possible): renewal charges.
-    sa.Column("off_session", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("status", sa.String(30), nullable=False, index=True),
-    sa.Column("gateway_id", sa.String(20), nullable=False),
-    sa.Column("gateway_reference", sa.String(255), nullable=True),
-    sa.Column("client_secret", sa.String(500), nullable=True),
-    sa.Column("next_action", sa.JSON, nullable=True),
-    sa.Column("capture_method", sa.String(10), nullable=False),
-    sa.Column("return_url", sa.String(2000), nullable=True),
+    flag("off_session", server_default=sa.false()),
+    reference("customer_id", index=True),
+    money("amount"),
+    currency(),
+    text("status", 30, index=True),
+    text("gateway_id", 20),
+    text("gateway_reference", 255, nullable=True),
+    text("client_secret", 500, nullable=True),
+    document("next_action", nullable=True),
+    text("capture_method", 10),
+    text("return_url", 2000, nullable=True),
     # The provider's token for the payment method (never a card number): kept so a create whose
     # answer was lost can be sent again, identically, under the same provider idempotency key.
-    sa.Column("payment_method_token", sa.String(255), nullable=False),
-    sa.Column("failure_code", sa.String(100), nullable=True),
-    sa.Column("failure_message", sa.String(500), nullable=True),
-    sa.Column("amount_refunded", sa.BigInteger, nullable=False),
-    sa.Column("disputed", sa.Boolean, nullable=False),
+    text("payment_method_token", 255),
+    text("failure_code", 100, nullable=True),
+    text("failure_message", 500, nullable=True),
+    money("amount_refunded"),
+    flag("disputed"),
     # True until the provider has answered the create call (see ADR 0003).
-    sa.Column("provider_pending", sa.Boolean, nullable=False),
+    flag("provider_pending"),
     # When the provider call now in flight started; NULL when none is in flight.
-    sa.Column("provider_call_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("provider_attempts", sa.Integer, nullable=False),
+    moment("provider_call_at", nullable=True),
+    integer("provider_attempts"),
     # Who asked for it: the API client and its Idempotency-Key, so that request may resume it.
-    sa.Column("client_id", sa.String(200), nullable=False),
-    sa.Column("idempotency_key", sa.String(255), nullable=True),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    text("client_id", 200),
+    text("idempotency_key", 255, nullable=True),
+    *stamps(),
     sa.UniqueConstraint("gateway_id", "gateway_reference", name="uq_payment_intents_gateway_reference"),
 )
 sa.Index("ix_payment_intents_request_key", payment_intents.c.client_id, payment_intents.c.idempotency_key)
@@ -86,36 +96,33 @@ sa.Index(
 refunds = sa.Table(
     "refunds",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column(
-        "payment_intent_id", sa.String(40), sa.ForeignKey("payment_intents.id"), nullable=False, index=True
-    ),
-    sa.Column("order_id", sa.String(40), nullable=True),  # NULL for a refund of a renewal charge
-    sa.Column("customer_id", sa.String(40), nullable=False, index=True),
-    sa.Column("amount", sa.BigInteger, nullable=False),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # pending | succeeded | failed
-    sa.Column("reason", sa.String(40), nullable=False),
-    sa.Column("gateway_reference", sa.String(255), nullable=True),
-    sa.Column("failure_message", sa.String(500), nullable=True),
-    sa.Column("provider_pending", sa.Boolean, nullable=False),
-    sa.Column("provider_call_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("provider_attempts", sa.Integer, nullable=False),
-    sa.Column("client_id", sa.String(200), nullable=False),
-    sa.Column("idempotency_key", sa.String(255), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    identity(),
+    reference("payment_intent_id", sa.ForeignKey("payment_intents.id"), index=True),
+    reference("order_id", nullable=True),  # NULL for a refund of a renewal charge
+    reference("customer_id", index=True),
+    money("amount"),
+    currency(),
+    text("status", 20),  # pending | succeeded | failed
+    text("reason", 40),
+    text("gateway_reference", 255, nullable=True),
+    text("failure_message", 500, nullable=True),
+    flag("provider_pending"),
+    moment("provider_call_at", nullable=True),
+    integer("provider_attempts"),
+    text("client_id", 200),
+    text("idempotency_key", 255, nullable=True),
+    *stamps(versioned=False),
 )
 
 order_projection = sa.Table(
     "order_projection",
     metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("customer_id", sa.String(40), nullable=False),
-    sa.Column("currency", sa.String(3), nullable=False),
-    sa.Column("total", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # draft | paid | cancelled
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    identity(),
+    reference("customer_id"),
+    currency(),
+    money("total"),
+    text("status", 20),  # draft | paid | cancelled
+    moment("updated_at"),
 )
 
 webhook_events = sa.Table(
@@ -123,17 +130,17 @@ webhook_events = sa.Table(
     metadata,
     sa.Column("gateway_id", sa.String(20), primary_key=True),
     sa.Column("event_id", sa.String(255), primary_key=True),  # the provider's: one delivery applies once
-    sa.Column("kind", sa.String(40), nullable=False),
-    sa.Column("raw_type", sa.String(100), nullable=False),
-    sa.Column("reference", sa.String(255), nullable=True, index=True),
-    sa.Column("amount", sa.BigInteger, nullable=True),
-    sa.Column("failure_code", sa.String(100), nullable=True),
-    sa.Column("failure_message", sa.String(500), nullable=True),
+    text("kind", 40),
+    text("raw_type", 100),
+    text("reference", 255, index=True, nullable=True),
+    money("amount", nullable=True),
+    text("failure_code", 100, nullable=True),
+    text("failure_message", 500, nullable=True),
     sa.Column("created", sa.BigInteger, nullable=False),  # the provider's event time (unix seconds)
     # The intent it was applied to; NULL while no intent holds its reference yet (a delivery that
     # outran the create call's answer): it is applied when the answer is recorded.
-    sa.Column("payment_intent_id", sa.String(40), nullable=True),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    reference("payment_intent_id", nullable=True),
+    moment("received_at"),
 )
 
 sa.Index("ix_refunds_request_key", refunds.c.client_id, refunds.c.idempotency_key)
@@ -142,6 +149,6 @@ gateway_switches = sa.Table(
     "gateway_switches",
     metadata,
     sa.Column("id", sa.String(20), primary_key=True),
-    sa.Column("enabled", sa.Boolean, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    flag("enabled"),
+    moment("updated_at"),
 )
