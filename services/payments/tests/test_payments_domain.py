@@ -15,6 +15,7 @@ from billing_shared.errors import Problem
 from billing_shared.events import contracts
 from payments.api.reconciliation_json import report_json
 from payments.domain import intents, orders, reconciliation, refunds, webhooks
+from payments.domain.commands import RequestRenewalCharge
 from payments.domain.intent_states import (
     CANCELED,
     FAILED,
@@ -432,8 +433,7 @@ def test_reconciliation_of_agreeing_records_is_clean() -> None:
 
 
 def new_renewal(attempt: int = 1) -> PaymentIntent:
-    intent, events = intents.create_renewal(
-        intent_id=f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}",
+    charge = RequestRenewalCharge(
         invoice_id="in_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
         subscription_id="sub_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
         attempt=attempt,
@@ -442,8 +442,8 @@ def new_renewal(attempt: int = 1) -> PaymentIntent:
         currency="EUR",
         gateway_id="test",
         payment_method_token="tok_threeDSecureRequired",
-        now=NOW,
     )
+    intent, events = intents.create_renewal(f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}", charge, NOW)
     check_contracts(events)
     assert events[0].version == 2 and events[0].data["orderId"] is None and events[0].data["offSession"]
     return intent

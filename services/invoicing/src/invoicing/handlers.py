@@ -14,6 +14,7 @@ from __future__ import annotations
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.catalog import TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_PAYMENTS
 from billing_shared.events.envelope import Envelope
+from billing_shared.events.reading import command_from
 from billing_shared.inbox.consumer import ServiceHandler
 from invoicing.bootstrap import Deps
 from invoicing.domain.commands import (
@@ -40,27 +41,27 @@ def _order_created(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
 
 
 def _order_paid(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
-    orders.order_paid(uow, RecordOrderPaid.from_event(event.data))
+    orders.order_paid(uow, command_from(RecordOrderPaid, event.data, order_id="id"))
 
 
 def _order_cancelled(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
-    orders.order_cancelled(uow, RecordOrderCancelled.from_event(event.data))
+    orders.order_cancelled(uow, command_from(RecordOrderCancelled, event.data, order_id="id"))
 
 
 def _payment_succeeded(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
-    payments.payment_succeeded(uow, ApplyPayment.from_event(event.data))
+    payments.payment_succeeded(uow, command_from(ApplyPayment, event.data, payment_intent_id="id"))
 
 
 def _payment_failed(uow: UnitOfWork, deps: Deps, event: Envelope) -> None:
-    payments.payment_failed(uow, deps, ApplyPaymentFailure.from_event(event.data))
+    payments.payment_failed(uow, deps, command_from(ApplyPaymentFailure, event.data, payment_intent_id="id"))
 
 
 def _payment_refunded(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
-    credit_notes.credit_refund(uow, CreditRefund.from_event(event.data))
+    credit_notes.credit_refund(uow, command_from(CreditRefund, event.data, payment_intent_id="id"))
 
 
 def _payment_disputed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
-    credit_notes.flag_dispute(uow, FlagDispute.from_event(event.data))
+    credit_notes.flag_dispute(uow, command_from(FlagDispute, event.data, payment_intent_id="id"))
 
 
 HANDLERS: dict[str, ServiceHandler[Deps]] = {

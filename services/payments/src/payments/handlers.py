@@ -16,6 +16,7 @@ from __future__ import annotations
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.catalog import TOPIC_INVOICES, TOPIC_ORDERS
 from billing_shared.events.envelope import Envelope
+from billing_shared.events.reading import command_from
 from billing_shared.inbox.consumer import ServiceHandler
 from payments.bootstrap import Deps
 from payments.domain.commands import RequestRenewalCharge
@@ -29,21 +30,7 @@ def _project_order(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
 
 
 def _record_renewal_charge(uow: UnitOfWork, deps: Deps, event: Envelope) -> None:
-    data = event.data
-    renewals.record_renewal_charge(
-        uow,
-        deps,
-        RequestRenewalCharge(
-            invoice_id=data["invoiceId"],
-            subscription_id=data["subscriptionId"],
-            attempt=data["attempt"],
-            customer_id=data["customerId"],
-            amount=data["amount"],
-            currency=data["currency"],
-            gateway_id=data["gatewayId"],
-            payment_method_token=data["paymentMethodToken"],
-        ),
-    )
+    renewals.record_renewal_charge(uow, deps, command_from(RequestRenewalCharge, event.data))
 
 
 HANDLERS: dict[str, ServiceHandler[Deps]] = {

@@ -58,6 +58,7 @@ _REFUSALS: tuple[tuple[type[InvalidTokenError], str], ...] = (
     (DecodeError, "The token is malformed."),
 )
 
+
 def _quote(text: str) -> str:
     """Make `text` safe inside an RFC 7235 quoted-string (and free of header injection)."""
     return "".join(c for c in text if c >= " " and c not in '"\\\x7f')

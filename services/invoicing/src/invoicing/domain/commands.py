@@ -60,9 +60,8 @@ class RunBilling:
 
 
 # -- what other services' events tell invoicing ------------------------------------------------------
-# `from_event` reads what the event's contract promises, in every version invoicing consumes: a
-# field only a later version carries is read with `.get` (absent in the earlier one), never given a
-# default that would stand in for a missing value.
+# `handlers.py` reads them from the events' data by field name (`billing_shared.events.reading`);
+# a field that only a later version of an event carries is typed `| None`.
 
 
 @dataclass(frozen=True)
@@ -110,18 +109,10 @@ class RecordOrderPaid:
     order_id: str
     payment_intent_id: str | None  # None: a total of 0, paid without a payment
 
-    @classmethod
-    def from_event(cls, data: dict[str, Any]) -> RecordOrderPaid:
-        return cls(data["id"], data["paymentIntentId"])
-
 
 @dataclass(frozen=True)
 class RecordOrderCancelled:
     order_id: str
-
-    @classmethod
-    def from_event(cls, data: dict[str, Any]) -> RecordOrderCancelled:
-        return cls(data["id"])
 
 
 @dataclass(frozen=True)
@@ -135,17 +126,6 @@ class ApplyPayment:
     gateway_id: str
     payment_method_token: str | None  # v2: saved by the order's subscription for renewals
 
-    @classmethod
-    def from_event(cls, data: dict[str, Any]) -> ApplyPayment:
-        return cls(
-            payment_intent_id=data["id"],
-            order_id=data["orderId"],
-            invoice_id=data.get("invoiceId"),
-            amount=data["amount"],
-            gateway_id=data["gatewayId"],
-            payment_method_token=data.get("paymentMethodToken"),
-        )
-
 
 @dataclass(frozen=True)
 class ApplyPaymentFailure:
@@ -156,16 +136,6 @@ class ApplyPaymentFailure:
     invoice_id: str | None
     attempt: int | None  # which charge of the period this answers (v2; null for an order's)
     failure_code: str
-
-    @classmethod
-    def from_event(cls, data: dict[str, Any]) -> ApplyPaymentFailure:
-        return cls(
-            payment_intent_id=data["id"],
-            order_id=data["orderId"],
-            invoice_id=data.get("invoiceId"),
-            attempt=data.get("attempt"),
-            failure_code=data["failureCode"],
-        )
 
 
 @dataclass(frozen=True)
@@ -179,17 +149,6 @@ class CreditRefund:
     amount: int
     amount_refunded: int
 
-    @classmethod
-    def from_event(cls, data: dict[str, Any]) -> CreditRefund:
-        return cls(
-            payment_intent_id=data["id"],
-            order_id=data["orderId"],
-            invoice_id=data.get("invoiceId"),
-            refund_id=data["refundId"],
-            amount=data["amount"],
-            amount_refunded=data["amountRefunded"],
-        )
-
 
 @dataclass(frozen=True)
 class FlagDispute:
@@ -198,7 +157,3 @@ class FlagDispute:
     payment_intent_id: str
     order_id: str | None
     invoice_id: str | None
-
-    @classmethod
-    def from_event(cls, data: dict[str, Any]) -> FlagDispute:
-        return cls(data["id"], data["orderId"], data.get("invoiceId"))

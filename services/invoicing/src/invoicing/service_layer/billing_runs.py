@@ -13,6 +13,7 @@ A run owns its transactions (one per batch), so it takes the database rather tha
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,37 +60,42 @@ def _bill(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: datet
     return [p for sub in subs for p in _bill(uow, [sub], as_of, now)]
 
 
-def bill_due(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> RunReport:
-    """Bill every period begun by `as_of` once, then request the dunning retries due by then."""
-    report = RunReport(as_of=as_of.isoformat())
+def _batches(
+    db: Database, next_ids: Callable[[UnitOfWork, str | None], list[str]]
+) -> Iterator[tuple[UnitOfWork, list[str]]]:
+    """Ids in id order, a batch per transaction: each is committed once the caller has done its
+    work on the batch, so a failure later in the run undoes nothing already billed."""
     after: str | None = None
     while True:
         with db.unit_of_work() as uow:
-            repo = SubscriptionRepository(uow.session)
-            ids = repo.due_ids(as_of, after=after, limit=batch)
+            ids = next_ids(uow, after)
             if not ids:
-                break
+                return
             after = ids[-1]
-            locked = repo.lock_many(ids)
-            report.skipped += len(ids) - len(locked)
-            report.due += len(locked)
-            for part in _bill(uow, locked, as_of, now):
-                report.invoiced += part.invoiced
-                report.charges_requested += part.charges
-                report.canceled += part.canceled
-                report.skipped += part.skipped
+            yield uow, ids
             uow.commit()
-    after = None
-    while True:
-        with db.unit_of_work() as uow:
-            histories = BillingHistoryRepository(uow.session)
-            ids = histories.retry_ids(as_of, after=after, limit=batch)
-            if not ids:
-                break
-            after = ids[-1]
-            for history in histories.lock_many(ids):
-                with uow.session.begin_nested():
-                    if retry_charge(uow, history, now):
-                        report.retried += 1
-            uow.commit()
+
+
+def bill_due(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) -> RunReport:
+    """Bill every period begun by `as_of` once, then request the dunning retries due by then."""
+    report = RunReport(as_of=as_of.isoformat())
+    for uow, ids in _batches(
+        db, lambda uow, after: SubscriptionRepository(uow.session).due_ids(as_of, after=after, limit=batch)
+    ):
+        locked = SubscriptionRepository(uow.session).lock_many(ids)
+        report.skipped += len(ids) - len(locked)
+        report.due += len(locked)
+        for part in _bill(uow, locked, as_of, now):
+            report.invoiced += part.invoiced
+            report.charges_requested += part.charges
+            report.canceled += part.canceled
+            report.skipped += part.skipped
+    for uow, ids in _batches(
+        db,
+        lambda uow, after: BillingHistoryRepository(uow.session).retry_ids(as_of, after=after, limit=batch),
+    ):
+        for history in BillingHistoryRepository(uow.session).lock_many(ids):
+            with uow.session.begin_nested():
+                if retry_charge(uow, history, now):
+                    report.retried += 1
     return report

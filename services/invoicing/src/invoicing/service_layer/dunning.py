@@ -58,14 +58,7 @@ def charge_succeeded(uow: UnitOfWork, cmd: ApplyPayment, now: datetime) -> None:
             invoice, payment_intent_id=cmd.payment_intent_id, amount=cmd.amount, now=now
         )
         save_invoice(uow, invoice, paid, events)
-    histories.update(
-        history.id,
-        status=PAID,
-        payment_intent_id=cmd.payment_intent_id,
-        next_attempt_at=None,
-        failure_code=None,
-        updated_at=now,
-    )
+    _answered(histories, history.id, cmd.payment_intent_id, now, status=PAID)
     sub = SubscriptionRepository(uow.session).get(history.subscription_id, for_update=True)
     if sub is not None and sub.status == subscriptions.PAST_DUE and histories.unpaid_count(sub.id) == 0:
         after, events = subscriptions.recovered(sub, invoice_id=invoice_id, now=now)
@@ -90,13 +83,8 @@ def charge_failed(
     failure = cmd.failure_code
     when = subscriptions.next_attempt(history.period_start, history.attempts, retry_days)
     if when is not None and sub.status != subscriptions.CANCELED:
-        histories.update(
-            history.id,
-            status=PAST_DUE,
-            payment_intent_id=cmd.payment_intent_id,
-            next_attempt_at=when,
-            failure_code=failure,
-            updated_at=now,
+        _answered(
+            histories, history.id, cmd.payment_intent_id, now, status=PAST_DUE, retry_at=when, failure=failure
         )
         if sub.status == subscriptions.ACTIVE:
             after, events = subscriptions.past_due(
@@ -109,13 +97,7 @@ def charge_failed(
             )
             save_subscription(uow, sub, after, events)
         return
-    histories.update(
-        history.id,
-        status=UNCOLLECTIBLE,
-        payment_intent_id=cmd.payment_intent_id,
-        failure_code=failure,
-        updated_at=now,
-    )
+    _answered(histories, history.id, cmd.payment_intent_id, now, status=UNCOLLECTIBLE, failure=failure)
     invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
     if invoice is not None and invoice.status == invoices.OPEN:
         written_off, events = invoices.mark_uncollectible(invoice, now)
@@ -125,3 +107,25 @@ def charge_failed(
             sub, at_period_end=False, reason=subscriptions.PAYMENT_FAILED, now=now
         )
         save_subscription(uow, sub, after, events)
+
+
+def _answered(
+    histories: BillingHistoryRepository,
+    history_id: str,
+    payment_intent_id: str,
+    now: datetime,
+    *,
+    status: str,
+    retry_at: datetime | None = None,
+    failure: str | None = None,
+) -> None:
+    """The period's history after a charge's answer: which charge answered, the new state, and the
+    dunning retry still to come (none once paid or given up)."""
+    histories.update(
+        history_id,
+        status=status,
+        payment_intent_id=payment_intent_id,
+        next_attempt_at=retry_at,
+        failure_code=failure,
+        updated_at=now,
+    )

@@ -19,13 +19,14 @@ completed the payment with the provider after all): money moved, so the record s
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
-from payments.domain.commands import CreateIntent
+from payments.domain.commands import CreateIntent, RequestRenewalCharge
 from payments.domain.intent_states import (
     CANCELED,
     FAILED,
@@ -266,37 +267,21 @@ def _created_event(intent: PaymentIntent) -> DomainEvent:
 
 
 def create_renewal(
-    *,
-    intent_id: str,
-    invoice_id: str,
-    subscription_id: str,
-    attempt: int,
-    customer_id: str,
-    amount: int,
-    currency: str,
-    gateway_id: str,
-    payment_method_token: str,
-    now: datetime,
+    intent_id: str, charge: RequestRenewalCharge, now: datetime
 ) -> tuple[PaymentIntent, list[DomainEvent]]:
     """A renewal invoice's off-session charge (InvoicePaymentRequested), before the provider has
-    heard of it. The invoicing service decided the amount; there is no order and no payer."""
+    heard of it. The invoicing service decided the amount and the method (every field of the
+    request is the intent's); there is no order and no payer."""
     intent = PaymentIntent(
         id=intent_id,
         order_id=None,
-        customer_id=customer_id,
-        amount=amount,
-        currency=currency,
         status=REQUIRES_PAYMENT_METHOD,
-        gateway_id=gateway_id,
         capture_method="automatic",
-        payment_method_token=payment_method_token,
         client_id=INVOICING_CLIENT,
         created_at=now,
         updated_at=now,
-        invoice_id=invoice_id,
-        subscription_id=subscription_id,
-        attempt=attempt,
         off_session=True,
+        **dataclasses.asdict(charge),
     )
     return intent, [_created_event(intent)]
 

@@ -29,18 +29,7 @@ def record_renewal_charge(uow: UnitOfWork, deps: Deps, cmd: RequestRenewalCharge
     (nobody was called, no money moved) rather than leave the invoice waiting for a charge that
     cannot happen."""
     now = datetime.now(UTC)
-    intent, events = intents.create_renewal(
-        intent_id=new_id("pi"),
-        invoice_id=cmd.invoice_id,
-        subscription_id=cmd.subscription_id,
-        attempt=cmd.attempt,
-        customer_id=cmd.customer_id,
-        amount=cmd.amount,
-        currency=cmd.currency,
-        gateway_id=cmd.gateway_id,
-        payment_method_token=cmd.payment_method_token,
-        now=now,
-    )
+    intent, events = intents.create_renewal(new_id("pi"), cmd, now)
     repo = IntentRepository(uow.session)
     if not repo.add_unless_invoice_attempt_exists(intent):
         existing = repo.for_invoice_attempt(cmd.invoice_id, cmd.attempt)
