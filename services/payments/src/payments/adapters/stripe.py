@@ -15,6 +15,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import stripe
@@ -23,8 +24,6 @@ from payments.domain import intent_states, payment_provider, refunds
 
 if TYPE_CHECKING:
     from stripe.params import (
-        PaymentIntentCancelParams,
-        PaymentIntentCaptureParams,
         PaymentIntentCreateParams,
         PaymentIntentListParams,
         PaymentIntentRetrieveParams,
@@ -308,20 +307,20 @@ class StripeProvider:
 
     def capture(self, reference: str, *, idempotency_key: str) -> payment_provider.ProviderIntent:
         """Capture the whole authorised amount."""
-        params: PaymentIntentCaptureParams = {"expand": ["payment_method"]}
-        try:
-            pi = self._v1.payment_intents.capture(
-                reference, params=params, options={"idempotency_key": idempotency_key}
-            )
-        except stripe.StripeError as e:
-            self._fail(e)
-        return _intent(pi.to_dict())
+        return self._act(self._v1.payment_intents.capture, reference, idempotency_key)
 
     def cancel(self, reference: str, *, idempotency_key: str) -> payment_provider.ProviderIntent:
-        params: PaymentIntentCancelParams = {"expand": ["payment_method"]}
+        return self._act(self._v1.payment_intents.cancel, reference, idempotency_key)
+
+    def _act(
+        self, action: Callable[..., Any], reference: str, idempotency_key: str
+    ) -> payment_provider.ProviderIntent:
+        """An action on an existing intent, answered by the intent as it now stands."""
         try:
-            pi = self._v1.payment_intents.cancel(
-                reference, params=params, options={"idempotency_key": idempotency_key}
+            pi = action(
+                reference,
+                params={"expand": ["payment_method"]},
+                options={"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as e:
             self._fail(e)

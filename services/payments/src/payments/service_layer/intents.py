@@ -26,7 +26,7 @@ from payments.domain.request_keys import reused_with_another_request
 from payments.service_layer.gateways import choose_gateway
 from payments.service_layer.intent_calls import apply_create, call_create
 from payments.service_layer.order_projection import await_order
-from payments.service_layer.provider_calls import CallPending, resume
+from payments.service_layer.provider_calls import CallPending, resume, unanswered
 from payments.store.intents import IntentRepository
 
 
@@ -47,13 +47,7 @@ def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentInte
     try:
         answer = call_create(deps, intent)
     except CallPending as exc:
-        raise Problem(
-            503,
-            f"Gateway '{gateway_id}' did not answer; payment intent '{intent.id}' is kept and "
-            "completed as soon as it does. Retry with the same Idempotency-Key, or poll the intent.",
-            headers={"Retry-After": "5"},
-            extra={"paymentIntentId": intent.id},
-        ) from exc
+        raise unanswered(gateway_id, "payment intent", intent.id, "paymentIntentId") from exc
     return apply_create(uow, intent.id, answer)
 
 

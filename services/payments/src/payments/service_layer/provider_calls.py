@@ -46,6 +46,19 @@ class CallPending(Exception):
         self.row_id = row_id
 
 
+def unanswered(gateway_id: str, kind: str, row_id: str, id_key: str) -> Problem:
+    """The 503 of a request whose provider call got no answer: the row is kept (the worker drives
+    the call until the provider answers), so the client retries with the same Idempotency-Key or
+    polls the resource, whose id the problem names under `id_key`."""
+    return Problem(
+        503,
+        f"Gateway '{gateway_id}' did not answer; {kind} '{row_id}' is kept and completed as soon as it "
+        f"does. Retry with the same Idempotency-Key, or poll the {kind}.",
+        headers={"Retry-After": "5"},
+        extra={id_key: row_id},
+    )
+
+
 def provider_key(row_id: str, action: str) -> str:
     """The provider idempotency key of one action on one of our rows: the same forever."""
     return f"{row_id}:{action}"

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
-from billing_shared.errors import Problem
 from billing_shared.ids import new_id
 from payments.bootstrap import Deps
 from payments.domain import refunds
@@ -20,7 +19,7 @@ from payments.domain.commands import CreateRefund
 from payments.domain.gateways import not_configured
 from payments.domain.refunds import Refund
 from payments.domain.request_keys import reused_with_another_request
-from payments.service_layer.provider_calls import CallPending, resume
+from payments.service_layer.provider_calls import CallPending, resume, unanswered
 from payments.service_layer.refund_calls import apply_refund, call_refund
 from payments.store.intents import IntentRepository
 from payments.store.refunds import RefundRepository
@@ -40,13 +39,7 @@ def create_refund(uow: UnitOfWork, deps: Deps, cmd: CreateRefund) -> Refund:
     try:
         answer = call_refund(deps, refund, intent)
     except CallPending as exc:
-        raise Problem(
-            503,
-            f"Gateway '{intent.gateway_id}' did not answer; refund '{refund.id}' is kept and sent "
-            "again until it does. Retry with the same Idempotency-Key, or poll the refund.",
-            headers={"Retry-After": "5"},
-            extra={"refundId": refund.id},
-        ) from exc
+        raise unanswered(intent.gateway_id, "refund", refund.id, "refundId") from exc
     return apply_refund(uow, refund.id, answer)
 
 

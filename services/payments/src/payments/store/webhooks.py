@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,11 +70,7 @@ class WebhookLog:
     def unapplied(self, gateway_id: str, event_id: str) -> WebhookEvent | None:
         row = self.session.execute(
             select(webhook_events)
-            .where(
-                webhook_events.c.gateway_id == gateway_id,
-                webhook_events.c.event_id == event_id,
-                webhook_events.c.payment_intent_id.is_(None),
-            )
+            .where(*_waiting(gateway_id), webhook_events.c.event_id == event_id)
             .with_for_update()
         ).first()
         return _event(row) if row else None
@@ -83,11 +79,7 @@ class WebhookLog:
         """Deliveries for `reference` received before any intent held it, oldest first."""
         rows = self.session.execute(
             select(webhook_events)
-            .where(
-                webhook_events.c.gateway_id == gateway_id,
-                webhook_events.c.reference == reference,
-                webhook_events.c.payment_intent_id.is_(None),
-            )
+            .where(*_waiting(gateway_id), webhook_events.c.reference == reference)
             .order_by(webhook_events.c.created, webhook_events.c.received_at)
             .with_for_update()
         )
@@ -96,3 +88,8 @@ class WebhookLog:
 
 def _event(r: Any) -> WebhookEvent:
     return record(WebhookEvent, r)
+
+
+def _waiting(gateway_id: str) -> tuple[ColumnElement[bool], ...]:
+    """A gateway's deliveries not applied to an intent yet."""
+    return (webhook_events.c.gateway_id == gateway_id, webhook_events.c.payment_intent_id.is_(None))
