@@ -2,32 +2,32 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from billing_shared.auth.scope import CustomerScope
 from customers.domain import customer as rules
+from customers.domain.commands import CreateCustomer
 from customers.domain.references import Reference, reference_from
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+MERCHANT = CustomerScope()
 
 
 def make() -> rules.Customer:
-    c, _ = rules.create(
-        customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV",
-        now=NOW,
+    cmd = CreateCustomer(
+        MERCHANT,
         name="Ann",
         email="Ann@Example.com",
         billing_address={"postal_code": "1", "country": "US"},
         metadata={"a": "1", "b": "2"},
     )
+    c, _ = rules.create("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", cmd, NOW)
     return c
 
 
 def test_create_raises_customer_created_with_the_wire_shape() -> None:
-    c, event = rules.create(
-        customer_id="cus_01ARZ3NDEKTSV4RRFFQ69G5FAV",
-        now=NOW,
-        name="Ann",
-        email="a@b.co",
-        billing_address={"postal_code": "1", "country": "US"},
+    cmd = CreateCustomer(
+        MERCHANT, name="Ann", email="a@b.co", billing_address={"postal_code": "1", "country": "US"}
     )
+    c, event = rules.create("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", cmd, NOW)
     assert event.name == "CustomerCreated" and event.aggregate_id == c.id
     assert event.data["billingAddress"] == {"postalCode": "1", "country": "US"}
     assert event.data["version"] == 1

@@ -9,6 +9,7 @@ import pytest
 
 from orders.domain import products, tax_rules
 from orders.domain.catalog import TaxRule
+from orders.domain.commands import CreateProduct, CreateTaxRule
 from orders.domain.decimals import canonical, exact_decimal, parse_in_range
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -62,7 +63,7 @@ def test_ranges() -> None:
 
 def _rule(rate: str = "0.2", inclusive: bool = False) -> TaxRule:
     return tax_rules.create(
-        rule_id="txr_1", name="VAT", country="GB", rate=Decimal(rate), inclusive=inclusive, now=NOW
+        "txr_1", CreateTaxRule(name="VAT", country="GB", rate=Decimal(rate), inclusive=inclusive), NOW
     )
 
 
@@ -77,18 +78,14 @@ def test_posting_to_a_scope() -> None:
 
 def test_validity_is_one_instant_in_utc_and_ordered() -> None:
     plus_one = timezone(timedelta(hours=1))
-    rule = tax_rules.create(
-        rule_id="txr_1",
-        name="x",
-        country="GB",
-        rate=Decimal(0),
-        now=NOW,
-        valid_from=datetime(2030, 1, 1, tzinfo=plus_one),
+    cmd = CreateTaxRule(
+        name="x", country="GB", rate=Decimal(0), valid_from=datetime(2030, 1, 1, tzinfo=plus_one)
     )
+    rule = tax_rules.create("txr_1", cmd, NOW)
     assert rule.valid_from == datetime(2029, 12, 31, 23, tzinfo=UTC) and rule.valid_from.tzinfo is UTC
     with pytest.raises(ValueError, match="validTo"):
         tax_rules.create(
-            rule_id="txr_2", name="x", country="GB", rate=Decimal(0), now=NOW, valid_from=NOW, valid_to=NOW
+            "txr_2", CreateTaxRule(name="x", country="GB", rate=Decimal(0), valid_from=NOW, valid_to=NOW), NOW
         )
 
 
@@ -102,14 +99,8 @@ def test_deactivating_keeps_the_rule_as_history() -> None:
 
 
 def test_product_changes_bump_the_version_only_when_something_changes() -> None:
-    p = products.create(
-        product_id="prod_1",
-        now=NOW,
-        name="A",
-        tax_category="standard",
-        prices={"USD": 100},
-        metadata={"k": "v"},
-    )
+    cmd = CreateProduct(name="A", tax_category="standard", prices=[("USD", 100)], metadata={"k": "v"})
+    p = products.create("prod_1", cmd, NOW)
     assert p.version == 1 and p.active is True and p.recurring is False
     later = NOW + timedelta(seconds=1)
     assert products.update(p, {"name": "A", "prices": {"USD": 100}, "metadata": {"k": "v"}}, later) is None

@@ -1,9 +1,11 @@
-"""The command every service has: act on one resource that the caller names."""
+"""The command every service has (act on one resource that the caller names), and how a create
+command becomes the new resource."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from billing_shared.auth.scope import CustomerScope, Owned
 from billing_shared.concurrency import IfMatch, check_if_match
@@ -26,3 +28,10 @@ class OnResource:
 
     def check_version(self, version: int) -> None:
         check_if_match(self.if_match, version)
+
+
+def given(cmd: Any, *, but: tuple[str, ...] = ("scope",)) -> dict[str, Any]:
+    """A create command's fields (all `but` who asked), as keyword arguments of the resource it
+    creates: what the client gave is the resource's, field for field, so a domain `create` names
+    only what it adds (id, times, state) or normalises. Shallow: values are not copied."""
+    return {f.name: getattr(cmd, f.name) for f in dataclasses.fields(cmd) if f.name not in but}

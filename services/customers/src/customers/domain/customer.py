@@ -6,9 +6,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from billing_shared.commands import given
 from billing_shared.events.domain import DomainEvent
 from billing_shared.metadata import merge as merge_metadata
 from billing_shared.naming import camel
+from customers.domain.commands import CreateCustomer
 
 MUTABLE_FIELDS = ("name", "email", "billing_address", "tax_id", "preferred_currency", "metadata")
 
@@ -53,28 +55,8 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create(
-    *,
-    customer_id: str,
-    now: datetime,
-    name: str,
-    email: str,
-    billing_address: dict[str, str] | None = None,
-    tax_id: str | None = None,
-    preferred_currency: str | None = None,
-    metadata: dict[str, str] | None = None,
-) -> tuple[Customer, DomainEvent]:
-    customer = Customer(
-        id=customer_id,
-        name=name,
-        email=email,
-        billing_address=billing_address,
-        tax_id=tax_id,
-        preferred_currency=preferred_currency,
-        metadata=dict(metadata or {}),
-        created_at=now,
-        updated_at=now,
-    )
+def create(customer_id: str, cmd: CreateCustomer, now: datetime) -> tuple[Customer, DomainEvent]:
+    customer = Customer(id=customer_id, created_at=now, updated_at=now, **given(cmd))
     return customer, DomainEvent("CustomerCreated", customer.id, customer.snapshot())
 
 

@@ -20,16 +20,7 @@ from customers.store.customers import CustomerRepository
 def create_customer(uow: UnitOfWork, cmd: CreateCustomer) -> Customer:
     """A new customer (CustomerCreated)."""
     cmd.scope.require_merchant("create customers")
-    customer, event = customer_rules.create(
-        customer_id=new_id("cus"),
-        now=datetime.now(UTC),
-        name=cmd.name,
-        email=cmd.email,
-        billing_address=cmd.billing_address,
-        tax_id=cmd.tax_id,
-        preferred_currency=cmd.preferred_currency,
-        metadata=cmd.metadata,
-    )
+    customer, event = customer_rules.create(new_id("cus"), cmd, datetime.now(UTC))
     CustomerRepository(uow.session).add(customer)
     uow.emit(event)
     return customer

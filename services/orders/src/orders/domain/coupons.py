@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from billing_shared.commands import given
 from billing_shared.errors import FieldError
 from billing_shared.metadata import merge as merge_metadata
 from billing_shared.pricing import CouponInput
 from orders.domain.catalog import Coupon, Currency
+
+if TYPE_CHECKING:  # commands import the pricing items, which import these rules
+    from orders.domain.commands import CreateCoupon
 
 
 @dataclass(frozen=True)
@@ -72,3 +77,9 @@ def change_settings(coupon: Coupon, active: bool | None, metadata: dict[str, str
         active=coupon.active if active is None else active,
         metadata=merge_metadata(coupon.metadata, metadata),
     )
+
+
+def create(coupon_id: str, cmd: CreateCoupon, now: datetime) -> Coupon:
+    """A new coupon, active and never redeemed (its terms checked by `creation_errors` first)."""
+    fields = given(cmd) | {"redeem_by": cmd.redeem_by.astimezone(UTC) if cmd.redeem_by else None}
+    return Coupon(id=coupon_id, times_redeemed=0, active=True, created_at=now, **fields)

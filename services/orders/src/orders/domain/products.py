@@ -6,36 +6,16 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from billing_shared.commands import given
 from billing_shared.errors import FieldError
 from billing_shared.metadata import merge as merge_metadata
 from orders.domain.catalog import Currency, Product
+from orders.domain.commands import CreateProduct
 
 
-def create(
-    *,
-    product_id: str,
-    now: datetime,
-    name: str,
-    tax_category: str,
-    prices: dict[str, int],
-    active: bool = True,
-    description: str | None = None,
-    billing_cycle_id: str | None = None,
-    metadata: dict[str, str] | None = None,
-) -> Product:
-    return Product(
-        id=product_id,
-        name=name,
-        tax_category=tax_category,
-        active=active,
-        prices=dict(prices),
-        billing_cycle_id=billing_cycle_id,
-        created_at=now,
-        updated_at=now,
-        description=description,
-        metadata=dict(metadata or {}),
-        version=1,
-    )
+def create(product_id: str, cmd: CreateProduct, now: datetime) -> Product:
+    fields = given(cmd) | {"prices": dict(cmd.prices)}
+    return Product(id=product_id, created_at=now, updated_at=now, version=1, **fields)
 
 
 def update(product: Product, changes: dict[str, Any], now: datetime) -> Product | None:

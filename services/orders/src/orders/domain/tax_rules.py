@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 
+from billing_shared.commands import given
 from billing_shared.errors import Problem
 from orders.domain.catalog import TaxRule
+from orders.domain.commands import CreateTaxRule
 from orders.domain.decimals import canonical, parse_in_range
 
 MAX_RATE = Decimal(10)  # 1000 %: anything larger is a typo, not a tax (the pricing rule agrees)
@@ -43,34 +45,11 @@ def on_post(active: TaxRule | None, *, rate: Decimal, inclusive: bool) -> Outcom
     return Outcome.CONFLICT
 
 
-def create(
-    *,
-    rule_id: str,
-    name: str,
-    country: str,
-    rate: Decimal,
-    now: datetime,
-    region: str | None = None,
-    tax_category: str | None = None,
-    inclusive: bool = False,
-    valid_from: datetime | None = None,
-    valid_to: datetime | None = None,
-) -> TaxRule:
-    if valid_from is not None and valid_to is not None and valid_to <= valid_from:
+def create(rule_id: str, cmd: CreateTaxRule, now: datetime) -> TaxRule:
+    if cmd.valid_from is not None and cmd.valid_to is not None and cmd.valid_to <= cmd.valid_from:
         raise ValueError("validTo must be after validFrom.")
-    return TaxRule(
-        id=rule_id,
-        name=name,
-        country=country,
-        region=region,
-        tax_category=tax_category,
-        rate=rate,
-        inclusive=inclusive,
-        active=True,
-        created_at=now,
-        valid_from=_utc(valid_from),
-        valid_to=_utc(valid_to),
-    )
+    validity = {"valid_from": _utc(cmd.valid_from), "valid_to": _utc(cmd.valid_to)}
+    return TaxRule(id=rule_id, active=True, created_at=now, **(given(cmd) | validity))
 
 
 def _utc(when: datetime | None) -> datetime | None:

@@ -80,17 +80,7 @@ def create_product(uow: UnitOfWork, cmd: CreateProduct) -> Product:
         )
     if errors:
         raise invalid_fields(errors)
-    product = products.create(
-        product_id=new_id("prod"),
-        now=datetime.now(UTC),
-        name=cmd.name,
-        tax_category=cmd.tax_category,
-        prices=dict(cmd.prices),
-        active=cmd.active,
-        description=cmd.description,
-        billing_cycle_id=cmd.billing_cycle_id,
-        metadata=cmd.metadata,
-    )
+    product = products.create(new_id("prod"), cmd, datetime.now(UTC))
     repo.add_product(product)
     return product
 

@@ -39,22 +39,7 @@ def create_coupon(uow: UnitOfWork, cmd: CreateCoupon) -> Coupon:
     errors = coupons.creation_errors(cmd.currency, currency, wanted, repo.existing_product_ids(wanted))
     if errors:
         raise invalid_fields(errors)
-    coupon = Coupon(
-        id=new_id("cpn"),
-        code=cmd.code,
-        percent_off=cmd.percent_off,
-        amount_off=cmd.amount_off,
-        currency=cmd.currency,
-        redeem_by=cmd.redeem_by.astimezone(UTC) if cmd.redeem_by else None,
-        max_redemptions=cmd.max_redemptions,
-        times_redeemed=0,
-        product_ids=cmd.product_ids,
-        duration=cmd.duration,
-        duration_in_cycles=cmd.duration_in_cycles,
-        active=True,
-        created_at=datetime.now(UTC),
-        metadata=cmd.metadata,
-    )
+    coupon = coupons.create(new_id("cpn"), cmd, datetime.now(UTC))
     if not repo.add_coupon(coupon):
         taken = repo.coupon_by_code(coupon.code)
         raise Problem(

@@ -45,18 +45,7 @@ def create_tax_rule(uow: UnitOfWork, cmd: CreateTaxRule) -> tuple[TaxRule, bool]
     same = _settle(repo.active_tax_rule(*scope), cmd)
     if same is not None:
         return same, False
-    rule = tax_rules.create(
-        rule_id=new_id("txr"),
-        now=datetime.now(UTC),
-        name=cmd.name,
-        country=cmd.country,
-        rate=cmd.rate,
-        region=cmd.region,
-        tax_category=cmd.tax_category,
-        inclusive=cmd.inclusive,
-        valid_from=cmd.valid_from,
-        valid_to=cmd.valid_to,
-    )
+    rule = tax_rules.create(new_id("txr"), cmd, datetime.now(UTC))
     if repo.add_tax_rule(rule):
         return rule, True
     # A concurrent post took the scope between our read and our insert: answer as if it came first.

@@ -19,11 +19,11 @@ completed the payment with the provider after all): money moved, so the record s
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from billing_shared.commands import given
 from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
 from payments.domain.commands import CreateIntent, RequestRenewalCharge
@@ -281,7 +281,7 @@ def create_renewal(
         created_at=now,
         updated_at=now,
         off_session=True,
-        **dataclasses.asdict(charge),
+        **given(charge),
     )
     return intent, [_created_event(intent)]
 
