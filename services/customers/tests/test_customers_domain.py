@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from billing_shared.auth.scope import CustomerScope
-from customers.domain import customer as rules
+from customers.domain import customer as customer_domain
 from customers.domain.commands import CreateCustomer
 from customers.domain.references import Reference, reference_from
 
@@ -11,7 +11,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 MERCHANT = CustomerScope()
 
 
-def make() -> rules.Customer:
+def make() -> customer_domain.Customer:
     cmd = CreateCustomer(
         MERCHANT,
         name="Ann",
@@ -19,7 +19,7 @@ def make() -> rules.Customer:
         billing_address={"postal_code": "1", "country": "US"},
         metadata={"a": "1", "b": "2"},
     )
-    c, _ = rules.create("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", cmd, NOW)
+    c, _ = customer_domain.create("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", cmd, NOW)
     return c
 
 
@@ -27,7 +27,7 @@ def test_create_raises_customer_created_with_the_wire_shape() -> None:
     cmd = CreateCustomer(
         MERCHANT, name="Ann", email="a@b.co", billing_address={"postal_code": "1", "country": "US"}
     )
-    c, event = rules.create("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", cmd, NOW)
+    c, event = customer_domain.create("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", cmd, NOW)
     assert event.name == "CustomerCreated" and event.aggregate_id == c.id
     assert event.data["billingAddress"] == {"postalCode": "1", "country": "US"}
     assert event.data["version"] == 1
@@ -35,29 +35,31 @@ def test_create_raises_customer_created_with_the_wire_shape() -> None:
 
 def test_update_bumps_version_and_names_what_changed() -> None:
     later = NOW + timedelta(minutes=1)
-    updated, event = rules.update(make(), {"name": "Bea", "email": "Ann@Example.com"}, later)
+    updated, event = customer_domain.update(make(), {"name": "Bea", "email": "Ann@Example.com"}, later)
     assert updated.version == 2 and updated.updated_at == later
     assert event is not None and event.data["changed"] == ["name"]
 
 
 def test_update_without_an_effective_change_raises_no_event() -> None:
     c = make()
-    same, event = rules.update(c, {"name": "Ann", "metadata": {"a": "1"}}, NOW + timedelta(minutes=1))
+    same, event = customer_domain.update(
+        c, {"name": "Ann", "metadata": {"a": "1"}}, NOW + timedelta(minutes=1)
+    )
     assert event is None and same == c
 
 
 def test_metadata_merges_and_null_deletes() -> None:
-    updated, _ = rules.update(make(), {"metadata": {"b": None, "c": "3"}}, NOW)
+    updated, _ = customer_domain.update(make(), {"metadata": {"b": None, "c": "3"}}, NOW)
     assert updated.metadata == {"a": "1", "c": "3"}
 
 
 def test_unknown_fields_cannot_be_updated() -> None:
     with pytest.raises(ValueError):
-        rules.update(make(), {"id": "cus_other"}, NOW)
+        customer_domain.update(make(), {"id": "cus_other"}, NOW)
 
 
 def test_email_filter_key_is_case_insensitive() -> None:
-    assert rules.normalize_email("  Ann@Example.COM ") == "ann@example.com"
+    assert customer_domain.normalize_email("  Ann@Example.COM ") == "ann@example.com"
 
 
 def test_references_come_from_events_that_name_a_customer() -> None:

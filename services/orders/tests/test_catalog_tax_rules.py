@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from billing_shared.web.context import deps_of
-from orders.domain import tax_rules as rules
+from orders.domain import tax_rules as tax_rule_domain
 from orders.domain.commands import CreateTaxRule
 from orders.store.catalog import CatalogRepository
 from orders.store.tables import tax_rules
@@ -282,17 +282,21 @@ def test_a_lost_scope_race_leaves_the_transaction_usable(app: Flask) -> None:
     now = datetime.now(UTC)
     db = deps_of(app).db
     with db.unit_of_work() as uow:
-        rule_a = rules.create("txr_A", CreateTaxRule(name="a", country="SE", rate=Decimal("0.25")), now)
+        rule_a = tax_rule_domain.create(
+            "txr_A", CreateTaxRule(name="a", country="SE", rate=Decimal("0.25")), now
+        )
         assert CatalogRepository(uow.session).add_tax_rule(rule_a)
         uow.commit()
     with db.unit_of_work() as uow:
         repo = CatalogRepository(uow.session)
-        rule_b = rules.create("txr_B", CreateTaxRule(name="b", country="SE", rate=Decimal("0.12")), now)
+        rule_b = tax_rule_domain.create(
+            "txr_B", CreateTaxRule(name="b", country="SE", rate=Decimal("0.12")), now
+        )
         assert repo.add_tax_rule(rule_b) is False
         holder = repo.active_tax_rule("SE", None, None)
         assert holder is not None and holder.id == "txr_A"
         assert repo.add_tax_rule(
-            rules.create(
+            tax_rule_domain.create(
                 "txr_C", CreateTaxRule(name="c", country="SE", tax_category="food", rate=Decimal("0.12")), now
             )
         )

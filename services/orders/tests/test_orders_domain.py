@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from billing_shared.errors import Problem
-from orders.domain import orders as rules
+from orders.domain import orders as order_domain
 from orders.domain.catalog import Coupon, Currency, Product, TaxRule
 from orders.domain.order_pricing import Buyer, Item, price
 
@@ -180,7 +180,7 @@ def test_zero_total_order_is_paid_at_once() -> None:
         coupon=coupon(percent_off=Decimal("100")),
         buyer=Buyer("cus_1", None, None),
     )
-    order, events = rules.create(
+    order, events = order_domain.create(
         order_id="ord_1",
         customer_id="cus_1",
         priced=priced,
@@ -189,12 +189,12 @@ def test_zero_total_order_is_paid_at_once() -> None:
         coupon=coupon(percent_off=Decimal("100")),
         metadata={},
     )
-    assert order.status == rules.PAID and [e.name for e in events] == ["OrderCreated", "OrderPaid"]
+    assert order.status == order_domain.PAID and [e.name for e in events] == ["OrderCreated", "OrderPaid"]
     assert events[1].data["paymentIntentId"] is None and events[1].data["amountPaid"] == 0
 
 
 def test_order_state_machine() -> None:
-    order, events = rules.create(
+    order, events = order_domain.create(
         order_id="ord_1",
         customer_id="cus_1",
         priced=run([Item("prod_a", 2, None)]),
@@ -205,23 +205,23 @@ def test_order_state_machine() -> None:
     )
     assert order.status == "draft" and order.allowed_actions == ["pay", "cancel"]
     assert "trace" not in events[0].data and events[0].data["total"] == order.total
-    paid, paid_events = rules.mark_paid(order, payment_intent_id="pi_1", amount=order.total, now=NOW)
+    paid, paid_events = order_domain.mark_paid(order, payment_intent_id="pi_1", amount=order.total, now=NOW)
     assert paid.status == "paid" and paid.payment_intent_ids == ["pi_1"] and len(paid_events) == 1
-    assert rules.mark_paid(paid, payment_intent_id="pi_1", amount=order.total, now=NOW) == (paid, [])
+    assert order_domain.mark_paid(paid, payment_intent_id="pi_1", amount=order.total, now=NOW) == (paid, [])
     with pytest.raises(Problem) as exc:
-        rules.cancel(paid, NOW)
+        order_domain.cancel(paid, NOW)
     assert exc.value.status == 409
-    part = rules.record_refund(paid, 100, NOW)
+    part = order_domain.record_refund(paid, 100, NOW)
     assert part.status == "partially_refunded" and part.amount_refunded == 100
-    assert rules.record_refund(part, 100, NOW) is part  # the same total again: a repeat
-    assert rules.record_refund(part, 50, NOW) is part  # an older, smaller total
-    more = rules.record_refund(part, 300, NOW)  # totals, not amounts: 300 refunded in all
+    assert order_domain.record_refund(part, 100, NOW) is part  # the same total again: a repeat
+    assert order_domain.record_refund(part, 50, NOW) is part  # an older, smaller total
+    more = order_domain.record_refund(part, 300, NOW)  # totals, not amounts: 300 refunded in all
     assert more.status == "partially_refunded" and more.amount_refunded == 300
-    full = rules.record_refund(more, order.total, NOW)
+    full = order_domain.record_refund(more, order.total, NOW)
     assert full.status == "refunded" and full.amount_refunded == order.total and full.allowed_actions == []
-    cancelled, c_events = rules.cancel(order, NOW)
+    cancelled, c_events = order_domain.cancel(order, NOW)
     assert cancelled.status == "cancelled" and [e.name for e in c_events] == ["OrderCancelled"]
-    assert rules.cancel(cancelled, NOW) == (cancelled, [])
+    assert order_domain.cancel(cancelled, NOW) == (cancelled, [])
 
 
 def test_an_order_beyond_what_can_be_stored_is_refused() -> None:
