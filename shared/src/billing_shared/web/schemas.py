@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from billing_shared.naming import camel
+from billing_shared.web.field_types import money, ref
 
 # An id in a path, a query or a body: every resource's id is shorter (a prefix and a ULID).
 ID = validate.Length(1, 64)
@@ -74,14 +75,14 @@ def list_of(item: type[Schema]) -> type[Schema]:
 class PricedLineSchema(CamelSchema):
     """One line of a priced order, as orders prices it and invoices copy it to the cent."""
 
-    product_id = fields.String()
+    product_id = ref()
     quantity = fields.Integer()
-    unit_price = fields.Integer()
-    subtotal = fields.Integer()
-    discount = fields.Integer()
-    tax_rule_id = fields.String(allow_none=True)
+    unit_price = money()
+    subtotal = money()
+    discount = money()
+    tax_rule_id = ref(allow_none=True)
     tax_name = fields.String(allow_none=True)
     tax_rate = fields.String(metadata={"description": "exact decimal string"})
     tax_inclusive = fields.Boolean()
-    tax = fields.Integer()
-    total = fields.Integer()
+    tax = money()
+    total = money()

@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from billing_shared.web import validators as v
+from billing_shared.web.field_types import moment, ref
 from billing_shared.web.schemas import CamelSchema, ListArgs
 
 
@@ -63,7 +64,7 @@ class ReferencesSchema(CamelSchema):
 
 
 class CustomerSchema(CamelSchema):
-    id = fields.String()
+    id = ref()
     name = fields.String()
     email = fields.String()
     billing_address = fields.Nested(AddressSchema, allow_none=True)
@@ -72,8 +73,8 @@ class CustomerSchema(CamelSchema):
     metadata = fields.Dict(keys=fields.String(), values=fields.String())
     references = fields.Nested(ReferencesSchema)
     version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = moment()
+    updated_at = moment()
 
 
 class CustomerListArgs(ListArgs):

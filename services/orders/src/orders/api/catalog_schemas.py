@@ -15,6 +15,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, pre_dump, validate, validates_schema
 
 from billing_shared.web import validators as v
+from billing_shared.web.field_types import moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs
 from orders.domain.catalog import COUPON_DURATIONS, INTERVAL_UNITS, Coupon, Product, TaxRule
 from orders.domain.decimals import canonical, parse_in_range
@@ -121,11 +122,11 @@ class BillingCycleCreateSchema(CamelSchema):
 
 
 class BillingCycleSchema(CamelSchema):
-    id = fields.String()
+    id = ref()
     name = fields.String()
     interval_unit = fields.String()
     interval_count = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = moment()
 
 
 class BillingCycleListArgs(ListArgs):
@@ -163,7 +164,7 @@ class ProductCreateSchema(CamelSchema):
     tax_category = fields.String(required=True, validate=TAX_CATEGORY)
     active = Bool(load_default=True)
     prices = _prices(required=True)
-    billing_cycle_id = fields.String(allow_none=True, validate=ID)
+    billing_cycle_id = ref(allow_none=True, validate=ID)
     metadata = _metadata_field()
 
     @validates_schema
@@ -187,17 +188,17 @@ class ProductPatchSchema(CamelSchema):
 
 
 class ProductSchema(CamelSchema):
-    id = fields.String()
+    id = ref()
     name = fields.String()
     description = fields.String(allow_none=True)
     tax_category = fields.String()
     active = fields.Boolean()
     prices = fields.List(fields.Nested(PriceSchema))
-    billing_cycle_id = fields.String(allow_none=True)
+    billing_cycle_id = ref(allow_none=True)
     metadata = fields.Dict(keys=fields.String(), values=fields.String())
     version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = moment()
+    updated_at = moment()
 
     @pre_dump
     def _prices_as_list(self, product: Product, **_: Any) -> dict[str, Any]:
@@ -210,7 +211,7 @@ class ProductListArgs(ListArgs):
     """List products, oldest first; filter by `active` and `billingCycleId`; cursor paging."""
 
     active = fields.Boolean()
-    billing_cycle_id = fields.String(validate=ID)
+    billing_cycle_id = ref(validate=ID)
 
 
 # Tax rules ----------------------------------------------------------------------------------------
@@ -247,7 +248,7 @@ class TaxRulePatchSchema(CamelSchema):
 
 
 class TaxRuleSchema(CamelSchema):
-    id = fields.String()
+    id = ref()
     name = fields.String()
     country = fields.String()
     region = fields.String(allow_none=True)
@@ -255,10 +256,10 @@ class TaxRuleSchema(CamelSchema):
     rate = ExactDecimal(parse_rate, metadata={"description": "Exact decimal string, trailing zeros dropped"})
     inclusive = fields.Boolean()
     active = fields.Boolean()
-    valid_from = fields.DateTime(allow_none=True)
-    valid_to = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    deactivated_at = fields.DateTime(allow_none=True)
+    valid_from = moment(allow_none=True)
+    valid_to = moment(allow_none=True)
+    created_at = moment()
+    deactivated_at = moment(allow_none=True)
 
     @pre_dump
     def _fields(self, rule: TaxRule, **_: Any) -> dict[str, Any]:
@@ -339,12 +340,12 @@ class CouponPatchSchema(CamelSchema):
 
 
 class CouponSchema(CamelSchema):
-    id = fields.String()
+    id = ref()
     code = fields.String()
     percent_off = ExactDecimal(_percent, allow_none=True)
-    amount_off = fields.Integer(allow_none=True)
+    amount_off = money(allow_none=True)
     currency = fields.String(allow_none=True)
-    redeem_by = fields.DateTime(allow_none=True)
+    redeem_by = moment(allow_none=True)
     max_redemptions = fields.Integer(allow_none=True)
     times_redeemed = fields.Integer()
     product_ids = fields.List(fields.String(), allow_none=True)
@@ -352,7 +353,7 @@ class CouponSchema(CamelSchema):
     duration_in_cycles = fields.Integer(allow_none=True)
     active = fields.Boolean()
     metadata = fields.Dict()
-    created_at = fields.DateTime()
+    created_at = moment()
 
     @pre_dump
     def _fields(self, coupon: Coupon, **_: Any) -> dict[str, Any]:
@@ -366,13 +367,13 @@ class CouponListArgs(ListArgs):
 
 
 class ValidateItemSchema(CamelSchema):
-    product_id = fields.String(required=True, validate=ID)
+    product_id = ref(required=True, validate=ID)
     quantity = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_QUANTITY))
 
 
 class CouponValidateSchema(CamelSchema):
     code = fields.String(required=True, validate=validate.Length(1, 64))
-    customer_id = fields.String(required=True, validate=ID)
+    customer_id = ref(required=True, validate=ID)
     currency = fields.String(required=True, validate=v.currency)
     items = fields.List(
         fields.Nested(ValidateItemSchema),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from billing_shared.web.field_types import moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema
 from orders.domain.order_pricing import MAX_LINES
 from orders.domain.orders import STATUSES
 
 
 class OrderItemSchema(CamelSchema):
-    product_id = fields.String(required=True, validate=ID)
+    product_id = ref(required=True, validate=ID)
     quantity = fields.Integer(strict=True, required=True, validate=validate.Range(1, 10**9))
     unit_price = fields.Integer(
         strict=True,
@@ -23,12 +24,12 @@ class OrderItemSchema(CamelSchema):
 
 
 class OrderCreateSchema(CamelSchema):
-    customer_id = fields.String(required=True, validate=ID)
+    customer_id = ref(required=True, validate=ID)
     currency = fields.String(
         required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="An ISO 4217 code, e.g. USD.")
     )
     items = fields.List(fields.Nested(OrderItemSchema), required=True, validate=validate.Length(1, MAX_LINES))
-    billing_cycle_id = fields.String(allow_none=True, validate=ID)
+    billing_cycle_id = ref(allow_none=True, validate=ID)
     coupon_code = fields.String(allow_none=True, validate=validate.Length(1, 64))
     metadata = fields.Dict(
         keys=fields.String(validate=validate.Length(1, 40)),
@@ -51,32 +52,32 @@ class TraceStepSchema(CamelSchema):
 
 
 class OrderSchema(CamelSchema):
-    id = fields.String()
-    customer_id = fields.String()
+    id = ref()
+    customer_id = ref()
     currency = fields.String()
     status = fields.String(metadata={"enum": list(STATUSES)})
-    billing_cycle_id = fields.String(allow_none=True)
+    billing_cycle_id = ref(allow_none=True)
     coupon_code = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(OrderLineSchema))
-    subtotal = fields.Integer()
-    discount_total = fields.Integer()
-    tax_total = fields.Integer()
-    total = fields.Integer()
-    amount_refunded = fields.Integer()
+    subtotal = money()
+    discount_total = money()
+    tax_total = money()
+    total = money()
+    amount_refunded = money()
     trace = fields.List(fields.Nested(TraceStepSchema))
     allowed_actions = fields.List(fields.String())
     payment_intent_ids = fields.List(fields.String())
-    invoice_id = fields.String(allow_none=True)
+    invoice_id = ref(allow_none=True)
     metadata = fields.Dict()
     version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    created_at = moment()
+    updated_at = moment()
+    paid_at = moment(allow_none=True)
+    cancelled_at = moment(allow_none=True)
 
 
 class OrderListArgs(ListArgs):
     """List orders, oldest first; filter by `customerId` and `status`."""
 
-    customer_id = fields.String(validate=ID)
+    customer_id = ref(validate=ID)
     status = fields.String(validate=validate.OneOf(STATUSES))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from billing_shared.web import validators
+from billing_shared.web.field_types import moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs, list_of
 from payments.domain import intents, refunds
 
 
 class IntentCreateSchema(CamelSchema):
-    order_id = fields.String(required=True, validate=ID)
+    order_id = ref(required=True, validate=ID)
     amount = fields.Integer(
         strict=True,
         required=True,
@@ -23,7 +24,7 @@ class IntentCreateSchema(CamelSchema):
         validate=validate.Length(1, 255),
         metadata={"description": "a gateway's token (e.g. tok_visa); never a card number"},
     )
-    gateway_id = fields.String(validate=validate.Length(1, 20))
+    gateway_id = ref(validate=validate.Length(1, 20))
     return_url = fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
     capture_method = fields.String(load_default="automatic", validate=validate.OneOf(intents.CAPTURE_METHODS))
 
@@ -34,46 +35,46 @@ class NextActionSchema(CamelSchema):
 
 
 class IntentSchema(CamelSchema):
-    id = fields.String()
-    order_id = fields.String(allow_none=True, metadata={"description": "null for a renewal charge"})
+    id = ref()
+    order_id = ref(allow_none=True, metadata={"description": "null for a renewal charge"})
     invoice_id = fields.String(
         allow_none=True, metadata={"description": "the renewal invoice this charge pays; null for an order's"}
     )
-    subscription_id = fields.String(allow_none=True)
+    subscription_id = ref(allow_none=True)
     attempt = fields.Integer(
         allow_none=True, metadata={"description": "renewal charge attempt: 1, then 2.. for retries"}
     )
     off_session = fields.Boolean(metadata={"description": "charged without the customer present"})
-    customer_id = fields.String()
-    amount = fields.Integer()
+    customer_id = ref()
+    amount = money()
     currency = fields.String()
     status = fields.String(metadata={"enum": list(intents.STATUSES)})
     client_secret = fields.String(allow_none=True)
     next_action = fields.Nested(NextActionSchema, allow_none=True)
-    gateway_id = fields.String()
+    gateway_id = ref()
     gateway_reference = fields.String(allow_none=True)
     capture_method = fields.String()
     return_url = fields.String(allow_none=True)
     allowed_actions = fields.List(fields.String())
     failure_code = fields.String(allow_none=True)
     failure_message = fields.String(allow_none=True, metadata={"description": "safe to show to the payer"})
-    amount_refunded = fields.Integer()
+    amount_refunded = money()
     disputed = fields.Boolean()
     version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = moment()
+    updated_at = moment()
 
 
 class IntentListArgs(ListArgs):
     """List payment intents, oldest first; filter by `orderId`, `invoiceId` and `status`."""
 
-    order_id = fields.String(validate=ID)
-    invoice_id = fields.String(validate=ID)
+    order_id = ref(validate=ID)
+    invoice_id = ref(validate=ID)
     status = fields.String(validate=validate.OneOf(intents.STATUSES))
 
 
 class RefundCreateSchema(CamelSchema):
-    payment_intent_id = fields.String(required=True, validate=ID)
+    payment_intent_id = ref(required=True, validate=ID)
     amount = fields.Integer(
         strict=True,
         validate=validate.Range(1, 10**15),
@@ -83,28 +84,28 @@ class RefundCreateSchema(CamelSchema):
 
 
 class RefundSchema(CamelSchema):
-    id = fields.String()
-    payment_intent_id = fields.String()
-    order_id = fields.String(allow_none=True)
-    customer_id = fields.String()
-    amount = fields.Integer()
+    id = ref()
+    payment_intent_id = ref()
+    order_id = ref(allow_none=True)
+    customer_id = ref()
+    amount = money()
     currency = fields.String()
     status = fields.String(metadata={"enum": list(refunds.STATUSES)})
     reason = fields.String()
     gateway_reference = fields.String(allow_none=True)
     failure_message = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = moment()
+    updated_at = moment()
 
 
 class RefundListArgs(ListArgs):
     """List refunds, oldest first; filter by `paymentIntentId`."""
 
-    payment_intent_id = fields.String(validate=ID)
+    payment_intent_id = ref(validate=ID)
 
 
 class GatewaySchema(CamelSchema):
-    id = fields.String()
+    id = ref()
     enabled = fields.Boolean(metadata={"description": "configured here and switched on by an admin"})
     configured = fields.Boolean(metadata={"description": "its settings are present in this environment"})
     currencies = fields.List(fields.String(), metadata={"description": "empty: every currency"})
@@ -124,7 +125,7 @@ class WebhookReceiptSchema(CamelSchema):
     received = fields.Boolean()
     duplicate = fields.Boolean()
     applied = fields.Boolean()
-    payment_intent_id = fields.String(allow_none=True)
+    payment_intent_id = ref(allow_none=True)
 
 
 class ReconciliationArgs(CamelSchema):
