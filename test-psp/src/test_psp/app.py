@@ -160,18 +160,20 @@ async def get_charge(request: web.Request) -> web.Response:
 
 @routes.post("/v1/charges/{id}/capture")
 async def capture(request: web.Request) -> web.Response:
-    body = await _body(request)
-    charge_id = request.match_info["id"]
-    psp = request.app[PSP]
-    return _idempotent(request, f"charges.capture:{charge_id}", body, lambda: psp.capture(charge_id))
+    return await _charge_action(request, "capture")
 
 
 @routes.post("/v1/charges/{id}/cancel")
 async def cancel(request: web.Request) -> web.Response:
+    return await _charge_action(request, "cancel")
+
+
+async def _charge_action(request: web.Request, action: str) -> web.Response:
+    """Capture or cancel one charge, answered once per Idempotency-Key."""
     body = await _body(request)
     charge_id = request.match_info["id"]
-    psp = request.app[PSP]
-    return _idempotent(request, f"charges.cancel:{charge_id}", body, lambda: psp.cancel(charge_id))
+    act = getattr(request.app[PSP], action)
+    return _idempotent(request, f"charges.{action}:{charge_id}", body, lambda: act(charge_id))
 
 
 @routes.post("/v1/refunds")

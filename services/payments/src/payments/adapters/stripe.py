@@ -83,14 +83,6 @@ _EVENTS = {
 }
 
 
-def _secret(value: Any) -> str:
-    """Settings may hold a plain string or a pydantic SecretStr."""
-    if value is None:
-        return ""
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter() if callable(getter) else value)
-
-
 def to_stripe_amount(amount: int, currency: str) -> int:
     """Our minor units -> Stripe's; an amount Stripe cannot express exactly is refused, never rounded."""
     shift = _EXPONENT_SHIFT.get(currency.upper(), 0)
@@ -188,8 +180,8 @@ class StripeProvider:
     capabilities = frozenset({"three_ds", "redirect", "refunds", "manual_capture"})
 
     def __init__(self, settings: Any, *, http_client: stripe.HTTPClient | None = None) -> None:
-        self._api_key = _secret(getattr(settings, "stripe_api_key", None))
-        self._webhook_secret = _secret(getattr(settings, "stripe_webhook_secret", None))
+        self._api_key: str = getattr(settings, "stripe_api_key", None) or ""
+        self._webhook_secret: str = getattr(settings, "stripe_webhook_secret", None) or ""
         self.api_base = str(getattr(settings, "stripe_api_base", "") or DEFAULT_API_BASE).rstrip("/")
         self._client: stripe.StripeClient | None = None
         if self._api_key:

@@ -42,14 +42,6 @@ EVENTS = {
 }
 
 
-def _secret(value: Any) -> str:
-    """Settings may hold a plain string or a pydantic SecretStr."""
-    if value is None:
-        return ""
-    getter = getattr(value, "get_secret_value", None)
-    return str(getter() if callable(getter) else value)
-
-
 class TestGatewayProvider:
     """`PaymentProvider` for the gateway id `test`: 3DS, refunds and manual capture, any currency."""
 
@@ -62,8 +54,8 @@ class TestGatewayProvider:
 
     def __init__(self, settings: Any) -> None:
         self.base_url = str(getattr(settings, "test_psp_url", "") or "http://127.0.0.1:8190").rstrip("/")
-        self._api_key = _secret(getattr(settings, "test_psp_api_key", None))
-        self._webhook_secret = _secret(getattr(settings, "test_psp_webhook_secret", None))
+        self._api_key: str = getattr(settings, "test_psp_api_key", None) or ""
+        self._webhook_secret: str = getattr(settings, "test_psp_webhook_secret", None) or ""
         self._local = threading.local()  # requests.Session is not thread-safe: one per thread
 
     def __repr__(self) -> str:  # keeps the key out of any log that prints the provider
