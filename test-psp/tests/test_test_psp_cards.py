@@ -24,12 +24,17 @@ def card(number: str, **kw: object) -> dict[str, object]:
         (" 4000 0000 0000 0259 ", cards.DISPUTED, "0259"),
     ],
 )
-def test_each_test_number_has_its_behaviour_and_keeps_only_brand_and_last4(
+def test_each_test_number_has_its_behaviour_and_keeps_only_brand_last4_and_expiry(
     number: str, behaviour: str, last4: str
 ) -> None:
-    kept = cards.tokenisable(card(number), TODAY)
-    assert kept == cards.Card("visa", last4, behaviour)
-    assert set(vars(kept)) == {"brand", "last4", "behaviour"}
+    kept = cards.tokenisable(card(number, expYear=30), TODAY)
+    assert kept == cards.Card("visa", last4, behaviour, 12, 2030)
+    assert set(vars(kept)) == {"brand", "last4", "behaviour", "exp_month", "exp_year"}
+
+
+def test_a_ready_made_token_is_valid_for_years() -> None:
+    assert cards.READY_MADE["tok_visa"].expiry(TODAY) == (12, 2029)
+    assert cards.tokenisable(card("4242424242424242", expMonth=7), TODAY).expiry(TODAY) == (7, 2030)
 
 
 def test_ready_made_tokens_match_the_numbers() -> None:

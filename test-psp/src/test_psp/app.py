@@ -1,9 +1,11 @@
 """The test gateway's HTTP API (aiohttp: one small process whose background task sends webhooks).
 
 - `POST /v1/tokens` (no key: what a browser calls) turns a test card into a token.
-- `POST /v1/charges`, `GET /v1/charges[/{id}]`, `POST /v1/charges/{id}/capture|cancel`,
-  `POST /v1/refunds` need `Authorization: Bearer <TEST_PSP_API_KEY>`; every POST honours
-  `Idempotency-Key`.
+- `POST /v1/charges` (on a `token`, or on a saved `paymentMethod` with its `customer`),
+  `GET /v1/charges[/{id}]`, `POST /v1/charges/{id}/capture|cancel`, `POST /v1/refunds`,
+  `POST /v1/customers`, `POST|GET /v1/customers/{id}/payment_methods` (save a token as a method,
+  list the saved ones), `GET /v1/payment_methods/{id}` and `POST /v1/payment_methods/{id}/detach`
+  need `Authorization: Bearer <TEST_PSP_API_KEY>`; every POST honours `Idempotency-Key`.
 - `GET|POST /3ds/{id}?sig=` is the hosted challenge page a cardholder's browser opens.
 - `GET /healthz`.
 
@@ -174,6 +176,46 @@ async def _charge_action(request: web.Request, action: str) -> web.Response:
     charge_id = request.match_info["id"]
     act = getattr(request.app[PSP], action)
     return _idempotent(request, f"charges.{action}:{charge_id}", body, lambda: act(charge_id))
+
+
+@routes.post("/v1/customers")
+async def create_customer(request: web.Request) -> web.Response:
+    body = await _body(request)
+    psp = request.app[PSP]
+    return _idempotent(request, "customers.create", body, lambda: psp.create_customer(body))
+
+
+@routes.post("/v1/customers/{id}/payment_methods")
+async def attach_payment_method(request: web.Request) -> web.Response:
+    body = await _body(request)
+    customer_id = request.match_info["id"]
+    psp = request.app[PSP]
+    return _idempotent(
+        request,
+        f"payment_methods.attach:{customer_id}",
+        body,
+        lambda: psp.attach_payment_method(customer_id, body),
+    )
+
+
+@routes.get("/v1/customers/{id}/payment_methods")
+async def customer_payment_methods(request: web.Request) -> web.Response:
+    return _json(request.app[PSP].customer_payment_methods(request.match_info["id"]))
+
+
+@routes.get("/v1/payment_methods/{id}")
+async def get_payment_method(request: web.Request) -> web.Response:
+    return _json(request.app[PSP].payment_method(request.match_info["id"]))
+
+
+@routes.post("/v1/payment_methods/{id}/detach")
+async def detach_payment_method(request: web.Request) -> web.Response:
+    body = await _body(request)
+    method_id = request.match_info["id"]
+    psp = request.app[PSP]
+    return _idempotent(
+        request, f"payment_methods.detach:{method_id}", body, lambda: psp.detach_payment_method(method_id)
+    )
 
 
 @routes.post("/v1/refunds")

@@ -33,6 +33,14 @@ class Card:
     brand: str
     last4: str
     behaviour: str
+    exp_month: int | None = None  # None: a ready-made test token, valid for years (as Stripe's)
+    exp_year: int | None = None
+
+    def expiry(self, today: dt.date) -> tuple[int, int]:
+        """(month, year): the card's, or for a ready-made token December three years on."""
+        if self.exp_month is None or self.exp_year is None:
+            return 12, today.year + 3
+        return self.exp_month, self.exp_year
 
 
 READY_MADE = {
@@ -117,4 +125,4 @@ def tokenisable(body: dict[str, object], today: dt.date | None = None) -> Card:
             "Your card was declined: this test gateway accepts only its test card numbers.",
             "number",
         )
-    return Card(brand_of(digits), digits[-4:], behaviour)
+    return Card(brand_of(digits), digits[-4:], behaviour, month, year)

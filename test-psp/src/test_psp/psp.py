@@ -7,6 +7,7 @@ raised as ApiError before anything is written.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -71,18 +72,120 @@ class TestPsp:
         created = int(time.time())
         with self.store.tx():
             self.db.execute(
-                "INSERT INTO tokens (id, brand, last4, behaviour, created) VALUES (?, ?, ?, ?, ?)",
-                (token, card.brand, card.last4, card.behaviour, created),
+                "INSERT INTO tokens (id, brand, last4, behaviour, exp_month, exp_year, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (token, card.brand, card.last4, card.behaviour, card.exp_month, card.exp_year, created),
             )
         return {"id": token, "object": "token", "card": {"brand": card.brand, "last4": card.last4}}
 
     def _card_of(self, token: str) -> cards.Card:
         if token in cards.READY_MADE:
             return cards.READY_MADE[token]
-        row = self.db.execute("SELECT brand, last4, behaviour FROM tokens WHERE id = ?", (token,)).fetchone()
+        row = self.db.execute("SELECT * FROM tokens WHERE id = ?", (token,)).fetchone()
         if row is None:
             raise ApiError(400, "resource_missing", f"No such token: '{token[:64]}'", param="token")
-        return cards.Card(row["brand"], row["last4"], row["behaviour"])
+        return cards.Card(row["brand"], row["last4"], row["behaviour"], row["exp_month"], row["exp_year"])
+
+    # -- customers and their saved payment methods ------------------------------------------------
+
+    def create_customer(self, body: Any) -> dict[str, Any]:
+        """Inside a transaction (see idempotent)."""
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_request", "The body must be a JSON object.")
+        email = body.get("email")
+        if email is not None and (not isinstance(email, str) or len(email) > 320):
+            raise ApiError(400, "invalid_email", "email is at most 320 characters.", param="email")
+        customer_id, created = new_id("cus"), int(time.time())
+        self.db.execute(
+            "INSERT INTO customers (id, email, created) VALUES (?, ?, ?)", (customer_id, email, created)
+        )
+        return {"id": customer_id, "object": "customer", "email": email, "created": created}
+
+    def attach_payment_method(self, customer_id: str, body: Any) -> dict[str, Any]:
+        """A token saved for a customer, to be charged again (off-session too): what is kept is the
+        card's brand, last 4 and expiry, never its number. Inside a transaction."""
+        if self.db.execute("SELECT 1 FROM customers WHERE id = ?", (customer_id,)).fetchone() is None:
+            raise ApiError(
+                404, "resource_missing", f"No such customer: '{customer_id[:64]}'", param="customer"
+            )
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ApiError(400, "missing_token", "token is required (from POST /v1/tokens).", param="token")
+        card = self._card_of(token)
+        month, year = card.expiry(dt.datetime.now(dt.UTC).date())
+        method_id = new_id("pm")
+        self.db.execute(
+            "INSERT INTO payment_methods (id, customer, brand, last4, exp_month, exp_year, behaviour,"
+            " created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (method_id, customer_id, card.brand, card.last4, month, year, card.behaviour, int(time.time())),
+        )
+        return self.payment_method(method_id)
+
+    def payment_method(self, method_id: str) -> dict[str, Any]:
+        r = self.db.execute("SELECT * FROM payment_methods WHERE id = ?", (method_id,)).fetchone()
+        if r is None:
+            raise ApiError(404, "resource_missing", f"No such payment method: '{method_id[:64]}'", param="id")
+        return {
+            "id": r["id"],
+            "object": "payment_method",
+            "customer": r["customer"],
+            "card": {
+                "brand": r["brand"],
+                "last4": r["last4"],
+                "expMonth": r["exp_month"],
+                "expYear": r["exp_year"],
+            },
+            "created": r["created"],
+        }
+
+    def customer_payment_methods(self, customer_id: str) -> dict[str, Any]:
+        rows = self.db.execute(
+            "SELECT id FROM payment_methods WHERE customer = ? ORDER BY created, rowid", (customer_id,)
+        ).fetchall()
+        return {"object": "list", "data": [self.payment_method(r["id"]) for r in rows], "hasMore": False}
+
+    def detach_payment_method(self, method_id: str) -> dict[str, Any]:
+        """Inside a transaction. A detached method can never be charged again; detaching it twice is
+        refused, as a real provider does."""
+        if self.payment_method(method_id)["customer"] is None:
+            raise ApiError(
+                400, "payment_method_not_attached", "The payment method is not attached to a customer."
+            )
+        self.db.execute("UPDATE payment_methods SET customer = NULL WHERE id = ?", (method_id,))
+        return self.payment_method(method_id)
+
+    def _charged_card(self, body: dict[str, Any]) -> tuple[cards.Card, str, str | None, str | None]:
+        """What a charge is made on: a one-time `token`, or a saved `paymentMethod` with the
+        `customer` it is attached to (a real provider refuses a saved method of another customer or
+        none). Returns (card, token, payment method, customer)."""
+        method_id = body.get("paymentMethod")
+        if method_id is None:
+            token = body.get("token")
+            if not isinstance(token, str) or not token:
+                raise ApiError(400, "missing_token", "token or paymentMethod is required.", param="token")
+            return self._card_of(token), token, None, None
+        if not isinstance(method_id, str) or "token" in body:
+            raise ApiError(
+                400,
+                "invalid_payment_method",
+                "paymentMethod is a saved method's id, given without a token.",
+                param="paymentMethod",
+            )
+        customer = body.get("customer")
+        r = self.db.execute("SELECT * FROM payment_methods WHERE id = ?", (method_id,)).fetchone()
+        if r is None:
+            raise ApiError(
+                400, "resource_missing", f"No such payment method: '{method_id[:64]}'", param="paymentMethod"
+            )
+        if r["customer"] is None or r["customer"] != customer:
+            raise ApiError(
+                400,
+                "payment_method_customer_mismatch",
+                "The payment method must be attached to the customer named in `customer`.",
+                param="customer",
+            )
+        card = cards.Card(r["brand"], r["last4"], r["behaviour"], r["exp_month"], r["exp_year"])
+        return card, method_id, method_id, customer
 
     # -- idempotency --------------------------------------------------------------------------
 
@@ -135,9 +238,7 @@ class TestPsp:
         currency = body.get("currency")
         if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
             raise ApiError(400, "invalid_currency", "currency must be an ISO 4217 code.", param="currency")
-        token = body.get("token")
-        if not isinstance(token, str) or not token:
-            raise ApiError(400, "missing_token", "token is required (from POST /v1/tokens).", param="token")
+        card, token, method_id, customer = self._charged_card(body)
         capture = body.get("captureMethod") or "automatic"
         if capture not in CAPTURE_METHODS:
             raise ApiError(
@@ -164,8 +265,6 @@ class TestPsp:
         off_session = body.get("offSession", False)
         if not isinstance(off_session, bool):
             raise ApiError(400, "invalid_off_session", "offSession is true or false.", param="offSession")
-        card = self._card_of(token)
-
         charge_id = new_id("ch")
         now = int(time.time())
         status, failure_code, failure_message = "succeeded", None, None
@@ -181,8 +280,8 @@ class TestPsp:
             status = "requires_capture"
         self.db.execute(
             "INSERT INTO charges (id, status, amount, currency, capture_method, client_secret, token, brand,"
-            " last4, behaviour, failure_code, failure_message, metadata, return_url, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last4, behaviour, failure_code, failure_message, metadata, return_url, created, payment_method,"
+            " customer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 charge_id,
                 status,
@@ -199,6 +298,8 @@ class TestPsp:
                 json.dumps(metadata),
                 return_url,
                 now,
+                method_id,
+                customer,
             ),
         )
         if status == "succeeded":
@@ -250,7 +351,8 @@ class TestPsp:
             ),
             "failureCode": r["failure_code"],
             "failureMessage": r["failure_message"],
-            "paymentMethod": {"brand": r["brand"], "last4": r["last4"]},
+            "paymentMethod": {"id": r["payment_method"], "brand": r["brand"], "last4": r["last4"]},
+            "customer": r["customer"],
             "metadata": json.loads(r["metadata"]),
             "disputed": r["dispute_id"] is not None,
             "dispute": (

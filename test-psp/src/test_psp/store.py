@@ -1,4 +1,5 @@
-"""The gateway's own SQLite file: tokens, charges, refunds, idempotency keys and outgoing webhooks.
+"""The gateway's own SQLite file: tokens, customers and their saved payment methods, charges,
+refunds, idempotency keys and outgoing webhooks.
 
 A file under VAR_DIR, so a restart keeps charges and undelivered webhooks (a real provider does not
 forget either). One connection, used from the event loop only: every operation runs start to finish
@@ -20,6 +21,14 @@ CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY, brand TEXT NOT NULL, last4 TEXT NOT NULL, behaviour TEXT NOT NULL,
     created INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS customers (id TEXT PRIMARY KEY, email TEXT, created INTEGER NOT NULL);
+-- A card saved for a customer (from a token); customer NULL once detached, and then unusable.
+CREATE TABLE IF NOT EXISTS payment_methods (
+    id TEXT PRIMARY KEY, customer TEXT REFERENCES customers (id), brand TEXT NOT NULL,
+    last4 TEXT NOT NULL, exp_month INTEGER NOT NULL, exp_year INTEGER NOT NULL,
+    behaviour TEXT NOT NULL, created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payment_methods_customer ON payment_methods (customer);
 CREATE TABLE IF NOT EXISTS charges (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -94,7 +103,16 @@ class Store:
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._add_columns("tokens", exp_month="INTEGER", exp_year="INTEGER")
+        self._add_columns("charges", payment_method="TEXT", customer="TEXT")
         self.page_secret = self._meta_secret("page_secret")
+
+    def _add_columns(self, table: str, **columns: str) -> None:
+        """Columns added after a file was made: a file kept from an earlier version gets them."""
+        have = {r["name"] for r in self.db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def _meta_secret(self, key: str) -> str:
         """A random secret made once per file, so signed 3DS links stay valid across restarts."""
