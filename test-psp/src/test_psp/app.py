@@ -105,10 +105,14 @@ async def _body(request: web.Request) -> Any:
         raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
 
 
-def _idempotent(
-    request: web.Request, endpoint: str, body: Any, op: Callable[[], dict[str, Any]]
+async def _idempotent(
+    request: web.Request, endpoint: str, op: Callable[[TestPsp, Any], dict[str, Any]]
 ) -> web.Response:
-    result, replayed = request.app[PSP].idempotent(request.headers.get("Idempotency-Key"), endpoint, body, op)
+    """A POST: its JSON body handed to `op` with the gateway, answered once per Idempotency-Key."""
+    body = await _body(request)
+    psp = request.app[PSP]
+    key = request.headers.get("Idempotency-Key")
+    result, replayed = psp.idempotent(key, endpoint, body, lambda: op(psp, body))
     return _json(result, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
@@ -135,9 +139,7 @@ async def create_token(request: web.Request) -> web.Response:
 
 @routes.post("/v1/charges")
 async def create_charge(request: web.Request) -> web.Response:
-    body = await _body(request)
-    psp = request.app[PSP]
-    return _idempotent(request, "charges.create", body, lambda: psp.create_charge(body))
+    return await _idempotent(request, "charges.create", lambda psp, body: psp.create_charge(body))
 
 
 @routes.get("/v1/charges")
@@ -172,29 +174,24 @@ async def cancel(request: web.Request) -> web.Response:
 
 async def _charge_action(request: web.Request, action: str) -> web.Response:
     """Capture or cancel one charge, answered once per Idempotency-Key."""
-    body = await _body(request)
     charge_id = request.match_info["id"]
-    act = getattr(request.app[PSP], action)
-    return _idempotent(request, f"charges.{action}:{charge_id}", body, lambda: act(charge_id))
+    return await _idempotent(
+        request, f"charges.{action}:{charge_id}", lambda psp, _: getattr(psp, action)(charge_id)
+    )
 
 
 @routes.post("/v1/customers")
 async def create_customer(request: web.Request) -> web.Response:
-    body = await _body(request)
-    psp = request.app[PSP]
-    return _idempotent(request, "customers.create", body, lambda: psp.create_customer(body))
+    return await _idempotent(request, "customers.create", lambda psp, body: psp.create_customer(body))
 
 
 @routes.post("/v1/customers/{id}/payment_methods")
 async def attach_payment_method(request: web.Request) -> web.Response:
-    body = await _body(request)
     customer_id = request.match_info["id"]
-    psp = request.app[PSP]
-    return _idempotent(
+    return await _idempotent(
         request,
         f"payment_methods.attach:{customer_id}",
-        body,
-        lambda: psp.attach_payment_method(customer_id, body),
+        lambda psp, body: psp.attach_payment_method(customer_id, body),
     )
 
 
@@ -210,19 +207,15 @@ async def get_payment_method(request: web.Request) -> web.Response:
 
 @routes.post("/v1/payment_methods/{id}/detach")
 async def detach_payment_method(request: web.Request) -> web.Response:
-    body = await _body(request)
     method_id = request.match_info["id"]
-    psp = request.app[PSP]
-    return _idempotent(
-        request, f"payment_methods.detach:{method_id}", body, lambda: psp.detach_payment_method(method_id)
+    return await _idempotent(
+        request, f"payment_methods.detach:{method_id}", lambda psp, _: psp.detach_payment_method(method_id)
     )
 
 
 @routes.post("/v1/refunds")
 async def refund(request: web.Request) -> web.Response:
-    body = await _body(request)
-    psp = request.app[PSP]
-    return _idempotent(request, "refunds.create", body, lambda: psp.refund(body))
+    return await _idempotent(request, "refunds.create", lambda psp, body: psp.refund(body))
 
 
 # -- the hosted 3DS page ----------------------------------------------------------------------
