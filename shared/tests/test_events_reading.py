@@ -38,3 +38,8 @@ def test_a_required_field_never_gets_a_stand_in_value() -> None:
     data = {k: v for k, v in V1.items() if k != "amountRefunded"}
     with pytest.raises(KeyError, match="amountRefunded"):
         command_from(ApplyCharge, data, payment_intent_id="id")
+
+
+def test_a_renamed_field_that_the_command_does_not_have_is_a_mistake_not_ignored() -> None:
+    with pytest.raises(TypeError, match="payment_intent"):
+        command_from(ApplyCharge, V1, payment_intent="id")

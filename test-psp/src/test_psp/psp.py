@@ -84,7 +84,14 @@ class TestPsp:
         row = self.db.execute("SELECT * FROM tokens WHERE id = ?", (token,)).fetchone()
         if row is None:
             raise ApiError(400, "resource_missing", f"No such token: '{token[:64]}'", param="token")
-        return cards.Card(row["brand"], row["last4"], row["behaviour"], row["exp_month"], row["exp_year"])
+        return _card(row)
+
+    @staticmethod
+    def _token_in(body: Any) -> str:
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ApiError(400, "missing_token", "token is required (from POST /v1/tokens).", param="token")
+        return token
 
     # -- customers and their saved payment methods ------------------------------------------------
 
@@ -108,10 +115,7 @@ class TestPsp:
             raise ApiError(
                 404, "resource_missing", f"No such customer: '{customer_id[:64]}'", param="customer"
             )
-        token = body.get("token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise ApiError(400, "missing_token", "token is required (from POST /v1/tokens).", param="token")
-        card = self._card_of(token)
+        card = self._card_of(self._token_in(body))
         month, year = card.expiry(dt.datetime.now(dt.UTC).date())
         method_id = new_id("pm")
         self.db.execute(
@@ -121,33 +125,27 @@ class TestPsp:
         )
         return self.payment_method(method_id)
 
-    def payment_method(self, method_id: str) -> dict[str, Any]:
+    def _method_row(self, method_id: str, *, status: int = 404, param: str = "id") -> sqlite3.Row:
         r = self.db.execute("SELECT * FROM payment_methods WHERE id = ?", (method_id,)).fetchone()
         if r is None:
-            raise ApiError(404, "resource_missing", f"No such payment method: '{method_id[:64]}'", param="id")
-        return {
-            "id": r["id"],
-            "object": "payment_method",
-            "customer": r["customer"],
-            "card": {
-                "brand": r["brand"],
-                "last4": r["last4"],
-                "expMonth": r["exp_month"],
-                "expYear": r["exp_year"],
-            },
-            "created": r["created"],
-        }
+            raise ApiError(
+                status, "resource_missing", f"No such payment method: '{method_id[:64]}'", param=param
+            )
+        return r
+
+    def payment_method(self, method_id: str) -> dict[str, Any]:
+        return _method_json(self._method_row(method_id))
 
     def customer_payment_methods(self, customer_id: str) -> dict[str, Any]:
         rows = self.db.execute(
-            "SELECT id FROM payment_methods WHERE customer = ? ORDER BY created, rowid", (customer_id,)
-        ).fetchall()
-        return {"object": "list", "data": [self.payment_method(r["id"]) for r in rows], "hasMore": False}
+            "SELECT * FROM payment_methods WHERE customer = ? ORDER BY created, rowid", (customer_id,)
+        )
+        return {"object": "list", "data": [_method_json(r) for r in rows], "hasMore": False}
 
     def detach_payment_method(self, method_id: str) -> dict[str, Any]:
         """Inside a transaction. A detached method can never be charged again; detaching it twice is
         refused, as a real provider does."""
-        if self.payment_method(method_id)["customer"] is None:
+        if self._method_row(method_id)["customer"] is None:
             raise ApiError(
                 400, "payment_method_not_attached", "The payment method is not attached to a customer."
             )
@@ -157,12 +155,11 @@ class TestPsp:
     def _charged_card(self, body: dict[str, Any]) -> tuple[cards.Card, str, str | None, str | None]:
         """What a charge is made on: a one-time `token`, or a saved `paymentMethod` with the
         `customer` it is attached to (a real provider refuses a saved method of another customer or
-        none). Returns (card, token, payment method, customer)."""
+        none). Returns (card, its source as the charge records it: the token or the method's id,
+        payment method, customer)."""
         method_id = body.get("paymentMethod")
         if method_id is None:
-            token = body.get("token")
-            if not isinstance(token, str) or not token:
-                raise ApiError(400, "missing_token", "token or paymentMethod is required.", param="token")
+            token = self._token_in(body)
             return self._card_of(token), token, None, None
         if not isinstance(method_id, str) or "token" in body:
             raise ApiError(
@@ -172,11 +169,7 @@ class TestPsp:
                 param="paymentMethod",
             )
         customer = body.get("customer")
-        r = self.db.execute("SELECT * FROM payment_methods WHERE id = ?", (method_id,)).fetchone()
-        if r is None:
-            raise ApiError(
-                400, "resource_missing", f"No such payment method: '{method_id[:64]}'", param="paymentMethod"
-            )
+        r = self._method_row(method_id, status=400, param="paymentMethod")
         if r["customer"] is None or r["customer"] != customer:
             raise ApiError(
                 400,
@@ -184,8 +177,7 @@ class TestPsp:
                 "The payment method must be attached to the customer named in `customer`.",
                 param="customer",
             )
-        card = cards.Card(r["brand"], r["last4"], r["behaviour"], r["exp_month"], r["exp_year"])
-        return card, method_id, method_id, customer
+        return _card(r), method_id, method_id, customer
 
     # -- idempotency --------------------------------------------------------------------------
 
@@ -547,3 +539,19 @@ class TestPsp:
             "SELECT MIN(dispute_due) AS t FROM charges WHERE dispute_due IS NOT NULL"
         ).fetchone()
         return None if row["t"] is None else float(row["t"])
+
+
+def _card(row: sqlite3.Row) -> cards.Card:
+    """What a token or a saved method keeps of its card."""
+    return cards.Card(row["brand"], row["last4"], row["behaviour"], row["exp_month"], row["exp_year"])
+
+
+def _method_json(r: sqlite3.Row) -> dict[str, Any]:
+    card = {"brand": r["brand"], "last4": r["last4"], "expMonth": r["exp_month"], "expYear": r["exp_year"]}
+    return {
+        "id": r["id"],
+        "object": "payment_method",
+        "customer": r["customer"],
+        "card": card,
+        "created": r["created"],
+    }

@@ -11,10 +11,11 @@ value that should have been there.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from billing_shared.naming import camel
 
@@ -24,17 +25,27 @@ C = TypeVar("C")
 def command_from(cls: type[C], data: Mapping[str, Any], **keys: str) -> C:
     """`cls` (a dataclass) from an event's `data`; `keys` names the event's key for a field whose
     name differs, as `payment_intent_id="id"`."""
-    hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        key = keys.get(field.name, camel(field.name))
+    for name, key, optional in _plan(cast(Any, cls), tuple(sorted(keys.items()))):
         if key in data:
-            values[field.name] = data[key]
-        elif _optional(hints[field.name]):
-            values[field.name] = None
+            values[name] = data[key]
+        elif optional:
+            values[name] = None
         else:
-            raise KeyError(f"{cls.__name__}.{field.name}: the event carries no {key!r}")
+            raise KeyError(f"{cls.__name__}.{name}: the event carries no {key!r}")
     return cls(**values)
+
+
+@functools.cache
+def _plan(cls: Any, keys: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str, bool], ...]:
+    """(field, the event's key for it, may it be missing) for every field of `cls`: worked out once
+    per command, not for every event a worker applies (type hints are costly to resolve)."""
+    names = [f.name for f in dataclasses.fields(cls)]
+    renamed = dict(keys)
+    if unknown := set(renamed) - set(names):
+        raise TypeError(f"{cls.__name__} has no field {sorted(unknown)}")
+    hints = typing.get_type_hints(cls)
+    return tuple((name, renamed.get(name, camel(name)), _optional(hints[name])) for name in names)
 
 
 def _optional(hint: Any) -> bool:
