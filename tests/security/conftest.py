@@ -74,8 +74,13 @@ def victim(api: Client) -> Victim:
         lambda: api.call("GET", f"/SubscriptionBillingHistories?subscriptionId={sub['id']}").json()["data"],
         what="the victim's billing history",
     )[0]
+    method = ok(
+        api.call("POST", "/PaymentMethods", {"customerId": customer["id"], "paymentMethodToken": "tok_visa"}),
+        201,
+    )
     return Victim(
         customer=customer,
+        payment_method=method,
         order=order,
         intent=intent,
         refund=refund,

@@ -87,6 +87,7 @@ def customer_token(api: Client, customer_id: str) -> str:
 @dataclass
 class Victim:
     customer: dict[str, Any]
+    payment_method: dict[str, Any]
     order: dict[str, Any]
     intent: dict[str, Any]
     refund: dict[str, Any]

@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.stack]
 def item_urls(v: Victim) -> list[str]:
     return [
         f"/Customers/{v.customer['id']}",
+        f"/PaymentMethods/{v.payment_method['id']}",
         f"/Orders/{v.order['id']}",
         f"/PaymentIntents/{v.intent['id']}",
         f"/Refunds/{v.refund['id']}",
@@ -59,6 +60,7 @@ def test_lists_show_only_the_callers_own(api: Client, victim: Victim, attacker: 
     v, cid = victim, victim.customer["id"]
     theirs = {
         v.customer["id"],
+        v.payment_method["id"],
         v.order["id"],
         v.intent["id"],
         v.refund["id"],
@@ -70,6 +72,8 @@ def test_lists_show_only_the_callers_own(api: Client, victim: Victim, attacker: 
     lists = [
         "/Customers",
         f"/Customers?email={v.customer['email']}",
+        "/PaymentMethods",
+        f"/PaymentMethods?customerId={cid}",
         "/Orders",
         f"/Orders?customerId={cid}",
         "/PaymentIntents",
@@ -110,6 +114,26 @@ def test_writes_on_another_customers_resources_change_nothing(
     attempts: list[tuple[str, str, Any, tuple[int, ...]]] = [
         ("PATCH", f"/Customers/{v.customer['id']}", {"name": "Owned"}, (404,)),
         ("POST", f"/Orders/{v.order['id']}/cancel", None, (404,)),
+        ("DELETE", f"/PaymentMethods/{v.payment_method['id']}", None, (404,)),
+        ("POST", f"/PaymentMethods/{v.payment_method['id']}/default", None, (404,)),
+        # Someone else's saved card cannot pay the attacker's order, nor be saved for the victim.
+        (
+            "POST",
+            "/PaymentIntents",
+            {
+                "orderId": attacker.order["id"],
+                "amount": attacker.order["total"],
+                "currency": "USD",
+                "paymentMethodId": v.payment_method["id"],
+            },
+            (422,),
+        ),
+        (
+            "POST",
+            "/PaymentMethods",
+            {"customerId": v.customer["id"], "paymentMethodToken": "tok_visa"},
+            (422,),
+        ),
         ("POST", f"/PaymentIntents/{v.intent['id']}/cancel", None, (403, 404)),
         ("POST", f"/PaymentIntents/{v.intent['id']}/capture", None, (403, 404)),
         # Someone else's customer or order is unknown to this caller: 422 naming the field.
@@ -143,6 +167,11 @@ def test_writes_on_another_customers_resources_change_nothing(
             wrong.append((method, url, r.status_code, r.text[:200]))
     assert not wrong, report(wrong)
     assert api.call("GET", f"/Customers/{v.customer['id']}").json()["name"] == v.customer["name"]
+    assert api.call("GET", f"/PaymentMethods/{v.payment_method['id']}").json() == v.payment_method
+    assert [
+        m["id"] for m in api.call("GET", f"/PaymentMethods?customerId={v.customer['id']}").json()["data"]
+    ] == [v.payment_method["id"]]
+    assert api.call("GET", f"/PaymentIntents?orderId={attacker.order['id']}").json()["data"] == []
     assert api.call("GET", f"/PaymentIntents/{v.intent['id']}").json()["status"] == "succeeded"
     assert api.call("GET", f"/PaymentIntents?orderId={v.order['id']}").json()["data"] == [
         api.call("GET", f"/PaymentIntents/{v.intent['id']}").json()

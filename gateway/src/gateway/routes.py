@@ -37,6 +37,7 @@ ROUTES: dict[str, Route] = _table(
         ("Orders", "orders", "orders"),
         ("PaymentGateways", "payments", "payments"),
         ("PaymentIntents", "payments", "payments"),
+        ("PaymentMethods", "payments", "payments"),
         ("Refunds", "payments", "payments"),
         ("Reconciliation", "payments", "payments"),  # admin-only: the service checks the scope
         ("Invoices", "invoicing", "invoices"),

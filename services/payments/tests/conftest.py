@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from payments_testing import deliver, order_created
 from sqlalchemy import select
+from stripe_mock_testing import recorder, stripe_mock_url  # noqa: F401 (fixtures for stripe-mock tests)
 
 from billing_devtools.testing.tokens import TokenFactory
 from billing_shared.db.migrate import migrate

@@ -27,6 +27,7 @@ from payments.domain.payment_provider import (
     ProviderError,
     ProviderIntent,
     ProviderRefund,
+    SavedCard,
     SignatureError,
     WebhookEvent,
 )
@@ -54,6 +55,9 @@ class FakeProvider:
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, idempotency key or ref)
     off_session_keys: dict[str, bool] = field(default_factory=dict)  # create key -> off_session sent
     charges_by_ref: dict[str, Charge] = field(default_factory=dict)
+    requests: list[IntentRequest] = field(default_factory=list)  # every create_intent, as asked
+    customers: set[str] = field(default_factory=set)
+    saved: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # method -> (customer, token)
     _answers: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -91,6 +95,15 @@ class FakeProvider:
         self._enter("create_intent", idempotency_key)
         with self._lock:
             self.off_session_keys[idempotency_key] = off_session
+            self.requests.append(request)
+        if request.saved_method:
+            customer, payment_method_token = self.saved.get(request.payment_method_token, (None, ""))
+            if customer is None or customer != request.customer_reference:
+                raise ProviderError(
+                    "The payment method is not attached to this customer.",
+                    retryable=False,
+                    code="pm_mismatch",
+                )
 
         def make() -> ProviderIntent | ProviderError:
             if payment_method_token == "tok_refused":
@@ -203,6 +216,38 @@ class FakeProvider:
             for ref, c in self.charges_by_ref.items()
             if created_from <= c.created < created_to
         ]
+
+    def create_customer(self, *, customer_id: str, idempotency_key: str) -> str:
+        self._enter("create_customer", idempotency_key)
+
+        def make() -> str:
+            ref = f"fc_{next(self._seq):06d}"
+            self.customers.add(ref)
+            return ref
+
+        answer: str = self._idempotent(idempotency_key, make)
+        return answer
+
+    def attach_method(self, *, customer_reference: str, token: str, idempotency_key: str) -> SavedCard:
+        self._enter("attach_method", idempotency_key)
+
+        def make() -> SavedCard | ProviderError:
+            if customer_reference not in self.customers:
+                return ProviderError("No such customer.", retryable=False, code="resource_missing")
+            if token == "tok_refused":
+                return ProviderError("No such token: 'tok_refused'", retryable=False, code="resource_missing")
+            ref = f"fm_{next(self._seq):06d}"
+            self.saved[ref] = (customer_reference, token)
+            return SavedCard(ref, "visa", "4242", 12, 2031)
+
+        answer: SavedCard = self._idempotent(idempotency_key, make)
+        return answer
+
+    def detach_method(self, reference: str, *, idempotency_key: str) -> None:
+        self._enter("detach_method", idempotency_key)
+        with self._lock:
+            if reference in self.saved:
+                self.saved[reference] = (None, self.saved[reference][1])
 
     # -- test helpers ------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from payments.domain.intent_states import (
 )
 from payments.domain.intents import PaymentIntent
 from payments.domain.orders import OrderView
+from payments.domain.payment_methods import ChargedWith
 from payments.domain.payment_provider import (
     WEBHOOK_DISPUTE_CREATED,
     WEBHOOK_IGNORED,
@@ -51,7 +52,7 @@ def new_intent(**over: object) -> PaymentIntent:
         amount=ORDER.total,
         currency="GBP",
         gateway_id="test",
-        payment_method_token="tok_visa",
+        charged_with=ChargedWith("tok_visa"),
         capture_method="automatic",
         return_url=None,
         client_id="cli_test",
@@ -109,7 +110,7 @@ def test_a_new_intent_holds_its_order_and_announces_itself() -> None:
         amount=6296,
         currency="GBP",
         gateway_id="test",
-        payment_method_token="tok_visa",
+        charged_with=ChargedWith("tok_visa"),
         capture_method="automatic",
         return_url=None,
         client_id="cli",
@@ -443,7 +444,13 @@ def new_renewal(attempt: int = 1) -> PaymentIntent:
         gateway_id="test",
         payment_method_token="tok_threeDSecureRequired",
     )
-    intent, events = intents.create_renewal(f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}", charge, NOW)
+    intent, events = intents.create_renewal(
+        f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}",
+        charge,
+        ChargedWith(charge.payment_method_token),
+        charge.gateway_id,
+        NOW,
+    )
     check_contracts(events)
     assert events[0].version == 2 and events[0].data["orderId"] is None and events[0].data["offSession"]
     return intent

@@ -26,6 +26,7 @@ from payments.config import PaymentsSettings
 from payments.domain import intents
 from payments.domain.intent_states import REQUIRES_ACTION
 from payments.domain.orders import OrderView
+from payments.domain.payment_methods import ChargedWith
 from payments.domain.payment_provider import NextAction, ProviderIntent
 from payments.store.intents import IntentRepository
 
@@ -60,7 +61,7 @@ def stripe_intent(app: Flask, reference: str) -> intents.PaymentIntent:
         amount=4200,
         currency="EUR",
         gateway_id="stripe",
-        payment_method_token="pm_card_threeDSecure2Required",
+        charged_with=ChargedWith("pm_card_threeDSecure2Required"),
         capture_method="automatic",
         return_url="https://shop.example/return",
         client_id="cli_test",

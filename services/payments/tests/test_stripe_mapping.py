@@ -193,14 +193,29 @@ def test_a_decline_on_create_is_a_failed_intent_not_an_error() -> None:
 
 def test_an_off_session_create_tells_stripe_and_never_sends_a_return_url() -> None:
     client = CannedClient((200, pi()))
-    intent = create(provider(client), off_session=True, return_url="https://shop.example/back")
+    intent = create(
+        provider(client),
+        off_session=True,
+        return_url="https://shop.example/back",
+        customer_reference="cus_Stripe1",
+        saved_method=True,
+    )
     form = client.requests[0]["form"]
-    assert (form["off_session"], form["confirm"]) == ("true", "true")
+    assert (form["off_session"], form["confirm"], form["customer"]) == ("true", "true", "cus_Stripe1")
     assert "return_url" not in form and form["automatic_payment_methods[allow_redirects]"] == "never"
     assert intent.status == SUCCEEDED
     on_session = CannedClient((200, pi()))
     create(provider(on_session))
     assert "off_session" not in on_session.requests[0]["form"]
+
+
+def test_an_off_session_create_without_the_customer_is_refused_before_stripe_hears_of_it() -> None:
+    """Real Stripe refuses to charge a saved method off-session without its Customer (stripe-mock
+    does not): the adapter never sends such a call."""
+    client = CannedClient((200, pi()))
+    with pytest.raises(ProviderError) as info:
+        create(provider(client), off_session=True)
+    assert (info.value.retryable, info.value.code, client.requests) == (False, "customer_required", [])
 
 
 def test_an_off_session_card_that_needs_authentication_is_a_failed_intent() -> None:
@@ -214,7 +229,7 @@ def test_an_off_session_card_that_needs_authentication_is_a_failed_intent() -> N
             "payment_intent": pi(id="pi_auth", status="requires_payment_method"),
         }
     }
-    intent = create(provider(CannedClient((402, body))), off_session=True)
+    intent = create(provider(CannedClient((402, body))), off_session=True, customer_reference="cus_Stripe1")
     assert (intent.status, intent.failure_code, intent.reference) == (
         FAILED,
         "authentication_required",

@@ -13,25 +13,18 @@ The session fixture starts stripe-mock through deploy/local/stripe-mock.sh on it
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator, Mapping
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import stripe
+from stripe_mock_testing import RecordingClient
 
 from payments.adapters.stripe import StripeProvider
 from payments.domain.payment_provider import IntentRequest, PaymentProvider, ProviderError, ProviderIntent
 
 pytestmark = pytest.mark.stripe_mock
 
-ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = ROOT / "deploy/local/stripe-mock.sh"
-TEST_PORT = int(os.environ.get("TEST_STRIPE_MOCK_PORT", "12211"))
 OUR_STATES = {
     "requires_payment_method",
     "requires_action",
@@ -41,74 +34,6 @@ OUR_STATES = {
     "failed",
     "canceled",
 }
-
-
-def _script(*args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
-        "STRIPE_MOCK_PORT": str(TEST_PORT),
-        "STRIPE_MOCK_HTTPS_PORT": str(TEST_PORT + 1),
-        "STRIPE_MOCK_DIR": str(ROOT / "var/test-stripe-mock"),
-    }
-    return subprocess.run([str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=900)
-
-
-@pytest.fixture(scope="session")
-def stripe_mock_url() -> Iterator[str]:
-    given = os.environ.get("STRIPE_MOCK_URL")
-    if given:
-        yield given.rstrip("/")
-        return
-    started = _script("status").returncode != 0
-    if started:
-        res = _script("start")
-        if res.returncode != 0:
-            pytest.fail(
-                f"deploy/local/stripe-mock.sh start failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}"
-            )
-    yield f"http://127.0.0.1:{TEST_PORT}"
-    if started:
-        _script("stop")
-
-
-class RecordingClient(stripe.HTTPClient):
-    """The SDK's own requests-based client underneath, keeping each request's method, URL, headers
-    and form."""
-
-    name = "recording"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.inner = stripe.RequestsClient(timeout=10)
-        self.sent: list[dict[str, Any]] = []
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        post_data: Any = None,
-        *,
-        _usage: list[str] | None = None,
-    ) -> tuple[str, int, Mapping[str, str]]:
-        form = parse_qs(post_data.decode() if isinstance(post_data, bytes) else post_data or "")
-        self.sent.append(
-            {
-                "method": method,
-                "url": url,
-                "headers": dict(headers or {}),
-                "form": {k: v[0] for k, v in form.items()},
-            }
-        )
-        content, status, response_headers = self.inner.request(method, url, headers, post_data)
-        return content.decode(), status, response_headers
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-@pytest.fixture
-def recorder() -> RecordingClient:
-    return RecordingClient()
 
 
 @pytest.fixture
@@ -175,12 +100,51 @@ def test_create_with_a_return_url_and_manual_capture(
     assert recorder.sent[0]["form"]["return_url"] == "https://shop.example/done"
 
 
-def test_create_off_session(stripe_provider: StripeProvider, recorder: RecordingClient) -> None:
-    """stripe-mock accepts an off-session confirmation (a renewal charge with a saved method)."""
-    intent = create(stripe_provider, off_session=True)
+def test_a_saved_card_is_charged_off_session_with_its_customer(
+    stripe_provider: StripeProvider, recorder: RecordingClient
+) -> None:
+    """Attach → off-session renewal, as real Stripe requires it: a Customer, the PaymentMethod
+    attached to it, and the charge naming both with `off_session` and `confirm`."""
+    customer = stripe_provider.create_customer(
+        customer_id="cus_01JOURS", idempotency_key="cus_01JOURS:customer"
+    )
+    assert customer.startswith("cus_")
+    card = stripe_provider.attach_method(
+        customer_reference=customer, token="pm_card_visa", idempotency_key="attach:k1"
+    )
+    assert card.reference.startswith("pm_") and card.last4 and card.brand and 1 <= card.exp_month <= 12
+    intent = create(
+        stripe_provider,
+        off_session=True,
+        customer_reference=customer,
+        saved_method=True,
+        payment_method_token=card.reference,
+    )
     assert_intent(intent)
-    form = recorder.sent[0]["form"]
-    assert (form["off_session"], form["confirm"]) == ("true", "true") and "return_url" not in form
+    made, attached, charged = recorder.sent
+    assert made["url"].endswith("/v1/customers") and made["form"]["metadata[customerId]"] == "cus_01JOURS"
+    assert attached["url"].endswith("/v1/payment_methods/pm_card_visa/attach")
+    assert attached["form"]["customer"] == customer and attached["headers"]["Idempotency-Key"] == "attach:k1"
+    form = charged["form"]
+    assert (form["customer"], form["payment_method"], form["off_session"], form["confirm"]) == (
+        customer,
+        card.reference,
+        "true",
+        "true",
+    )
+    assert "return_url" not in form
+    stripe_provider.detach_method(card.reference, idempotency_key="pm:detach")
+    assert recorder.sent[-1]["url"].endswith(f"/v1/payment_methods/{card.reference}/detach")
+
+
+def test_a_legacy_card_token_becomes_a_payment_method_before_it_is_attached(
+    stripe_provider: StripeProvider, recorder: RecordingClient
+) -> None:
+    stripe_provider.attach_method(customer_reference="cus_123", token="tok_visa", idempotency_key="attach:k2")
+    created, attached = recorder.sent
+    assert created["url"].endswith("/v1/payment_methods") and created["form"]["card[token]"] == "tok_visa"
+    assert created["headers"]["Idempotency-Key"] == "attach:k2:method"
+    assert "/attach" in attached["url"] and attached["form"]["customer"] == "cus_123"
 
 
 def test_idempotency_key_is_sent_as_given(stripe_provider: StripeProvider, recorder: RecordingClient) -> None:

@@ -91,16 +91,19 @@ def customer_record(
     )
 
 
-def envelope(name: str, data: dict[str, Any], *, version: int = 1, source: str = "/tests") -> Envelope:
-    """`data` as the event `name` v`version`, keyed by its `id` like every aggregate's events."""
+def envelope(
+    name: str, data: dict[str, Any], *, version: int = 1, source: str = "/tests", key: str | None = None
+) -> Envelope:
+    """`data` as the event `name` v`version`, keyed by `key` or, like most aggregates' events, by its `id`."""
+    key = key or data["id"]
     return Envelope(
         id=str(uuid.uuid4()),
         type=catalog.ce_type(name, version),
         source=source,
-        subject=data["id"],
+        subject=key,
         time=utc_now_iso(),
         dataschema=catalog.dataschema(name, version),
-        key=data["id"],
+        key=key,
         data=data,
     )
 

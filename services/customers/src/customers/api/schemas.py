@@ -72,6 +72,10 @@ class CustomerSchema(CamelSchema):
     preferred_currency = fields.String(allow_none=True)
     metadata = fields.Dict(keys=fields.String(), values=fields.String())
     references = fields.Nested(ReferencesSchema)
+    default_payment_method_id = ref(
+        allow_none=True,
+        metadata={"description": "the saved method renewals charge by default (see /PaymentMethods)"},
+    )
     version = fields.Integer()
     created_at = moment()
     updated_at = moment()

@@ -27,3 +27,12 @@ class UpdateCustomer:
     customer_id: str
     changes: dict[str, Any]  # snake_case field -> new value; `metadata` merges key by key
     if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class RecordDefaultMethod:
+    """PaymentMethodDefaultChanged as customers reads it."""
+
+    customer_id: str
+    payment_method_id: str | None
+    default_version: int

@@ -28,6 +28,10 @@ class Customer:
     updated_at: datetime
     version: int = 1
     references: dict[str, list[str]] = field(default_factory=dict)
+    # Payments' choice (PaymentMethodDefaultChanged), and the highest of its counts seen: payments
+    # owns saved methods, the customer shows which one is the default.
+    default_payment_method_id: str | None = None
+    default_method_version: int = 0
 
     @property
     def customer_id(self) -> str:
@@ -81,3 +85,19 @@ def update(customer: Customer, changes: dict[str, Any], now: datetime) -> tuple[
 
 def _camel_keys(d: dict[str, str] | None) -> dict[str, str] | None:
     return None if d is None else {camel(k): v for k, v in d.items()}
+
+
+def with_default_method(
+    customer: Customer, method_id: str | None, count: int, now: datetime
+) -> Customer | None:
+    """The customer showing payments' `count`-th choice of default method; None when it shows that
+    one or a later one already (a redelivered or reordered event changes nothing)."""
+    if count <= customer.default_method_version:
+        return None
+    return replace(
+        customer,
+        default_payment_method_id=method_id,
+        default_method_version=count,
+        updated_at=now,
+        version=customer.version + 1,
+    )

@@ -11,7 +11,7 @@ from billing_shared.db.uow import UnitOfWork
 from billing_shared.ids import new_id
 from billing_shared.paging import Page, PageRequest
 from customers.domain import customer as customer_rules
-from customers.domain.commands import CreateCustomer, UpdateCustomer
+from customers.domain.commands import CreateCustomer, RecordDefaultMethod, UpdateCustomer
 from customers.domain.customer import Customer
 from customers.domain.references import reference_from
 from customers.store.customers import CustomerRepository
@@ -58,3 +58,16 @@ def record_reference(uow: UnitOfWork, event_name: str, data: dict[str, Any]) -> 
     repo = CustomerRepository(uow.session)
     if not repo.has_reference(ref):
         repo.add_reference(ref, datetime.now(UTC))
+
+
+def record_default_method(uow: UnitOfWork, cmd: RecordDefaultMethod) -> None:
+    """PaymentMethodDefaultChanged: the customer shows payments' latest choice of default method."""
+    repo = CustomerRepository(uow.session)
+    customer = repo.get(cmd.customer_id, with_references=False, for_update=True)
+    if customer is None:
+        return  # not ours (a customer payments knows is one we created: never expected)
+    after = customer_rules.with_default_method(
+        customer, cmd.payment_method_id, cmd.default_version, datetime.now(UTC)
+    )
+    if after is not None:
+        repo.save(after, expected_version=customer.version)

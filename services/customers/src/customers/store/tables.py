@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from billing_shared.db.columns import currency, document, identity, moment, reference, stamps, text
+from billing_shared.db.columns import currency, document, identity, integer, moment, reference, stamps, text
 from billing_shared.db.tables import add_kit_tables
 
 metadata = sa.MetaData()
@@ -21,6 +21,8 @@ customers = sa.Table(
     text("tax_id", 64, nullable=True),
     currency("preferred_currency", nullable=True),
     document("metadata"),
+    reference("default_payment_method_id", nullable=True),
+    integer("default_method_version", server_default="0"),
     *stamps(),
 )
 sa.Index("ix_customers_email_normalized", customers.c.email_normalized)

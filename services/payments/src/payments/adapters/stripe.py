@@ -24,9 +24,12 @@ from payments.domain import intent_states, payment_provider, refunds
 
 if TYPE_CHECKING:
     from stripe.params import (
+        CustomerCreateParams,
         PaymentIntentCreateParams,
         PaymentIntentListParams,
         PaymentIntentRetrieveParams,
+        PaymentMethodAttachParams,
+        PaymentMethodCreateParams,
         RefundCreateParams,
     )
 
@@ -164,6 +167,17 @@ def _intent(pi: dict[str, Any]) -> payment_provider.ProviderIntent:
     )
 
 
+def _saved_card(pm: dict[str, Any]) -> payment_provider.SavedCard:
+    card = pm.get("card") or {}
+    return payment_provider.SavedCard(
+        reference=str(pm["id"]),
+        brand=str(card.get("brand") or pm.get("type") or "card"),
+        last4=str(card.get("last4") or ""),
+        exp_month=int(card.get("exp_month") or 0),
+        exp_year=int(card.get("exp_year") or 0),
+    )
+
+
 def _error_body(e: stripe.StripeError) -> dict[str, Any]:
     body = e.json_body
     error = body.get("error") if isinstance(body, dict) else None
@@ -255,7 +269,16 @@ class StripeProvider:
             "metadata": {str(k): str(v) for k, v in request.metadata.items()},
             "expand": ["payment_method"],
         }
+        if request.customer_reference:
+            params["customer"] = request.customer_reference
         if off_session:
+            if not request.customer_reference:
+                # Stripe charges a method again only with the Customer it is attached to
+                raise payment_provider.ProviderError(
+                    "an off-session Stripe charge needs the Customer its payment method is saved for",
+                    retryable=False,
+                    code="customer_required",
+                )
             params["off_session"] = True  # with "confirm": True above, as Stripe requires
         if request.return_url and not off_session:
             params["return_url"] = request.return_url
@@ -379,6 +402,45 @@ class StripeProvider:
         except stripe.StripeError as e:
             self._fail(e)
         return out
+
+    def create_customer(self, *, customer_id: str, idempotency_key: str) -> str:
+        params: CustomerCreateParams = {"metadata": {"customerId": customer_id}}
+        try:
+            return str(
+                self._v1.customers.create(params=params, options={"idempotency_key": idempotency_key}).id
+            )
+        except stripe.StripeError as e:
+            self._fail(e)
+
+    def attach_method(
+        self, *, customer_reference: str, token: str, idempotency_key: str
+    ) -> payment_provider.SavedCard:
+        """Attach a PaymentMethod (`pm_...`, from Stripe.js) to the Customer; a legacy card token
+        (`tok_...`) becomes a PaymentMethod first."""
+        try:
+            method = token
+            if token.startswith("tok_"):
+                created: PaymentMethodCreateParams = {"type": "card", "card": {"token": token}}
+                options: stripe.RequestOptions = {"idempotency_key": f"{idempotency_key}:method"}
+                method = self._v1.payment_methods.create(params=created, options=options).id
+            attach: PaymentMethodAttachParams = {"customer": customer_reference}
+            pm = self._v1.payment_methods.attach(
+                method, params=attach, options={"idempotency_key": idempotency_key}
+            ).to_dict()
+        except stripe.CardError as e:
+            raise self._error(e) from e
+        except stripe.StripeError as e:
+            self._fail(e)
+        return _saved_card(pm)
+
+    def detach_method(self, reference: str, *, idempotency_key: str) -> None:
+        try:
+            self._v1.payment_methods.detach(reference, options={"idempotency_key": idempotency_key})
+        except stripe.InvalidRequestError as e:
+            if _error_body(e).get("code") != "payment_method_unexpected_state":  # not attached (any more)
+                self._fail(e)
+        except stripe.StripeError as e:
+            self._fail(e)
 
     def parse_webhook(self, headers: dict[str, str], body: bytes) -> payment_provider.WebhookEvent:
         """Verify `Stripe-Signature` (HMAC-SHA256 of "<t>.<body>" with the endpoint's secret, timestamp

@@ -119,10 +119,13 @@ class TestGatewayProvider:
         body: dict[str, Any] = {
             "amount": request.amount,
             "currency": request.currency,
-            "token": request.payment_method_token,
             "metadata": request.metadata,
             "captureMethod": request.capture_method,
         }
+        if request.saved_method:
+            body |= {"paymentMethod": request.payment_method_token, "customer": request.customer_reference}
+        else:
+            body["token"] = request.payment_method_token
         if request.return_url:
             body["returnUrl"] = request.return_url
         if request.off_session:
@@ -155,6 +158,37 @@ class TestGatewayProvider:
         return payment_provider.ProviderRefund(
             reference=str(r["id"]), amount=int(r["amount"]), status=str(r["status"])
         )
+
+    def create_customer(self, *, customer_id: str, idempotency_key: str) -> str:
+        created = self._call("POST", "/v1/customers", body={}, idempotency_key=idempotency_key)
+        return str(created["id"])
+
+    def attach_method(
+        self, *, customer_reference: str, token: str, idempotency_key: str
+    ) -> payment_provider.SavedCard:
+        m = self._call(
+            "POST",
+            f"/v1/customers/{customer_reference}/payment_methods",
+            body={"token": token},
+            idempotency_key=idempotency_key,
+        )
+        card = m["card"]
+        return payment_provider.SavedCard(
+            reference=str(m["id"]),
+            brand=str(card["brand"]),
+            last4=str(card["last4"]),
+            exp_month=int(card["expMonth"]),
+            exp_year=int(card["expYear"]),
+        )
+
+    def detach_method(self, reference: str, *, idempotency_key: str) -> None:
+        try:
+            self._call(
+                "POST", f"/v1/payment_methods/{reference}/detach", body={}, idempotency_key=idempotency_key
+            )
+        except payment_provider.ProviderError as e:
+            if e.code != "payment_method_not_attached":
+                raise
 
     def charges(self, *, created_from: int, created_to: int) -> list[payment_provider.ProviderCharge]:
         """Every charge with created_from <= created < created_to, following the pages."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from billing_shared.web import validators
 from billing_shared.web.field_types import moment, money, ref
@@ -20,13 +22,23 @@ class IntentCreateSchema(CamelSchema):
     )
     currency = fields.String(required=True, validate=validators.currency)
     payment_method_token = fields.String(
-        required=True,
         validate=validate.Length(1, 255),
-        metadata={"description": "a gateway's token (e.g. tok_visa); never a card number"},
+        metadata={"description": "a gateway's one-time token (e.g. tok_visa); never a card number"},
+    )
+    payment_method_id = ref(
+        validate=ID, metadata={"description": "a saved method of the order's customer (/PaymentMethods)"}
     )
     gateway_id = ref(validate=validate.Length(1, 20))
     return_url = fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
     capture_method = fields.String(load_default="automatic", validate=validate.OneOf(intents.CAPTURE_METHODS))
+
+    @validates_schema
+    def _one_method(self, data: dict[str, Any], **_: Any) -> None:
+        given = [f for f in ("payment_method_token", "payment_method_id") if data.get(f) is not None]
+        if len(given) != 1:
+            raise ValidationError(
+                "Send exactly one of paymentMethodToken and paymentMethodId.", field_name="paymentMethodToken"
+            )
 
 
 class NextActionSchema(CamelSchema):
@@ -155,3 +167,37 @@ class ReconciliationReportSchema(CamelSchema):
     status_mismatches = fields.List(fields.Dict())
     duplicate_charges = fields.List(fields.Dict())
     awaiting_gateway = fields.List(fields.Dict())
+
+
+class PaymentMethodCreateSchema(CamelSchema):
+    customer_id = ref(required=True, validate=ID)
+    payment_method_token = fields.String(
+        required=True,
+        validate=validate.Length(1, 255),
+        metadata={"description": "a gateway's one-time token (e.g. tok_visa); never a card number"},
+    )
+    gateway_id = ref(validate=validate.Length(1, 20))
+    set_default = fields.Boolean(
+        load_default=False,
+        metadata={"description": "make it the customer's default (the first method always is)"},
+    )
+
+
+class PaymentMethodSchema(CamelSchema):
+    id = ref()
+    customer_id = ref()
+    gateway_id = ref()
+    type = fields.String(metadata={"enum": ["card"]})
+    brand = fields.String(metadata={"description": "visa, mastercard, amex, ..."})
+    last4 = fields.String()
+    exp_month = fields.Integer()
+    exp_year = fields.Integer()
+    version = fields.Integer()
+    created_at = moment()
+    updated_at = moment()
+
+
+class PaymentMethodListArgs(ListArgs):
+    """List saved payment methods, oldest first; filter by `customerId` (a customer token lists its own)."""
+
+    customer_id = ref(validate=ID)

@@ -12,17 +12,30 @@ from payments.domain.request_keys import RequestKey
 
 @dataclass(frozen=True)
 class CreateIntent:
-    """Pay an order (the payer present)."""
+    """Pay an order (the payer present) with a one-time token or a saved method (exactly one)."""
 
     scope: CustomerScope
     request: RequestKey
     order_id: str
     amount: int
     currency: str
-    payment_method_token: str
+    payment_method_token: str | None = None
+    payment_method_id: str | None = None
     capture_method: str = "automatic"
     gateway_id: str | None = None  # None: the default gateway
     return_url: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachPaymentMethod:
+    """Save a card (a one-time token) for a customer at a gateway."""
+
+    scope: CustomerScope
+    request: RequestKey
+    customer_id: str
+    payment_method_token: str
+    gateway_id: str | None = None  # None: the default gateway
+    set_default: bool = False
 
 
 @dataclass(frozen=True)

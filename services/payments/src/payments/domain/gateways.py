@@ -45,7 +45,7 @@ def not_configured(gateway_id: str) -> Problem:
 def choose(
     requested: str | None,
     *,
-    currency: str,
+    currency: str | None,
     capture_method: str,
     providers: Mapping[str, PaymentProvider],
     switches: Mapping[str, bool],
@@ -77,7 +77,7 @@ def choose(
             422, f"Gateway '{requested}' is switched off.", errors=[FieldError("gatewayId", "disabled")]
         )
     provider = providers[requested]
-    if provider.currencies and currency not in provider.currencies:
+    if currency and provider.currencies and currency not in provider.currencies:
         raise Problem(
             422,
             f"Gateway '{requested}' does not take {currency}.",

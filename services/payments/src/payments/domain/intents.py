@@ -37,6 +37,7 @@ from payments.domain.intent_states import (
     SUCCEEDED,
 )
 from payments.domain.orders import OrderView
+from payments.domain.payment_methods import ChargedWith
 from payments.domain.payment_provider import ProviderIntent
 
 STATUSES = (
@@ -77,6 +78,8 @@ INVOICING_CLIENT = "billing:invoicing"
 # The failure code of a renewal intent whose gateway is not configured in this environment: it is
 # recorded failed at once (no provider was called, no money can have moved).
 GATEWAY_NOT_CONFIGURED = "gateway_not_configured"
+# ... and of one whose saved method was detached when the customer has no default either.
+NO_PAYMENT_METHOD = "no_payment_method"
 # The versions of the events payments publishes (v2: an intent may pay a renewal invoice).
 EVENT_VERSION = 2
 
@@ -109,6 +112,9 @@ class PaymentIntent:
     subscription_id: str | None = None
     attempt: int | None = None
     off_session: bool = False
+    # A saved method's id (ours) and the provider's customer it is saved for; None with a token.
+    payment_method_id: str | None = None
+    provider_customer: str | None = None
     version: int = 1
 
     @property
@@ -162,11 +168,13 @@ class PaymentIntent:
     def made_for(self, cmd: CreateIntent, gateway_id: str) -> bool:
         """Whether this intent is what `cmd` asks for: a retry under the same Idempotency-Key must
         be the same request, or it is refused rather than resumed."""
+        token = None if self.payment_method_id else self.payment_method_token
         return (
             self.order_id,
             self.amount,
             self.currency,
-            self.payment_method_token,
+            token,
+            self.payment_method_id,
             self.gateway_id,
             self.capture_method,
             self.return_url,
@@ -175,10 +183,21 @@ class PaymentIntent:
             cmd.amount,
             cmd.currency,
             cmd.payment_method_token,
+            cmd.payment_method_id,
             gateway_id,
             cmd.capture_method,
             cmd.return_url,
         )
+
+    @property
+    def charged_with(self) -> ChargedWith:
+        return ChargedWith(self.payment_method_token, self.payment_method_id, self.provider_customer)
+
+    @property
+    def method_to_reuse(self) -> str:
+        """What a later charge may name to pay the same way (PaymentSucceeded's `paymentMethodToken`):
+        the saved method's id, else the token."""
+        return self.payment_method_id or self.payment_method_token
 
 
 # -- before any money moves ------------------------------------------------------------------
@@ -229,7 +248,7 @@ def create(
     amount: int,
     currency: str,
     gateway_id: str,
-    payment_method_token: str,
+    charged_with: ChargedWith,
     capture_method: str,
     return_url: str | None,
     client_id: str,
@@ -246,7 +265,9 @@ def create(
         status=REQUIRES_PAYMENT_METHOD,
         gateway_id=gateway_id,
         capture_method=capture_method,
-        payment_method_token=payment_method_token,
+        payment_method_token=charged_with.token,
+        payment_method_id=charged_with.payment_method_id,
+        provider_customer=charged_with.provider_customer,
         client_id=client_id,
         idempotency_key=idempotency_key,
         return_url=return_url,
@@ -267,11 +288,11 @@ def _created_event(intent: PaymentIntent) -> DomainEvent:
 
 
 def create_renewal(
-    intent_id: str, charge: RequestRenewalCharge, now: datetime
+    intent_id: str, charge: RequestRenewalCharge, charged_with: ChargedWith, gateway_id: str, now: datetime
 ) -> tuple[PaymentIntent, list[DomainEvent]]:
     """A renewal invoice's off-session charge (InvoicePaymentRequested), before the provider has
-    heard of it. The invoicing service decided the amount and the method (every field of the
-    request is the intent's); there is no order and no payer."""
+    heard of it. The invoicing service decided the amount; the method is the one it named, as
+    payments resolved it (`renewals.method_for`); there is no order and no payer."""
     intent = PaymentIntent(
         id=intent_id,
         order_id=None,
@@ -281,7 +302,11 @@ def create_renewal(
         created_at=now,
         updated_at=now,
         off_session=True,
-        **given(charge),
+        **given(charge, but=("payment_method_token", "gateway_id")),
+        gateway_id=gateway_id,
+        payment_method_token=charged_with.token,
+        payment_method_id=charged_with.payment_method_id,
+        provider_customer=charged_with.provider_customer,
     )
     return intent, [_created_event(intent)]
 
@@ -294,7 +319,7 @@ def _outcome_events(before: PaymentIntent, after: PaymentIntent) -> list[DomainE
         return []
     outcome_fields = after.links() | {
         "attempt": after.attempt,
-        "paymentMethodToken": after.payment_method_token,
+        "paymentMethodToken": after.method_to_reuse,
     }
     if after.status == SUCCEEDED:
         data = (

@@ -86,6 +86,17 @@ class ProviderCharge:
 
 
 @dataclass(frozen=True)
+class SavedCard:
+    """A payment method the provider keeps for a customer: what may be shown of it, never the number."""
+
+    reference: str  # the provider's id of the saved method (Stripe's pm_..., the test gateway's pm_...)
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
 class IntentRequest:
     """One payment asked of a provider: how much, with which method, under which idempotency key
     (the same key for every retry of the same call), and how it is to be taken."""
@@ -101,6 +112,10 @@ class IntentRequest:
     # the provider declines (or answers requires_action, which payments records as failed with
     # `authentication_required`).
     off_session: bool = False
+    # The provider's customer. With `saved_method` the token is a method saved for that customer
+    # (providers refuse a saved method without its customer, off-session above all).
+    customer_reference: str | None = None
+    saved_method: bool = False
 
 
 class PaymentProvider(Protocol):
@@ -123,3 +138,15 @@ class PaymentProvider(Protocol):
         ...
 
     def charges(self, *, created_from: int, created_to: int) -> list[ProviderCharge]: ...
+
+    def create_customer(self, *, customer_id: str, idempotency_key: str) -> str:
+        """The provider's customer for ours (its reference): saved methods belong to it."""
+        ...
+
+    def attach_method(self, *, customer_reference: str, token: str, idempotency_key: str) -> SavedCard:
+        """Save a one-time token's card for the customer, to be charged again (off-session too)."""
+        ...
+
+    def detach_method(self, reference: str, *, idempotency_key: str) -> None:
+        """The saved method can never be charged again. Detaching one already detached is no error."""
+        ...

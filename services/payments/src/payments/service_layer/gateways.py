@@ -42,7 +42,7 @@ def switch_gateway(uow: UnitOfWork, deps: Deps, cmd: SwitchGateway) -> Gateway:
     return Gateway.of(cmd.gateway_id, deps.providers.get(cmd.gateway_id), cmd.enabled)
 
 
-def choose_gateway(deps: Deps, requested: str | None, *, currency: str, capture_method: str) -> str:
+def choose_gateway(deps: Deps, requested: str | None, *, currency: str | None, capture_method: str) -> str:
     """The gateway a new intent goes to, read in a transaction of its own (the intent's request
     opens none before the provider has answered); 422 naming the field when none can take it."""
     with deps.db.unit_of_work(write=False) as uow:

@@ -14,6 +14,7 @@ from payments.domain import intents
 from payments.domain.intents import PaymentIntent
 from payments.domain.payment_provider import IntentRequest, ProviderError, ProviderIntent
 from payments.service_layer import webhooks
+from payments.service_layer.payment_methods import provider_customer_of
 from payments.service_layer.provider_calls import claim, guarded, provider_for, provider_key, release
 from payments.store.intents import IntentRepository
 
@@ -24,9 +25,13 @@ def call_create(deps: Deps, intent: PaymentIntent) -> ProviderIntent | ProviderE
     """Step 2 for an intent whose call this process has claimed: CallPending when the provider did
     not answer (the claim released), its refusal returned to be recorded."""
     provider = provider_for(deps, intent.gateway_id)
-    return guarded(
-        intent.id,
-        lambda: provider.create_intent(
+
+    def create() -> ProviderIntent:
+        customer = intent.provider_customer
+        if customer is None and intent.off_session:
+            # a provider charges a method again only with the customer it is kept for
+            customer = provider_customer_of(deps, intent.customer_id, intent.gateway_id)
+        return provider.create_intent(
             IntentRequest(
                 amount=intent.amount,
                 currency=intent.currency,
@@ -36,10 +41,12 @@ def call_create(deps: Deps, intent: PaymentIntent) -> ProviderIntent | ProviderE
                 return_url=intent.return_url,
                 capture_method=intent.capture_method,
                 off_session=intent.off_session,
+                customer_reference=customer,
+                saved_method=intent.payment_method_id is not None,
             )
-        ),
-        release=partial(release, deps, IntentRepository, intent.id),
-    )
+        )
+
+    return guarded(intent.id, create, release=partial(release, deps, IntentRepository, intent.id))
 
 
 def apply_create(uow: UnitOfWork, intent_id: str, answer: ProviderIntent | ProviderError) -> PaymentIntent:

@@ -15,19 +15,21 @@ from sqlalchemy.exc import IntegrityError
 
 from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
-from billing_shared.errors import Problem
+from billing_shared.errors import FieldError, Problem
 from billing_shared.ids import new_id
 from payments.bootstrap import Deps
-from payments.domain import intents, orders
+from payments.domain import intents, orders, payment_methods
 from payments.domain.commands import CreateIntent
 from payments.domain.intents import PaymentIntent
 from payments.domain.orders import OrderView
+from payments.domain.payment_methods import ChargedWith
 from payments.domain.request_keys import reused_with_another_request
 from payments.service_layer.gateways import choose_gateway
 from payments.service_layer.intent_calls import apply_create, call_create
 from payments.service_layer.order_projection import await_order
 from payments.service_layer.provider_calls import CallPending, resume, unanswered
 from payments.store.intents import IntentRepository
+from payments.store.payment_methods import PaymentMethodRepository
 
 
 def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentIntent:
@@ -38,10 +40,17 @@ def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentInte
     if not cmd.scope.sees(order.customer_id):
         raise orders.unknown_order(cmd.order_id)
     intents.check_payable(order, amount=cmd.amount, currency=cmd.currency)
+    charged_with, method_gateway = _charged_with(deps, cmd, order.customer_id)
     gateway_id = choose_gateway(
-        deps, cmd.gateway_id, currency=cmd.currency, capture_method=cmd.capture_method
+        deps, cmd.gateway_id or method_gateway, currency=cmd.currency, capture_method=cmd.capture_method
     )
-    intent, call = _record(deps, cmd, order, gateway_id)
+    if method_gateway is not None and gateway_id != method_gateway:
+        raise Problem(
+            422,
+            f"Payment method '{cmd.payment_method_id}' is saved at gateway '{method_gateway}'.",
+            errors=[FieldError("gatewayId", f"must be the method's gateway, {method_gateway}")],
+        )
+    intent, call = _record(deps, cmd, order, gateway_id, charged_with)
     if not call:
         return intent
     try:
@@ -51,7 +60,22 @@ def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentInte
     return apply_create(uow, intent.id, answer)
 
 
-def _record(deps: Deps, cmd: CreateIntent, order: OrderView, gateway_id: str) -> tuple[PaymentIntent, bool]:
+def _charged_with(deps: Deps, cmd: CreateIntent, customer_id: str) -> tuple[ChargedWith, str | None]:
+    """The token, or the saved method (the payer's own, attached, not expired) with its gateway."""
+    if cmd.payment_method_id is None:
+        assert cmd.payment_method_token is not None  # the API asks for one of the two
+        return ChargedWith(cmd.payment_method_token), None
+    with deps.db.unit_of_work(write=False) as read:
+        method = PaymentMethodRepository(read.session).get(cmd.payment_method_id)
+    if method is None:
+        raise payment_methods.unknown_method(cmd.payment_method_id)
+    payment_methods.check_usable(method, customer_id=customer_id, today=datetime.now(UTC))
+    return ChargedWith.saved(method), method.gateway_id
+
+
+def _record(
+    deps: Deps, cmd: CreateIntent, order: OrderView, gateway_id: str, charged_with: ChargedWith
+) -> tuple[PaymentIntent, bool]:
     """Step 1: the intent row, committed, with its provider call claimed. Returns (intent, call):
     `call` is False when this same request (client and Idempotency-Key) already has its answer."""
     request = cmd.request
@@ -61,14 +85,19 @@ def _record(deps: Deps, cmd: CreateIntent, order: OrderView, gateway_id: str) ->
             repo.by_request_key(request.client_id, request.key, since=request.since) if request.key else None
         )
         if prior is None:
-            return _insert(record, repo, cmd, order, gateway_id), True
+            return _insert(record, repo, cmd, order, gateway_id, charged_with), True
     if not prior.made_for(cmd, gateway_id):
         raise reused_with_another_request()
     return resume(deps, IntentRepository, prior, what="Payment intent", id_field="paymentIntentId")
 
 
 def _insert(
-    record: UnitOfWork, repo: IntentRepository, cmd: CreateIntent, order: OrderView, gateway_id: str
+    record: UnitOfWork,
+    repo: IntentRepository,
+    cmd: CreateIntent,
+    order: OrderView,
+    gateway_id: str,
+    charged_with: ChargedWith,
 ) -> PaymentIntent:
     """The new intent and PaymentIntentCreated, committed; 409 naming the live intent that holds
     the order already (the database's unique index decides a race)."""
@@ -82,7 +111,7 @@ def _insert(
         amount=cmd.amount,
         currency=cmd.currency,
         gateway_id=gateway_id,
-        payment_method_token=cmd.payment_method_token,
+        charged_with=charged_with,
         capture_method=cmd.capture_method,
         return_url=cmd.return_url,
         client_id=cmd.request.client_id,

@@ -15,9 +15,11 @@ from payments.bootstrap import Deps
 from payments.domain import intents
 from payments.domain.commands import RequestRenewalCharge
 from payments.domain.intents import PaymentIntent
+from payments.domain.payment_methods import ChargedWith
 from payments.service_layer.intent_calls import drive_intent
 from payments.service_layer.provider_calls import CallPending
 from payments.store.intents import IntentRepository
+from payments.store.payment_methods import PaymentMethodRepository
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +27,13 @@ log = logging.getLogger(__name__)
 def record_renewal_charge(uow: UnitOfWork, deps: Deps, cmd: RequestRenewalCharge) -> PaymentIntent | None:
     """Step 1, in the consumer's transaction: one intent per (invoice, attempt), its provider call
     not yet claimed. A repeated request (a redelivery, a replay, another event id for the same
-    invoice and attempt) records nothing: None. A gateway not configured here fails it at once
-    (nobody was called, no money moved) rather than leave the invoice waiting for a charge that
-    cannot happen."""
+    invoice and attempt) records nothing: None. A gateway not configured here, or no method left
+    to charge, fails it at once."""
     now = datetime.now(UTC)
-    intent, events = intents.create_renewal(new_id("pi"), cmd, now)
+    charged_with, gateway_id = method_for(uow, cmd)
+    intent, events = intents.create_renewal(
+        new_id("pi"), cmd, charged_with or ChargedWith(cmd.payment_method_token), gateway_id, now
+    )
     repo = IntentRepository(uow.session)
     if not repo.add_unless_invoice_attempt_exists(intent):
         existing = repo.for_invoice_attempt(cmd.invoice_id, cmd.attempt)
@@ -45,18 +49,45 @@ def record_renewal_charge(uow: UnitOfWork, deps: Deps, cmd: RequestRenewalCharge
         return None
     for e in events:
         uow.emit(e)
+    if charged_with is None:
+        return _refuse(uow, repo, intent, intents.NO_PAYMENT_METHOD, NO_METHOD_MESSAGE, now)
     if intent.gateway_id not in deps.providers:
-        after, failed = intents.refused(
-            intent,
-            code=intents.GATEWAY_NOT_CONFIGURED,
-            message=f"Gateway '{intent.gateway_id}' is not configured in this environment.",
-            now=now,
-        )
-        repo.save(after, intent.version, call_done=True)
-        for e in failed:
-            uow.emit(e)
-        return after
+        message = f"Gateway '{intent.gateway_id}' is not configured in this environment."
+        return _refuse(uow, repo, intent, intents.GATEWAY_NOT_CONFIGURED, message, now)
     return intent
+
+
+NO_METHOD_MESSAGE = (
+    "The subscription's payment method was removed and the customer has no default payment method."
+)
+
+
+def method_for(uow: UnitOfWork, cmd: RequestRenewalCharge) -> tuple[ChargedWith | None, str]:
+    """What a renewal charges, and at which gateway: the subscription's method (a saved one by its
+    id, else the gateway's token it names), or, when that saved method has been detached, the
+    customer's default. None: nothing is left to charge."""
+    methods = PaymentMethodRepository(uow.session)
+    named = methods.find(cmd.payment_method_token)
+    if named is None or named.customer_id != cmd.customer_id:
+        return ChargedWith(cmd.payment_method_token), cmd.gateway_id  # a gateway's token
+    if not named.attached:
+        chosen = methods.default_of(cmd.customer_id).payment_method_id
+        named = methods.get(chosen) if chosen else None
+        if named is None:
+            return None, cmd.gateway_id
+    return ChargedWith.saved(named), named.gateway_id
+
+
+def _refuse(
+    uow: UnitOfWork, repo: IntentRepository, intent: PaymentIntent, code: str, message: str, now: datetime
+) -> PaymentIntent:
+    """Failed at once: nobody was called, no money can have moved, and the invoice hears so now
+    rather than wait for a charge that cannot happen."""
+    after, failed = intents.refused(intent, code=code, message=message, now=now)
+    repo.save(after, intent.version, call_done=True)
+    for e in failed:
+        uow.emit(e)
+    return after
 
 
 def charge_off_session(deps: Deps, limit: int = 50) -> int:

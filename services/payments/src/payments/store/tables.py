@@ -55,6 +55,9 @@ payment_intents = sa.Table(
     # The provider's token for the payment method (never a card number): kept so a create whose
     # answer was lost can be sent again, identically, under the same provider idempotency key.
     text("payment_method_token", 255),
+    # A saved method's id (ours) and the provider's customer it is kept for; NULL with a token.
+    reference("payment_method_id", nullable=True),
+    text("provider_customer", 255, nullable=True),
     text("failure_code", 100, nullable=True),
     text("failure_message", 500, nullable=True),
     money("amount_refunded"),
@@ -151,4 +154,51 @@ gateway_switches = sa.Table(
     sa.Column("id", sa.String(20), primary_key=True),
     flag("enabled"),
     moment("updated_at"),
+)
+
+# Cards saved for customers at a gateway: the provider's references, brand, last 4 and expiry only.
+payment_methods = sa.Table(
+    "payment_methods",
+    metadata,
+    identity(),
+    reference("customer_id", index=True),
+    text("gateway_id", 20),
+    text("provider_reference", 255),
+    text("provider_customer", 255),
+    text("brand", 30),
+    text("last4", 4),
+    integer("exp_month"),
+    integer("exp_year"),
+    text("status", 20),  # attached | detached
+    moment("detached_at", nullable=True),
+    *stamps(),
+    sa.UniqueConstraint("gateway_id", "provider_reference", name="uq_payment_methods_provider_reference"),
+)
+
+# Each customer's default method (NULL: none) and how many times it changed (the events' order).
+default_methods = sa.Table(
+    "default_methods",
+    metadata,
+    sa.Column("customer_id", sa.String(40), primary_key=True),
+    reference("payment_method_id", nullable=True),
+    integer("version"),
+    moment("updated_at"),
+)
+
+# The provider's customer for each of ours at each gateway: made once, every saved method hangs on it.
+provider_customers = sa.Table(
+    "provider_customers",
+    metadata,
+    sa.Column("customer_id", sa.String(40), primary_key=True),
+    sa.Column("gateway_id", sa.String(20), primary_key=True),
+    text("reference", 255),
+    moment("created_at"),
+)
+
+# The customers payments has heard of (CustomerCreated): a method is saved only for one of them.
+customer_projection = sa.Table(
+    "customer_projection",
+    metadata,
+    identity(),
+    moment("created_at"),
 )

@@ -1,0 +1,74 @@
+"""saved payment methods: cards kept for customers at a gateway, each customer's default, the
+provider customers they hang on, and the customers payments has heard of; an intent may charge a
+saved method (payment_method_id, provider_customer)
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("payment_intents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("payment_method_id", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("provider_customer", sa.String(length=255), nullable=True))
+    op.create_table(
+        "payment_methods",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("customer_id", sa.String(length=40), nullable=False),
+        sa.Column("gateway_id", sa.String(length=20), nullable=False),
+        sa.Column("provider_reference", sa.String(length=255), nullable=False),
+        sa.Column("provider_customer", sa.String(length=255), nullable=False),
+        sa.Column("brand", sa.String(length=30), nullable=False),
+        sa.Column("last4", sa.String(length=4), nullable=False),
+        sa.Column("exp_month", sa.Integer(), nullable=False),
+        sa.Column("exp_year", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("detached_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("gateway_id", "provider_reference", name="uq_payment_methods_provider_reference"),
+    )
+    op.create_index("ix_payment_methods_customer_id", "payment_methods", ["customer_id"])
+    op.create_table(
+        "default_methods",
+        sa.Column("customer_id", sa.String(length=40), nullable=False),
+        sa.Column("payment_method_id", sa.String(length=40), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id"),
+    )
+    op.create_table(
+        "provider_customers",
+        sa.Column("customer_id", sa.String(length=40), nullable=False),
+        sa.Column("gateway_id", sa.String(length=20), nullable=False),
+        sa.Column("reference", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id", "gateway_id"),
+    )
+    op.create_table(
+        "customer_projection",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("customer_projection")
+    op.drop_table("provider_customers")
+    op.drop_table("default_methods")
+    op.drop_index("ix_payment_methods_customer_id", table_name="payment_methods")
+    op.drop_table("payment_methods")
+    with op.batch_alter_table("payment_intents", schema=None) as batch_op:
+        batch_op.drop_column("provider_customer")
+        batch_op.drop_column("payment_method_id")
