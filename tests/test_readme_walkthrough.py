@@ -52,6 +52,7 @@ def test_walkthrough_works_as_printed(platform: Platform) -> None:
     )
     payment = json.loads(next(line for line in lines if '"id":"pi_' in line))  # the payment intent
     assert (payment["orderId"], payment["amount"], payment["status"]) == (order["id"], 7196, "succeeded")
+    assert "saved visa 4242" in res.stderr, "a card saved for the customer paid the order"
     assert f"order {order['id']} is paid" in lines, "paid with curl alone"
     sent = re.fullmatch(r"invoice (INV-\d{4}-\d{6,}) sent to (\S+@\S+)", lines[-2])
     assert sent, lines[-2:]

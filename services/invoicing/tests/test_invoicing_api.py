@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -161,7 +162,7 @@ def test_finalize_void_and_mark_uncollectible_follow_the_state_machine(
     assert bad.mimetype == "application/problem+json"
     opened = client.post(f"/api/v1/Invoices/{a}/finalize", headers=admin)
     assert opened.status_code == 200 and opened.json["status"] == "open", opened.json
-    assert opened.json["allowedActions"] == ["void", "mark-uncollectible", "send"]
+    assert opened.json["allowedActions"] == ["pay", "void", "mark-uncollectible", "send"]
     again = client.post(f"/api/v1/Invoices/{a}/finalize", headers=admin)
     assert again.status_code == 409 and "open" in again.json["detail"]
     lost = client.post(f"/api/v1/Invoices/{a}/mark-uncollectible", headers=admin)
@@ -174,6 +175,48 @@ def test_finalize_void_and_mark_uncollectible_follow_the_state_machine(
     stale = client.post(f"/api/v1/Invoices/{b}/void", headers=admin | {"If-Match": '"1"'})
     assert stale.status_code in (409, 412)
     assert client.post(f"/api/v1/Invoices/{new_id('in')}/void", headers=admin).status_code == 404
+
+
+def test_a_payment_made_outside_any_gateway_pays_the_open_invoice(
+    app: Flask, client: FlaskClient, admin: dict[str, str], tokens: Any
+) -> None:
+    order = order_created()
+    deliver(app, event("OrderCreated", order))
+    inv = _invoice_of(client, admin, order["id"])
+    body = {"paidOutOfBand": True, "reference": "wire 42"}
+    draft = client.post(f"/api/v1/Invoices/{inv['id']}/pay", json=body, headers=admin)
+    assert draft.status_code == 409 and "draft" in draft.json["detail"]
+    client.post(f"/api/v1/Invoices/{inv['id']}/finalize", headers=admin)
+    customer = {"Authorization": f"Bearer {tokens.token(customer_id=order['customerId'])}"}
+    assert client.post(f"/api/v1/Invoices/{inv['id']}/pay", json=body, headers=customer).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/Invoices/{inv['id']}/pay", json={"paidOutOfBand": False}, headers=admin
+        ).status_code
+        == 422
+    )
+    assert client.get(f"/api/v1/Invoices/{inv['id']}", headers=admin).json["status"] == "open"
+    r = client.post(f"/api/v1/Invoices/{inv['id']}/pay", json=body, headers=admin)
+    assert r.status_code == 200, r.json
+    assert (r.json["status"], r.json["amountPaid"], r.json["amountDue"]) == ("paid", inv["total"], 0)
+    assert (r.json["paidOutOfBand"], r.json["paymentReference"], r.json["paymentIntentId"]) == (
+        True,
+        "wire 42",
+        None,
+    )
+    again = client.post(f"/api/v1/Invoices/{inv['id']}/pay", json=body, headers=admin)
+    assert again.status_code == 409
+    assert _outbox(app)[-1] == "InvoicePaid"
+    outbox = deps_of(app).db.kit_tables.outbox
+    with deps_of(app).db.unit_of_work(write=False) as uow:
+        (row,) = uow.session.execute(
+            select(outbox.c.type, outbox.c.data).where(outbox.c.type.like("%InvoicePaid%"))
+        )
+    data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+    assert row.type == "billing.InvoicePaid.v3" and (data["paidOutOfBand"], data["paymentReference"]) == (
+        True,
+        "wire 42",
+    )
 
 
 def test_a_paid_invoice_cannot_be_voided(app: Flask, client: FlaskClient, admin: dict[str, str]) -> None:

@@ -48,7 +48,7 @@ def test_finalize_then_pay() -> None:
     inv = _draft()
     opened, events = invoices.finalize(inv, number="INV-2026-000001", now=NOW)
     assert opened.status == invoices.OPEN and opened.number == "INV-2026-000001"
-    assert opened.allowed_actions == ["void", "mark-uncollectible", "send"]
+    assert opened.allowed_actions == ["pay", "void", "mark-uncollectible", "send"]
     assert events[0].name == "InvoiceFinalized" and events[0].data["number"] == "INV-2026-000001"
     paid, events = invoices.pay(opened, payment_intent_id="pi_1", amount=inv.total, now=NOW)
     assert paid.status == invoices.PAID and paid.allowed_actions == ["send"] and paid.amount_paid == inv.total

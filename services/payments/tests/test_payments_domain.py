@@ -25,7 +25,7 @@ from payments.domain.intent_states import (
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
 )
-from payments.domain.intents import PaymentIntent
+from payments.domain.intents import Payable, PaymentIntent
 from payments.domain.orders import OrderView
 from payments.domain.payment_methods import ChargedWith
 from payments.domain.payment_provider import (
@@ -48,7 +48,7 @@ _ids = itertools.count(1)
 def new_intent(**over: object) -> PaymentIntent:
     intent, _ = intents.create(
         intent_id=f"pi_01JDA4V2Q3X8Y7Z6W5V4T3S{next(_ids):03d}",
-        order=ORDER,
+        payable=Payable.of_order(ORDER),
         amount=ORDER.total,
         currency="GBP",
         gateway_id="test",
@@ -106,7 +106,7 @@ def test_a_matching_draft_order_passes() -> None:
 def test_a_new_intent_holds_its_order_and_announces_itself() -> None:
     intent, events = intents.create(
         intent_id="pi_01JDA4V2Q3X8Y7Z6W5V4T3S2R1",
-        order=ORDER,
+        payable=Payable.of_order(ORDER),
         amount=6296,
         currency="GBP",
         gateway_id="test",

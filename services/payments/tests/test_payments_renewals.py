@@ -194,13 +194,16 @@ def test_a_repeated_request_makes_no_second_intent_and_no_second_charge(
     assert len(intents_of(app, data["invoiceId"])) == 1 and len(fake.calls_of("create_intent")) == 1
     assert len(outbox("PaymentIntentCreated")) == 1 and len(outbox("PaymentSucceeded")) == 1
 
-    # a dunning retry is a new attempt: its own intent and its own charge
+    # a later attempt for an invoice already paid charges nothing: one payment per invoice, ever
     assert receive(app, data | {"attempt": 2}) is True
     renewals.charge_off_session(deps(app))
     rows = intents_of(app, data["invoiceId"])
-    assert [(r.attempt, r.status) for r in rows] == [(1, "succeeded"), (2, "succeeded")]
-    assert len(fake.calls_of("create_intent")) == 2
-    assert [e["attempt"] for e in outbox("PaymentSucceeded")] == [1, 2]
+    assert [(r.attempt, r.status, r.failure_code) for r in rows] == [
+        (1, "succeeded", None),
+        (2, "failed", "invoice_already_paid"),
+    ]
+    assert len(fake.calls_of("create_intent")) == 1
+    assert [e["attempt"] for e in outbox("PaymentSucceeded")] == [1]
 
 
 def test_concurrent_deliveries_and_drivers_make_one_intent_and_one_charge(

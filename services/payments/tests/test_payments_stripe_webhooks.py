@@ -25,6 +25,7 @@ from payments.app import create_app
 from payments.config import PaymentsSettings
 from payments.domain import intents
 from payments.domain.intent_states import REQUIRES_ACTION
+from payments.domain.intents import Payable
 from payments.domain.orders import OrderView
 from payments.domain.payment_methods import ChargedWith
 from payments.domain.payment_provider import NextAction, ProviderIntent
@@ -57,7 +58,7 @@ def stripe_intent(app: Flask, reference: str) -> intents.PaymentIntent:
     now = datetime.now(UTC)
     intent, _ = intents.create(
         intent_id=new_id("pi"),
-        order=order,
+        payable=Payable.of_order(order),
         amount=4200,
         currency="EUR",
         gateway_id="stripe",

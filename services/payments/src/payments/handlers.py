@@ -3,6 +3,8 @@
 - OrderCreated / OrderPaid / OrderCancelled keep the local order projection that every new intent
   is checked against.
 - CustomerCreated: the customers a payment method may be saved for.
+- InvoiceFinalized / InvoicePaid / InvoiceVoided / InvoiceMarkedUncollectible keep the local
+  invoice projection that a payment of an open invoice is checked against.
 - InvoicePaymentRequested (invoicing, a subscription's renewal invoice) records one off-session
   intent per (invoice, attempt), in this transaction with the inbox entry; the worker's
   `renewals.charge_off_session` loop makes the provider call right after (ADR 0003: never inside a
@@ -21,13 +23,17 @@ from billing_shared.events.reading import command_from
 from billing_shared.inbox.consumer import ServiceHandler
 from payments.bootstrap import Deps
 from payments.domain.commands import RequestRenewalCharge
-from payments.service_layer import order_projection, payment_methods, renewals
+from payments.service_layer import invoice_projection, order_projection, payment_methods, renewals
 
 TOPICS = [TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_INVOICES]
 
 
 def _project_order(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
     order_projection.record_order_event(uow, event.name, event.data)
+
+
+def _project_invoice(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    invoice_projection.record_invoice_event(uow, event.name, event.data)
 
 
 def _record_customer(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
@@ -43,5 +49,9 @@ HANDLERS: dict[str, ServiceHandler[Deps]] = {
     "OrderCreated": _project_order,
     "OrderPaid": _project_order,
     "OrderCancelled": _project_order,
+    "InvoiceFinalized": _project_invoice,
+    "InvoicePaid": _project_invoice,
+    "InvoiceVoided": _project_invoice,
+    "InvoiceMarkedUncollectible": _project_invoice,
     "InvoicePaymentRequested": _record_renewal_charge,
 }

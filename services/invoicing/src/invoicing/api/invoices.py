@@ -16,9 +16,9 @@ from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import BEARER, ResourceAnswer
 from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow, transactional
-from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoiceSchema
+from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoicePaySchema, InvoiceSchema
 from invoicing.bootstrap import Deps
-from invoicing.domain.commands import CreateInvoice
+from invoicing.domain.commands import CreateInvoice, PayOutOfBand
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer import documents, invoices, sending
 
@@ -61,6 +61,8 @@ def invoice_body(inv: Invoice) -> dict[str, Any]:
         "amountRefunded": inv.amount_refunded,
         "disputed": inv.disputed,
         "disputedAt": iso(inv.disputed_at),
+        "paidOutOfBand": inv.paid_out_of_band,
+        "paymentReference": inv.payment_reference,
     }
 
 
@@ -149,6 +151,17 @@ class InvoiceMarkUncollectible(MethodView):
         """open -> uncollectible (emits InvoiceMarkedUncollectible)."""
         cmd = OnResource(caller_scope(), invoice_id, if_match())
         return _answer(invoices.mark_invoice_uncollectible(current_uow(), cmd))
+
+
+@blp.route("/<string:invoice_id>/pay")
+class InvoicePay(MethodView):
+    @changes(blp, "invoices:write", response=InvoiceSchema, body=InvoicePaySchema, if_match=True)
+    def post(self, body: dict[str, Any], invoice_id: str) -> Response:
+        """Record a payment made outside any gateway (a bank transfer, cash): the open invoice is
+        paid in full (InvoicePaid with `paidOutOfBand`), no gateway is charged. The merchant's only;
+        a customer pays an open invoice with `POST /PaymentIntents {invoiceId}`."""
+        cmd = PayOutOfBand(OnResource(caller_scope(), invoice_id, if_match()), body.get("reference"))
+        return _answer(invoices.pay_out_of_band(current_uow(), cmd))
 
 
 @blp.route("/<string:invoice_id>/send")

@@ -58,6 +58,10 @@ class InvoiceSchema(CamelSchema):
     amount_refunded = money(metadata={"description": "refunded so far (see CreditNotes)"})
     disputed = fields.Boolean(metadata={"description": "the payment is disputed (a chargeback was opened)"})
     disputed_at = moment(allow_none=True)
+    paid_out_of_band = fields.Boolean(
+        metadata={"description": "paid outside any gateway, as the merchant recorded"}
+    )
+    payment_reference = fields.String(allow_none=True)
 
 
 class InvoiceListArgs(ListArgs):
@@ -88,3 +92,14 @@ class CreditNoteListArgs(ListArgs):
 
     invoice_id = ref(validate=ID)
     customer_id = ref(validate=ID)
+
+
+class InvoicePaySchema(CamelSchema):
+    paid_out_of_band = fields.Boolean(
+        required=True,
+        validate=validate.Equal(True),
+        metadata={"description": "true: the payment was made outside any gateway (a bank transfer, cash)"},
+    )
+    reference = fields.String(
+        validate=validate.Length(1, 200), metadata={"description": "e.g. the bank transfer's reference"}
+    )

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from billing_shared.auth.scope import CustomerScope
+from billing_shared.commands import OnResource
 from billing_shared.concurrency import IfMatch
 
 # -- invoices ---------------------------------------------------------------------------------------
@@ -157,3 +158,11 @@ class FlagDispute:
     payment_intent_id: str
     order_id: str | None
     invoice_id: str | None
+
+
+@dataclass(frozen=True)
+class PayOutOfBand:
+    """The merchant records an open invoice as paid outside any gateway."""
+
+    on: OnResource
+    reference: str | None

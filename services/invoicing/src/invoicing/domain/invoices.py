@@ -25,7 +25,7 @@ ORDER, SUBSCRIPTION_CYCLE = "order", "subscription_cycle"  # why the invoice exi
 # The actions each status allows (what `allowedActions` shows). `pay` happens by events only.
 _ALLOWED: dict[str, tuple[str, ...]] = {
     DRAFT: (FINALIZE, VOID_ACTION),
-    OPEN: (VOID_ACTION, MARK_UNCOLLECTIBLE, SEND),
+    OPEN: (PAY, VOID_ACTION, MARK_UNCOLLECTIBLE, SEND),
     PAID: (SEND,),
     VOID: (),
     UNCOLLECTIBLE: (SEND,),
@@ -64,6 +64,9 @@ class Invoice:
     amount_refunded: int = 0
     disputed: bool = False
     disputed_at: datetime | None = None
+    # Paid outside any gateway (a bank transfer, cash), as the merchant recorded it, and its reference.
+    paid_out_of_band: bool = False
+    payment_reference: str | None = None
 
     @property
     def total(self) -> int:
@@ -146,9 +149,16 @@ def finalize(inv: Invoice, *, number: str, now: datetime) -> tuple[Invoice, list
 
 
 def pay(
-    inv: Invoice, *, payment_intent_id: str | None, amount: int, now: datetime
+    inv: Invoice,
+    *,
+    payment_intent_id: str | None,
+    amount: int,
+    now: datetime,
+    out_of_band: bool = False,
+    reference: str | None = None,
 ) -> tuple[Invoice, list[DomainEvent]]:
-    """open -> paid (finalize a draft first). Paying a paid invoice again changes nothing."""
+    """open -> paid (finalize a draft first), by a payment at a gateway or (`out_of_band`) one the
+    merchant recorded. Paying a paid invoice again changes nothing."""
     if inv.status == PAID:
         return inv, []
     if inv.status != OPEN:
@@ -161,14 +171,28 @@ def pay(
         paid_at=now,
         updated_at=now,
         version=inv.version + 1,
+        paid_out_of_band=out_of_band,
+        payment_reference=reference,
     )
     data = done.event_data() | {
         "number": done.number,
         "amountPaid": amount,
         "paymentIntentId": payment_intent_id,
         "paidAt": now.isoformat(),
+        "paidOutOfBand": out_of_band,
+        "paymentReference": reference,
     }
-    return done, [DomainEvent("InvoicePaid", inv.id, data, version=2)]
+    return done, [DomainEvent("InvoicePaid", inv.id, data, version=3)]
+
+
+def pay_out_of_band(inv: Invoice, reference: str | None, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
+    """The merchant records a payment made outside any gateway: the open invoice is paid in full,
+    and no gateway is charged. Recording it on a paid invoice is refused (it was paid already)."""
+    if inv.status == PAID:
+        raise _refuse(inv, "be paid", "it is paid already.")
+    return pay(
+        inv, payment_intent_id=None, amount=inv.amount_due, now=now, out_of_band=True, reference=reference
+    )
 
 
 def void(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:

@@ -45,19 +45,22 @@ def retry_charge(uow: UnitOfWork, history: BillingHistory, now: datetime) -> boo
 
 
 def charge_succeeded(uow: UnitOfWork, cmd: ApplyPayment, now: datetime) -> None:
-    """PaymentSucceeded of a renewal charge (it names the invoice)."""
+    """PaymentSucceeded of an invoice's payment that names no order: a renewal charge, or the
+    customer paying the open invoice (on the hosted page, say), which ends its dunning too."""
     assert cmd.invoice_id is not None  # a renewal charge names its invoice
     invoice_id = cmd.invoice_id
     histories = BillingHistoryRepository(uow.session)
     history = histories.by_invoice(invoice_id, for_update=True)
     invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
-    if history is None or invoice is None:
+    if invoice is None:
         return
     if invoice.status == invoices.OPEN:
         paid, events = invoices.pay(
             invoice, payment_intent_id=cmd.payment_intent_id, amount=cmd.amount, now=now
         )
         save_invoice(uow, invoice, paid, events)
+    if history is None:
+        return
     _answered(histories, history.id, cmd.payment_intent_id, now, status=PAID)
     sub = SubscriptionRepository(uow.session).get(history.subscription_id, for_update=True)
     if sub is not None and sub.status == subscriptions.PAST_DUE and histories.unpaid_count(sub.id) == 0:

@@ -20,7 +20,7 @@ from billing_shared.ids import new_id
 from billing_shared.pricing import PricedOrder
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
-from invoicing.domain.commands import CreateInvoice
+from invoicing.domain.commands import CreateInvoice, PayOutOfBand
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer.projections import await_order
 from invoicing.store.invoices import InvoiceRepository
@@ -127,6 +127,14 @@ def void_invoice(uow: UnitOfWork, cmd: OnResource) -> Invoice:
     """draft or open -> void (InvoiceVoided); a paid invoice is never voided (409)."""
     cmd.scope.require_merchant("void an invoice")
     return _change(uow, _locked(uow, cmd), invoices.void)
+
+
+def pay_out_of_band(uow: UnitOfWork, cmd: PayOutOfBand) -> Invoice:
+    """open -> paid by a payment the merchant records (InvoicePaid, `paidOutOfBand`): no charge."""
+    cmd.on.scope.require_merchant("record a payment")
+    invoice = _locked(uow, cmd.on)
+    after, events = invoices.pay_out_of_band(invoice, cmd.reference, datetime.now(UTC))
+    return save_invoice(uow, invoice, after, events)
 
 
 def mark_invoice_uncollectible(uow: UnitOfWork, cmd: OnResource) -> Invoice:

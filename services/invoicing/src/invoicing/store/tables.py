@@ -69,6 +69,8 @@ invoices = sa.Table(
     money("amount_refunded", server_default="0"),
     flag("disputed", server_default=sa.false()),
     moment("disputed_at", nullable=True),
+    flag("paid_out_of_band", server_default=sa.false()),
+    text("payment_reference", 200, nullable=True),
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
 )
 

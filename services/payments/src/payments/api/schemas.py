@@ -13,7 +13,11 @@ from payments.domain import intents, refunds
 
 
 class IntentCreateSchema(CamelSchema):
-    order_id = ref(required=True, validate=ID)
+    order_id = ref(validate=ID, metadata={"description": "the order to pay (or send invoiceId)"})
+    invoice_id = ref(
+        validate=ID,
+        metadata={"description": "an open invoice to pay (a renewal, or an order's finalized one)"},
+    )
     amount = fields.Integer(
         strict=True,
         required=True,
@@ -31,6 +35,11 @@ class IntentCreateSchema(CamelSchema):
     gateway_id = ref(validate=validate.Length(1, 20))
     return_url = fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
     capture_method = fields.String(load_default="automatic", validate=validate.OneOf(intents.CAPTURE_METHODS))
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("order_id") is None) == (data.get("invoice_id") is None):
+            raise ValidationError("Send exactly one of orderId and invoiceId.", field_name="orderId")
 
     @validates_schema
     def _one_method(self, data: dict[str, Any], **_: Any) -> None:

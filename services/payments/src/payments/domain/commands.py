@@ -12,15 +12,17 @@ from payments.domain.request_keys import RequestKey
 
 @dataclass(frozen=True)
 class CreateIntent:
-    """Pay an order (the payer present) with a one-time token or a saved method (exactly one)."""
+    """Pay an order or an open invoice (exactly one; the payer present) with a one-time token or a
+    saved method (exactly one)."""
 
     scope: CustomerScope
     request: RequestKey
-    order_id: str
     amount: int
     currency: str
     payment_method_token: str | None = None
     payment_method_id: str | None = None
+    order_id: str | None = None
+    invoice_id: str | None = None
     capture_method: str = "automatic"
     gateway_id: str | None = None  # None: the default gateway
     return_url: str | None = None

@@ -7,9 +7,11 @@ States (`payments.domain.intent_states`; the provider adapters map theirs onto t
              │                       │                │               │
              └───────────────────────┴────────────────┴───────────────┴─► failed | canceled
 
-An intent pays either an order (`order_id`, created through the API with the payer present) or a
-subscription's renewal invoice (`invoice_id`, `subscription_id`, `attempt`; `order_id` None),
-created from InvoicePaymentRequested and charged *off-session*: nobody is there to complete 3DS, so
+An intent pays an order (`order_id`, created through the API with the payer present), an open
+invoice the payer chose to pay (`invoice_id`, with its order's id when it is an order's invoice,
+its subscription's when a renewal's; `attempt` None), or a subscription's renewal invoice
+(`invoice_id`, `subscription_id`, `attempt`; `order_id` None), created from InvoicePaymentRequested
+and charged *off-session*: nobody is there to complete 3DS, so
 a provider asking for authentication fails the intent with `authentication_required`.
 
 Nothing leaves `succeeded` but refunds (and a dispute flag). `failed` and `canceled` are final for
@@ -36,6 +38,7 @@ from payments.domain.intent_states import (
     REQUIRES_PAYMENT_METHOD,
     SUCCEEDED,
 )
+from payments.domain.invoices import InvoiceView
 from payments.domain.orders import OrderView
 from payments.domain.payment_methods import ChargedWith
 from payments.domain.payment_provider import ProviderIntent
@@ -80,6 +83,9 @@ INVOICING_CLIENT = "billing:invoicing"
 GATEWAY_NOT_CONFIGURED = "gateway_not_configured"
 # ... and of one whose saved method was detached when the customer has no default either.
 NO_PAYMENT_METHOD = "no_payment_method"
+# ... and of one whose invoice another live intent holds, in flight or succeeded (one per invoice).
+PAYMENT_IN_PROGRESS = "payment_in_progress"
+ALREADY_PAID = "invoice_already_paid"
 # The versions of the events payments publishes (v2: an intent may pay a renewal invoice).
 EVENT_VERSION = 2
 
@@ -170,7 +176,8 @@ class PaymentIntent:
         be the same request, or it is refused rather than resumed."""
         token = None if self.payment_method_id else self.payment_method_token
         return (
-            self.order_id,
+            (self.order_id if cmd.invoice_id is None else None),
+            (self.invoice_id if cmd.invoice_id is not None else None),
             self.amount,
             self.currency,
             token,
@@ -180,6 +187,7 @@ class PaymentIntent:
             self.return_url,
         ) == (
             cmd.order_id,
+            cmd.invoice_id,
             cmd.amount,
             cmd.currency,
             cmd.payment_method_token,
@@ -232,10 +240,30 @@ def check_payable(order: OrderView, *, amount: int, currency: str) -> None:
         raise Problem(422, f"The {names} must match order '{order.id}'.", errors=errors)
 
 
+@dataclass(frozen=True)
+class Payable:
+    """What a payer's intent pays: an order, or an open invoice (an order's: paying it pays the
+    order too; or a subscription's), and whose it is."""
+
+    customer_id: str
+    order_id: str | None = None
+    invoice_id: str | None = None
+    subscription_id: str | None = None
+
+    @classmethod
+    def of_order(cls, order: OrderView) -> Payable:
+        return cls(order.customer_id, order_id=order.id)
+
+    @classmethod
+    def of_invoice(cls, invoice: InvoiceView) -> Payable:
+        return cls(invoice.customer_id, invoice.order_id, invoice.id, invoice.subscription_id)
+
+
 def live_conflict(existing: PaymentIntent) -> Problem:
+    held = f"Invoice '{existing.invoice_id}'" if existing.invoice_id else f"Order '{existing.order_id}'"
     return Problem(
         409,
-        f"Order '{existing.order_id}' already has a live payment intent, '{existing.id}' "
+        f"{held} already has a live payment intent, '{existing.id}' "
         f"({existing.status}); use it, or cancel it before creating another.",
         extra={"paymentIntentId": existing.id},
     )
@@ -244,7 +272,7 @@ def live_conflict(existing: PaymentIntent) -> Problem:
 def create(
     *,
     intent_id: str,
-    order: OrderView,
+    payable: Payable,
     amount: int,
     currency: str,
     gateway_id: str,
@@ -255,11 +283,14 @@ def create(
     idempotency_key: str | None,
     now: datetime,
 ) -> tuple[PaymentIntent, list[DomainEvent]]:
-    """A new intent, before the provider has heard of it: it holds the order from this moment."""
+    """A new intent, before the provider has heard of it: it holds its order or invoice from this
+    moment."""
     intent = PaymentIntent(
         id=intent_id,
-        order_id=order.id,
-        customer_id=order.customer_id,
+        order_id=payable.order_id,
+        invoice_id=payable.invoice_id,
+        subscription_id=payable.subscription_id,
+        customer_id=payable.customer_id,
         amount=amount,
         currency=currency,
         status=REQUIRES_PAYMENT_METHOD,

@@ -18,14 +18,14 @@ from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import FieldError, Problem
 from billing_shared.ids import new_id
 from payments.bootstrap import Deps
-from payments.domain import intents, orders, payment_methods
+from payments.domain import intents, invoices, orders, payment_methods
 from payments.domain.commands import CreateIntent
 from payments.domain.intents import PaymentIntent
-from payments.domain.orders import OrderView
 from payments.domain.payment_methods import ChargedWith
 from payments.domain.request_keys import reused_with_another_request
 from payments.service_layer.gateways import choose_gateway
 from payments.service_layer.intent_calls import apply_create, call_create
+from payments.service_layer.invoice_projection import await_invoice
 from payments.service_layer.order_projection import await_order
 from payments.service_layer.provider_calls import CallPending, resume, unanswered
 from payments.store.intents import IntentRepository
@@ -33,14 +33,11 @@ from payments.store.payment_methods import PaymentMethodRepository
 
 
 def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentIntent:
-    """Pay an order: checked against the order as payments knows it (amount, currency, unpaid;
-    another customer's order is an unknown one), recorded, then created at the gateway. A declined
+    """Pay an order or an open invoice: checked against it as payments knows it (amount, currency,
+    unpaid; another customer's is an unknown one), recorded, then created at the gateway. A declined
     payment is an intent `failed`; a gateway that did not answer is a 503 naming the intent kept."""
-    order = await_order(deps, cmd.order_id)
-    if not cmd.scope.sees(order.customer_id):
-        raise orders.unknown_order(cmd.order_id)
-    intents.check_payable(order, amount=cmd.amount, currency=cmd.currency)
-    charged_with, method_gateway = _charged_with(deps, cmd, order.customer_id)
+    payable = _payable(deps, cmd)
+    charged_with, method_gateway = _charged_with(deps, cmd, payable.customer_id)
     gateway_id = choose_gateway(
         deps, cmd.gateway_id or method_gateway, currency=cmd.currency, capture_method=cmd.capture_method
     )
@@ -50,7 +47,7 @@ def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentInte
             f"Payment method '{cmd.payment_method_id}' is saved at gateway '{method_gateway}'.",
             errors=[FieldError("gatewayId", f"must be the method's gateway, {method_gateway}")],
         )
-    intent, call = _record(deps, cmd, order, gateway_id, charged_with)
+    intent, call = _record(deps, cmd, payable, gateway_id, charged_with)
     if not call:
         return intent
     try:
@@ -58,6 +55,23 @@ def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentInte
     except CallPending as exc:
         raise unanswered(gateway_id, "payment intent", intent.id, "paymentIntentId") from exc
     return apply_create(uow, intent.id, answer)
+
+
+def _payable(deps: Deps, cmd: CreateIntent) -> intents.Payable:
+    """The order or the open invoice the payer may pay, checked; an invoice of an order is paid
+    as that order (its intent names both, so the order is held and paid too)."""
+    if cmd.invoice_id is not None:
+        invoice = await_invoice(deps, cmd.invoice_id)
+        if not cmd.scope.sees(invoice.customer_id):
+            raise invoices.unknown_invoice(cmd.invoice_id)
+        invoices.check_payable(invoice, amount=cmd.amount, currency=cmd.currency)
+        return intents.Payable.of_invoice(invoice)
+    assert cmd.order_id is not None  # the API asks for one of the two
+    order = await_order(deps, cmd.order_id)
+    if not cmd.scope.sees(order.customer_id):
+        raise orders.unknown_order(cmd.order_id)
+    intents.check_payable(order, amount=cmd.amount, currency=cmd.currency)
+    return intents.Payable.of_order(order)
 
 
 def _charged_with(deps: Deps, cmd: CreateIntent, customer_id: str) -> tuple[ChargedWith, str | None]:
@@ -74,7 +88,7 @@ def _charged_with(deps: Deps, cmd: CreateIntent, customer_id: str) -> tuple[Char
 
 
 def _record(
-    deps: Deps, cmd: CreateIntent, order: OrderView, gateway_id: str, charged_with: ChargedWith
+    deps: Deps, cmd: CreateIntent, payable: intents.Payable, gateway_id: str, charged_with: ChargedWith
 ) -> tuple[PaymentIntent, bool]:
     """Step 1: the intent row, committed, with its provider call claimed. Returns (intent, call):
     `call` is False when this same request (client and Idempotency-Key) already has its answer."""
@@ -85,7 +99,7 @@ def _record(
             repo.by_request_key(request.client_id, request.key, since=request.since) if request.key else None
         )
         if prior is None:
-            return _insert(record, repo, cmd, order, gateway_id, charged_with), True
+            return _insert(record, repo, cmd, payable, gateway_id, charged_with), True
     if not prior.made_for(cmd, gateway_id):
         raise reused_with_another_request()
     return resume(deps, IntentRepository, prior, what="Payment intent", id_field="paymentIntentId")
@@ -95,19 +109,19 @@ def _insert(
     record: UnitOfWork,
     repo: IntentRepository,
     cmd: CreateIntent,
-    order: OrderView,
+    payable: intents.Payable,
     gateway_id: str,
     charged_with: ChargedWith,
 ) -> PaymentIntent:
     """The new intent and PaymentIntentCreated, committed; 409 naming the live intent that holds
     the order already (the database's unique index decides a race)."""
-    existing = repo.live_for_order(order.id)
+    existing = repo.live_holding(payable.order_id, payable.invoice_id)
     if existing is not None:
         raise intents.live_conflict(existing)
     now = datetime.now(UTC)
     intent, events = intents.create(
         intent_id=new_id("pi"),
-        order=order,
+        payable=payable,
         amount=cmd.amount,
         currency=cmd.currency,
         gateway_id=gateway_id,
@@ -125,9 +139,9 @@ def _insert(
         record.commit()
     except IntegrityError:  # another request's intent for this order committed first
         record.rollback()
-        existing = repo.live_for_order(order.id)
+        existing = repo.live_holding(payable.order_id, payable.invoice_id)
         if existing is None:
-            raise Problem(409, "Another payment for this order was being created; retry.") from None
+            raise Problem(409, "Another payment of this was being created; retry.") from None
         raise intents.live_conflict(existing) from None
     return intent
 

@@ -14,6 +14,7 @@ from billing_shared.ids import new_id
 from payments.bootstrap import Deps
 from payments.domain import intents
 from payments.domain.commands import RequestRenewalCharge
+from payments.domain.intent_states import SUCCEEDED
 from payments.domain.intents import PaymentIntent
 from payments.domain.payment_methods import ChargedWith
 from payments.service_layer.intent_calls import drive_intent
@@ -37,6 +38,16 @@ def record_renewal_charge(uow: UnitOfWork, deps: Deps, cmd: RequestRenewalCharge
     repo = IntentRepository(uow.session)
     if not repo.add_unless_invoice_attempt_exists(intent):
         existing = repo.for_invoice_attempt(cmd.invoice_id, cmd.attempt)
+        if existing is None:  # not a repeat: another live intent holds the invoice (one at most)
+            holder = repo.live_holding(None, cmd.invoice_id)
+            paid = holder is not None and holder.status == SUCCEEDED
+            code = intents.ALREADY_PAID if paid else intents.PAYMENT_IN_PROGRESS
+            message = ALREADY_PAID_MESSAGE if paid else IN_PROGRESS_MESSAGE
+            after, failed = intents.refused(intent, code=code, message=message, now=now)
+            repo.add(after, calling_since=None)
+            for e in events + failed:
+                uow.emit(e)
+            return after
         if existing is not None and (existing.amount, existing.currency, existing.customer_id) != (
             intent.amount,
             intent.currency,
@@ -57,6 +68,8 @@ def record_renewal_charge(uow: UnitOfWork, deps: Deps, cmd: RequestRenewalCharge
     return intent
 
 
+IN_PROGRESS_MESSAGE = "Another payment of this invoice is in progress: this attempt charged nothing."
+ALREADY_PAID_MESSAGE = "This invoice has been paid already: this attempt charged nothing."
 NO_METHOD_MESSAGE = (
     "The subscription's payment method was removed and the customer has no default payment method."
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -136,11 +136,12 @@ class IntentRepository:
         )
         return [r.id for r in rows]
 
-    def live_for_order(self, order_id: str) -> PaymentIntent | None:
+    def live_holding(self, order_id: str | None, invoice_id: str | None) -> PaymentIntent | None:
+        """The live intent that holds the order or the invoice, if one does."""
+        held = [payment_intents.c.order_id == order_id] if order_id else []
+        held += [payment_intents.c.invoice_id == invoice_id] if invoice_id else []
         row = self.session.execute(
-            select(payment_intents).where(
-                payment_intents.c.order_id == order_id, payment_intents.c.status.in_(LIVE_STATUSES)
-            )
+            select(payment_intents).where(or_(*held), payment_intents.c.status.in_(LIVE_STATUSES)).limit(1)
         ).first()
         return self._from_row(row) if row else None
 

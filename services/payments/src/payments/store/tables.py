@@ -89,6 +89,14 @@ sa.Index(
     postgresql_where=payment_intents.c.status.in_(LIVE_STATUSES),
     sqlite_where=payment_intents.c.status.in_(LIVE_STATUSES),
 )
+# ... and one invoice at most one live intent (a renewal charge's or a payer's): never two payments.
+sa.Index(
+    "uq_payment_intents_live_invoice",
+    payment_intents.c.invoice_id,
+    unique=True,
+    postgresql_where=payment_intents.c.status.in_(LIVE_STATUSES),
+    sqlite_where=payment_intents.c.status.in_(LIVE_STATUSES),
+)
 sa.Index(
     "ix_payment_intents_provider_pending",
     payment_intents.c.id,
@@ -201,4 +209,18 @@ customer_projection = sa.Table(
     metadata,
     identity(),
     moment("created_at"),
+)
+
+# The invoices payments has heard of (from InvoiceFinalized on): an open one may be paid by intent.
+invoice_projection = sa.Table(
+    "invoice_projection",
+    metadata,
+    identity(),
+    reference("customer_id"),
+    reference("order_id", nullable=True),
+    reference("subscription_id", nullable=True),
+    currency(),
+    money("amount_due"),
+    text("status", 20),  # open | paid | void | uncollectible
+    moment("updated_at"),
 )

@@ -1,6 +1,7 @@
 """saved payment methods: cards kept for customers at a gateway, each customer's default, the
 provider customers they hang on, and the customers payments has heard of; an intent may charge a
-saved method (payment_method_id, provider_customer)
+saved method (payment_method_id, provider_customer); the invoices payments has heard of, and one
+live intent per invoice (a payer's or a renewal charge's: never two payments of one invoice)
 
 Revision ID: 0004
 Revises: 0003
@@ -13,6 +14,11 @@ revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+# the live states (payments.domain.intents.LIVE), as the index's condition
+LIVE = (
+    "status IN ('requires_payment_method', 'requires_action', 'processing', 'requires_capture', 'succeeded')"
+)
 
 
 def upgrade() -> None:
@@ -55,6 +61,26 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("customer_id", "gateway_id"),
     )
+    op.create_index(
+        "uq_payment_intents_live_invoice",
+        "payment_intents",
+        ["invoice_id"],
+        unique=True,
+        postgresql_where=sa.text(LIVE),
+        sqlite_where=sa.text(LIVE),
+    )
+    op.create_table(
+        "invoice_projection",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("customer_id", sa.String(length=40), nullable=False),
+        sa.Column("order_id", sa.String(length=40), nullable=True),
+        sa.Column("subscription_id", sa.String(length=40), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("amount_due", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "customer_projection",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -65,6 +91,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("customer_projection")
+    op.drop_table("invoice_projection")
+    op.drop_index("uq_payment_intents_live_invoice", table_name="payment_intents")
     op.drop_table("provider_customers")
     op.drop_table("default_methods")
     op.drop_index("ix_payment_methods_customer_id", table_name="payment_methods")
