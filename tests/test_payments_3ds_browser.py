@@ -8,12 +8,15 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import Client
 from playwright.sync_api import BrowserContext, sync_playwright
+from test_payments_through_gateway import eventually, pay
+from test_subscriptions_through_gateway import billing_run, history, monthly_order, subscription_of
 
 from billing_devtools.localstack import ROOT
 from billing_devtools.testing.kafka import TopicTail
@@ -179,3 +182,58 @@ def test_failing_3ds_in_a_browser_fails_the_intent_and_says_so(
     finally:
         tail.close()
     assert event.data["orderId"] == intent["orderId"]
+
+
+def test_a_renewal_that_asked_for_3ds_is_paid_on_the_hosted_invoice_page(
+    api: Client, browser: BrowserContext
+) -> None:
+    """The subscription's saved card asks for 3D Secure: the off-session renewal cannot complete
+    it and the subscription goes past due; the customer opens the invoice's hosted page, presses
+    Pay, completes 3D Secure on the gateway's page and lands back on the invoice, now paid; the
+    subscription is active again and dunning has nothing left to retry."""
+    order = monthly_order(api)
+    pay(api, order)
+    sub = subscription_of(api, order)
+    card = api.call(
+        "POST",
+        "/PaymentMethods",
+        {"customerId": sub["customerId"], "paymentMethodToken": "tok_threeDSecureRequired"},
+    )
+    assert card.status_code == 201, card.text
+    assert api.call("PATCH", f"/Subscriptions/{sub['id']}", {"paymentMethodToken": card.json()["id"]}).ok
+    billing_run(api, datetime.fromisoformat(sub["currentPeriodEnd"]) + timedelta(minutes=5))
+    eventually(
+        lambda: api.call("GET", f"/Subscriptions/{sub['id']}").json()["status"] == "past_due",
+        timeout=30,
+        what="the subscription past due",
+    )
+    (row,) = history(api, sub["id"])
+    assert row["failureCode"] == "authentication_required", row
+    invoice = api.call("GET", f"/Invoices/{row['invoiceId']}").json()
+    assert invoice["status"] == "open" and invoice["hostedInvoiceUrl"], invoice
+
+    page = browser.new_page()
+    page.goto(invoice["hostedInvoiceUrl"])
+    page.get_by_role("link", name="Pay this invoice").click()
+    page.wait_for_load_state()
+    assert "ending in" in page.inner_text("body")
+    page.get_by_role("button", name="Pay").click()  # the saved card, preselected as the default
+    page.wait_for_url(f"http://127.0.0.1:{api.platform.ports.test_psp}/3ds/**")
+    page.get_by_role("button", name="Complete authentication").click()
+    page.wait_for_url("**/api/v1/Invoices/hosted/**")  # back on the invoice
+
+    eventually(
+        lambda: api.call("GET", f"/Invoices/{invoice['id']}").json()["status"] == "paid",
+        timeout=30,
+        what="the renewal invoice paid",
+    )
+    eventually(
+        lambda: api.call("GET", f"/Subscriptions/{sub['id']}").json()["status"] == "active",
+        timeout=30,
+        what="the subscription active again",
+    )
+    page.reload()
+    assert "Pay this invoice" not in page.inner_text("body")
+    assert history(api, sub["id"])[0]["status"] == "paid"
+    paid = api.call("GET", f"/PaymentIntents?invoiceId={invoice['id']}&status=succeeded").json()["data"]
+    assert len(paid) == 1 and paid[0]["offSession"] is False

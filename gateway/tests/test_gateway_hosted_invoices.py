@@ -40,3 +40,11 @@ def test_is_public_table() -> None:
     assert not is_public("GET", "Invoices", "in_1/hosted/tok")
     assert not is_public("DELETE", "Invoices", "hosted/tok")
     assert is_public("POST", "PaymentGateways", "test/webhooks")
+    # the checkout behind the hosted page's Pay button: its page and its form, nothing else
+    assert is_public("GET", "PaymentIntents", "hosted/tok") and is_public(
+        "POST", "PaymentIntents", "hosted/tok"
+    )
+    assert not is_public("POST", "PaymentIntents", "")
+    assert not is_public("GET", "PaymentIntents", "pi_1")
+    assert not is_public("POST", "PaymentIntents", "hosted/tok/cancel")
+    assert not is_public("DELETE", "PaymentIntents", "hosted/tok")

@@ -54,14 +54,22 @@ def is_public(method: str, resource: str, rest: str) -> bool:
     the signed expiring token of a hosted invoice page).
 
     `rest` is the path after `/api/v1/<resource>/`; a webhook is exactly `POST {id}/webhooks`, a
-    hosted invoice exactly `GET hosted/{token}` or `GET hosted/{token}/pdf`.
+    hosted invoice exactly `GET hosted/{token}` or `GET hosted/{token}/pdf`, and the checkout its Pay
+    button leads to exactly `GET` or `POST PaymentIntents/hosted/{token}`.
     """
     if method == "GET" and resource == "Invoices":
         return _is_hosted_invoice(rest)
+    if method in ("GET", "POST") and resource == "PaymentIntents":
+        return _is_hosted_checkout(rest)
     if method != "POST" or resource != "PaymentGateways":
         return False
     gateway_id, sep, tail = rest.partition("/")
     return bool(gateway_id) and sep == "/" and tail == "webhooks"
+
+
+def _is_hosted_checkout(rest: str) -> bool:
+    parts = rest.split("/")
+    return len(parts) == 2 and parts[0] == "hosted" and bool(parts[1])
 
 
 def _is_hosted_invoice(rest: str) -> bool:

@@ -10,14 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pypdf import PdfReader
 
-from invoicing.adapters.documents.html import render_html
-from invoicing.adapters.documents.pdf import render_pdf
-from invoicing.adapters.hosted_tokens import (
+from billing_shared.hosted.tokens import (
     ExpiredHostedToken,
     InvalidHostedToken,
     hosted_url_token,
     verify_hosted_token,
 )
+from invoicing.adapters.documents.html import render_html
+from invoicing.adapters.documents.pdf import render_pdf
 from invoicing.domain.documents import Buyer, DocumentLine, InvoiceDocument, Seller
 from invoicing.domain.formatting import format_money
 

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from invoicing_testing import deliver, event
 
+from billing_shared.hosted.tokens import hosted_url_token
 from billing_shared.web.context import deps_of
-from invoicing.adapters.hosted_tokens import hosted_url_token
 from invoicing.bootstrap import Deps, hosted_links
 from invoicing.domain.formatting import format_money
 

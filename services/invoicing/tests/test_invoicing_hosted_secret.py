@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from invoicing.adapters.hosted_links import FILE_NAME, hosted_secret
+from billing_shared.hosted.links import FILE_NAME, hosted_secret
 
 
 def test_processes_starting_together_agree_on_one_kept_secret(tmp_path: Path) -> None:

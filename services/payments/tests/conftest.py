@@ -11,7 +11,7 @@ import pytest
 from fake_provider import FakeProvider
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import deliver, order_created
+from payments_testing import HOSTED_SECRET, deliver, order_created
 from sqlalchemy import select
 from stripe_mock_testing import recorder, stripe_mock_url  # noqa: F401 (fixtures for stripe-mock tests)
 
@@ -36,7 +36,9 @@ def fake() -> FakeProvider:
 
 @pytest.fixture()
 def settings(payments_db_url: str) -> PaymentsSettings:
-    return PaymentsSettings(database_url=payments_db_url, projection_wait_seconds=1.0)
+    return PaymentsSettings(
+        database_url=payments_db_url, projection_wait_seconds=1.0, hosted_invoice_secret=HOSTED_SECRET
+    )
 
 
 @pytest.fixture()

@@ -16,6 +16,8 @@ from billing_shared.web.context import deps_of
 from payments.bootstrap import Deps
 from payments.handlers import HANDLERS
 
+HOSTED_SECRET = "hosted-invoice-links-test-secret-0123456789"  # what invoicing would sign links with
+
 
 def order_created(*, total: int, currency: str, customer_id: str | None = None) -> Envelope:
     """OrderCreated v1 of a one-line draft order without tax: its total is `total`."""

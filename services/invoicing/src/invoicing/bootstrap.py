@@ -5,12 +5,11 @@ VAR_DIR), the mail settings and the seller's terms every document carries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from billing_shared.db.uow import Database
 from billing_shared.deps import BaseDeps
-from invoicing.adapters.hosted_links import HostedLinks, hosted_secret
+from billing_shared.hosted.links import HostedLinks
 from invoicing.adapters.mail.mailer import MailSettings
 from invoicing.config import InvoicingSettings
 from invoicing.domain.document_content import DocumentTerms
@@ -29,10 +28,7 @@ class Deps(BaseDeps):
 
 
 def hosted_links(s: InvoicingSettings) -> HostedLinks:
-    public_url = (s.public_base_url or f"http://127.0.0.1:{s.gateway_port}").rstrip("/")
-    return HostedLinks(
-        public_url, hosted_secret(s.hosted_invoice_secret, s.var_dir), timedelta(days=s.hosted_link_days)
-    )
+    return HostedLinks.of(s, s.var_dir)
 
 
 def mail_settings(s: InvoicingSettings) -> MailSettings:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from billing_shared.hosted.links import HostedLinkSettings
 from billing_shared.settings import ServiceSettings, service_config
 
 
-class InvoicingSettings(ServiceSettings):
+class InvoicingSettings(ServiceSettings, HostedLinkSettings):
     model_config = service_config("INVOICING_")
 
     service_name: str = "invoicing"
@@ -27,14 +28,6 @@ class InvoicingSettings(ServiceSettings):
     default_locale: str = Field(default="en_US", validation_alias="INVOICING_LOCALE")
     # Due date shown on an open invoice: this many days after finalization.
     payment_terms_days: int = Field(default=14, ge=0, le=365)
-    # Where clients reach the gateway: the hosted invoice URL starts with it. Empty: the local
-    # gateway, http://127.0.0.1:<GATEWAY_PORT or 8080>.
-    public_base_url: str = ""
-    gateway_port: int = Field(default=8080, validation_alias="GATEWAY_PORT")
-    # HMAC key of hosted invoice links (>= 32 bytes). Empty: generated once and kept in
-    # <VAR_DIR>/invoicing/hosted-invoice-secret, so links survive restarts of a local run.
-    hosted_invoice_secret: str = Field(default="", validation_alias="HOSTED_INVOICE_SECRET")
-    hosted_link_days: int = Field(default=30, ge=1, le=3650)
     # Outgoing mail (see docs/invoice-documents-and-mail.md): unset SMTP_URL -> <VAR_DIR>/mail/*.eml.
     smtp_url: str = Field(default="", validation_alias="SMTP_URL")
     smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")

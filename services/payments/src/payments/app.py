@@ -6,7 +6,7 @@ from flask import Flask
 
 from billing_shared.auth.verifier import TokenVerifier
 from billing_shared.web.app import create_service_app
-from payments.api import gateways, intents, payment_methods, reconciliation, refunds
+from payments.api import gateways, hosted_checkout, intents, payment_methods, reconciliation, refunds
 from payments.bootstrap import bootstrap
 from payments.config import PaymentsSettings
 from payments.domain.payment_provider import PaymentProvider
@@ -21,7 +21,14 @@ def create_app(
     """`providers` and `verifier` replace the configured ones (tests: a fake gateway, a test key)."""
     return create_service_app(
         bootstrap(settings, providers=providers),
-        blueprints=[gateways.blp, intents.blp, payment_methods.blp, refunds.blp, reconciliation.blp],
+        blueprints=[
+            gateways.blp,
+            intents.blp,
+            hosted_checkout.blp,
+            payment_methods.blp,
+            refunds.blp,
+            reconciliation.blp,
+        ],
         title="Payments",
         verifier=verifier,
     )

@@ -8,10 +8,13 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from billing_shared.hosted.links import HostedLinkSettings
 from billing_shared.settings import ServiceSettings, service_config
 
 
-class PaymentsSettings(ServiceSettings):
+class PaymentsSettings(ServiceSettings, HostedLinkSettings):
+    """Payments reads hosted invoice links too: their Pay button leads to its checkout."""
+
     model_config = service_config("PAYMENTS_")
 
     service_name: str = "payments"

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.errors import Problem
+from billing_shared.hosted.tokens import ExpiredHostedToken, HostedTokenError
 from invoicing.adapters.documents.html import render_html
 from invoicing.adapters.documents.pdf import render_pdf
-from invoicing.adapters.hosted_tokens import ExpiredHostedToken, HostedTokenError
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
 from invoicing.domain.document_content import Party, credit_note_document, invoice_document
@@ -62,9 +62,12 @@ def _hosted(deps: Deps, token: str) -> tuple[Invoice, Party]:
 
 
 def hosted_invoice_page(deps: Deps, token: str) -> str:
-    """The hosted page (HTML) its token grants; its "Download PDF" is the same token + `/pdf`."""
+    """The hosted page (HTML) its token grants; its "Download PDF" is the same token + `/pdf`, and
+    an open invoice's Pay button leads to payments' checkout with the same token."""
     invoice, to = _hosted(deps, token)
-    return render_html(invoice_document(invoice, to, deps.document_terms), pdf_url=f"{token}/pdf")
+    pay_url = deps.hosted_links.checkout_url(token) if invoice.status == invoices.OPEN else None
+    doc = invoice_document(invoice, to, deps.document_terms)
+    return render_html(doc, pdf_url=f"{token}/pdf", pay_url=pay_url)
 
 
 def hosted_invoice_pdf(deps: Deps, token: str) -> PdfFile:

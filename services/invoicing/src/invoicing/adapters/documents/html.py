@@ -33,6 +33,8 @@ _CSS = (
     "thead th{border-bottom:2px solid #1f2328;font-size:13px}"
     ".summary{margin-left:auto;max-width:420px}"
     ".summary .total td{font-weight:700;font-size:17px;border-bottom:none}"
+    ".pay-button{display:inline-block;margin:16px 0 8px;padding:10px 28px;border-radius:6px;"
+    "background:#1f6feb;color:#fff;font-weight:600;text-decoration:none}"
     "@media print{body{background:#fff}"
     "main{box-shadow:none;margin:0}"
     "}"
@@ -53,9 +55,10 @@ def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
-def render_html(doc: InvoiceDocument, *, pdf_url: str | None = None) -> str:
+def render_html(doc: InvoiceDocument, *, pdf_url: str | None = None, pay_url: str | None = None) -> str:
     """The hosted invoice page for `doc` as a complete HTML document; `pdf_url`, when given, is
-    linked as "Download PDF" (e.g. the same signed hosted URL + "/pdf")."""
+    linked as "Download PDF" (e.g. the same signed hosted URL + "/pdf"), `pay_url` (an open
+    invoice's) as its Pay button."""
     v = invoice_view(doc)
     status_class = "status-" + "".join(c for c in doc.status.lower() if c.isalnum() or c == "-")
     meta = [(f"{v.kind} number", v.number), ("Issue date", v.issue_date)]
@@ -94,6 +97,10 @@ def render_html(doc: InvoiceDocument, *, pdf_url: str | None = None) -> str:
     seller = party("From", v.seller_name, v.seller_lines)
     buyer = party("Bill to", v.buyer_name, v.buyer_lines)
     notes = "".join(f"<p>{_e(n)}</p>" for n in v.notes)
+    if pay_url:
+        notes += (
+            f'<p class="pay"><a class="pay-button" id="pay" href="{_e(pay_url)}">Pay this invoice</a></p>'
+        )
     if pdf_url:
         notes += f'<p class="download"><a href="{_e(pdf_url)}" download>Download PDF</a></p>'
     lang = _e(doc.locale.replace("_", "-"))

@@ -1,5 +1,5 @@
 """Hosted invoice links: `<public base URL>/api/v1/Invoices/hosted/<signed expiring token>`,
-and the HMAC key that signs them.
+the HMAC key that signs them, and the settings both services that read them share.
 
 HOSTED_INVOICE_SECRET when set (deployments: from a secret store). Otherwise a local run makes one
 once and keeps it in `<VAR_DIR>/invoicing/hosted-invoice-secret` (mode 0600): links e-mailed
@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from invoicing.adapters.hosted_tokens import MIN_SECRET_BYTES, hosted_url_token, verify_hosted_token
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings
+
+from billing_shared.hosted.tokens import MIN_SECRET_BYTES, hosted_url_token, verify_hosted_token
 
 FILE_NAME = "hosted-invoice-secret"
 
@@ -53,18 +56,48 @@ def _read(path: Path) -> str:
     return value
 
 
+class HostedLinkSettings(BaseSettings):
+    """What a service that signs or reads hosted invoice links is configured with (a mixin of its
+    settings class): the same values in invoicing and payments."""
+
+    # Where clients reach the gateway: hosted URLs start with it. Empty: the local gateway,
+    # http://127.0.0.1:<GATEWAY_PORT or 8080>.
+    public_base_url: str = Field(
+        default="", validation_alias=AliasChoices("PUBLIC_BASE_URL", "INVOICING_PUBLIC_BASE_URL")
+    )
+    gateway_port: int = Field(default=8080, validation_alias="GATEWAY_PORT")
+    # HMAC key of hosted invoice links (>= 32 bytes). Empty: generated once and kept in
+    # <VAR_DIR>/invoicing/hosted-invoice-secret, so links survive restarts of a local run.
+    hosted_invoice_secret: str = Field(default="", validation_alias="HOSTED_INVOICE_SECRET")
+    hosted_link_days: int = Field(default=30, ge=1, le=3650, validation_alias="HOSTED_LINK_DAYS")
+
+
 @dataclass(frozen=True)
 class HostedLinks:
-    """Signs and reads hosted invoice links; built once per process (`invoicing.bootstrap`)."""
+    """Signs and reads hosted invoice links; built once per process (its service's bootstrap)."""
 
     base_url: str  # the gateway as clients reach it
     secret: str
     lifetime: timedelta
 
+    @classmethod
+    def of(cls, s: HostedLinkSettings, var_dir: str) -> HostedLinks:
+        public_url = (s.public_base_url or f"http://127.0.0.1:{s.gateway_port}").rstrip("/")
+        return cls(
+            public_url, hosted_secret(s.hosted_invoice_secret, var_dir), timedelta(days=s.hosted_link_days)
+        )
+
     def url(self, invoice_id: str, now: datetime) -> str:
         """A fresh link (new nonce) valid for `lifetime` from `now`."""
-        token = hosted_url_token(invoice_id, now + self.lifetime, self.secret)
+        return self.page_url(hosted_url_token(invoice_id, now + self.lifetime, self.secret))
+
+    def page_url(self, token: str) -> str:
+        """The hosted invoice page of a token already made."""
         return f"{self.base_url}/api/v1/Invoices/hosted/{token}"
+
+    def checkout_url(self, token: str) -> str:
+        """Where the page's Pay button leads: payments' checkout of the same invoice, same token."""
+        return f"{self.base_url}/api/v1/PaymentIntents/hosted/{token}"
 
     def invoice_id(self, token: str, now: datetime) -> str:
         """The invoice the token grants; InvalidHostedToken / ExpiredHostedToken otherwise."""
