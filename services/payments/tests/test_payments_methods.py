@@ -217,3 +217,43 @@ def test_renewals_charge_the_subscriptions_method_else_the_default_always_with_t
     renewal(app, customer_id, first["id"])
     failed = outbox("PaymentFailed")[-1]
     assert failed["failureCode"] == "no_payment_method" and len(fake.requests) == 3
+
+
+def test_a_payment_that_saves_its_card_leaves_a_method_the_renewal_then_uses(
+    app: Flask,
+    client: FlaskClient,
+    admin: dict[str, str],
+    fake: FakeProvider,
+    know_order: Callable[..., dict[str, Any]],
+    outbox: Outbox,
+) -> None:
+    customer_id = known_customer(app)
+    order = know_order(total=1500, currency="EUR", customer_id=customer_id)
+    body = {
+        "orderId": order["id"],
+        "amount": 1500,
+        "currency": "EUR",
+        "paymentMethodToken": "tok_visa",
+        "savePaymentMethod": True,
+    }
+    headers = admin | {"Idempotency-Key": "pay-and-save"}
+    first = client.post("/api/v1/PaymentIntents", json=body, headers=headers)
+    again = client.post("/api/v1/PaymentIntents", json=body, headers=headers)
+    assert first.status_code == 201 and first.json["status"] == "succeeded", first.json
+    assert again.json["id"] == first.json["id"]
+    (saved,) = client.get(f"/api/v1/PaymentMethods?customerId={customer_id}", headers=admin).json["data"]
+    (sent,) = fake.requests
+    assert sent.saved_method and sent.save_for_future and not sent.off_session
+    assert len(fake.calls_of("attach_method")) == 1
+    (succeeded,) = outbox("PaymentSucceeded")
+    assert succeeded["paymentMethodToken"] == saved["id"]  # what the order's subscription will charge
+
+    renewal(app, customer_id, succeeded["paymentMethodToken"])
+    assert [(r.off_session, r.saved_method, r.payment_method_token) for r in fake.requests][-1] == (
+        True,
+        True,
+        sent.payment_method_token,
+    )
+    saved_twice = body | {"paymentMethodToken": None, "paymentMethodId": saved["id"]}
+    del saved_twice["paymentMethodToken"]
+    assert client.post("/api/v1/PaymentIntents", json=saved_twice, headers=admin).status_code == 422

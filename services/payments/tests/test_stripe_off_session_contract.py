@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import deliver, invoice_event
+from payments_testing import deliver, invoice_event, order_created
 from stripe_mock_testing import RecordingClient
 
 from billing_devtools.testing.samples import customer_event, envelope
@@ -89,3 +89,39 @@ def test_every_off_session_charge_names_the_customer_and_the_method(
         assert form["customer"].startswith("cus_") and form["payment_method"].startswith("pm_")
         assert "return_url" not in form
     assert [f["payment_method"] for f in charges] == ["pm_card_mastercard", "pm_card_amex", "pm_card_visa"]
+
+
+def test_a_payment_that_saves_its_card_tells_stripe_with_the_customer(
+    stripe_app: Flask, recorder: RecordingClient, admin: dict[str, str]
+) -> None:
+    """`savePaymentMethod`: the card is attached to the Stripe Customer, and the payment names the
+    customer with `setup_future_usage: off_session`, so Stripe asks now for what later off-session
+    charges need; the renewal after it charges that card with the customer."""
+    client: FlaskClient = stripe_app.test_client()
+    order = order_created(total=4200, currency="EUR")
+    deliver(stripe_app, order)
+    body = {
+        "orderId": order.data["id"],
+        "amount": 4200,
+        "currency": "EUR",
+        "paymentMethodToken": "pm_card_visa",
+        "savePaymentMethod": True,
+        "gatewayId": "stripe",
+    }
+    r = client.post("/api/v1/PaymentIntents", json=body, headers=admin)
+    assert r.status_code == 201, r.json
+    renew(stripe_app, order.data["customerId"], _saved(client, admin, order.data["customerId"]))
+    charges = [s["form"] for s in recorder.sent if s["url"].endswith("/v1/payment_intents")]
+    on_session, off_session = charges
+    assert on_session["setup_future_usage"] == "off_session" and on_session["customer"].startswith("cus_")
+    assert "off_session" not in on_session
+    assert (off_session["customer"], off_session["payment_method"]) == (
+        on_session["customer"],
+        on_session["payment_method"],
+    )
+    assert off_session["off_session"] == "true" and "setup_future_usage" not in off_session
+
+
+def _saved(client: FlaskClient, admin: dict[str, str], customer_id: str) -> str:
+    (method,) = client.get(f"/api/v1/PaymentMethods?customerId={customer_id}", headers=admin).json["data"]
+    return str(method["id"])

@@ -271,6 +271,8 @@ class StripeProvider:
         }
         if request.customer_reference:
             params["customer"] = request.customer_reference
+        if request.save_for_future and not off_session:
+            params["setup_future_usage"] = "off_session"
         if off_session:
             if not request.customer_reference:
                 # Stripe charges a method again only with the Customer it is attached to

@@ -32,6 +32,13 @@ class IntentCreateSchema(CamelSchema):
     payment_method_id = ref(
         validate=ID, metadata={"description": "a saved method of the order's customer (/PaymentMethods)"}
     )
+    save_payment_method = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "keep the token's card for the customer (renewals charge it again); "
+            "with paymentMethodToken only"
+        },
+    )
     gateway_id = ref(validate=validate.Length(1, 20))
     return_url = fields.Url(allow_none=True, require_tld=False, schemes={"http", "https"})
     capture_method = fields.String(load_default="automatic", validate=validate.OneOf(intents.CAPTURE_METHODS))
@@ -48,6 +55,8 @@ class IntentCreateSchema(CamelSchema):
             raise ValidationError(
                 "Send exactly one of paymentMethodToken and paymentMethodId.", field_name="paymentMethodToken"
             )
+        if data.get("save_payment_method") and data.get("payment_method_token") is None:
+            raise ValidationError("A saved method is saved already.", field_name="savePaymentMethod")
 
 
 class NextActionSchema(CamelSchema):

@@ -23,6 +23,8 @@ class CreateIntent:
     payment_method_id: str | None = None
     order_id: str | None = None
     invoice_id: str | None = None
+    # Keep the token's card for the customer (charged again off-session, by renewals).
+    save_payment_method: bool = False
     capture_method: str = "automatic"
     gateway_id: str | None = None  # None: the default gateway
     return_url: str | None = None

@@ -121,6 +121,7 @@ class PaymentIntent:
     # A saved method's id (ours) and the provider's customer it is saved for; None with a token.
     payment_method_id: str | None = None
     provider_customer: str | None = None
+    save_for_future: bool = False
     version: int = 1
 
     @property
@@ -182,6 +183,7 @@ class PaymentIntent:
             self.currency,
             token,
             self.payment_method_id,
+            self.save_for_future,
             self.gateway_id,
             self.capture_method,
             self.return_url,
@@ -192,6 +194,7 @@ class PaymentIntent:
             cmd.currency,
             cmd.payment_method_token,
             cmd.payment_method_id,
+            cmd.save_payment_method,
             gateway_id,
             cmd.capture_method,
             cmd.return_url,
@@ -279,6 +282,7 @@ def create(
     charged_with: ChargedWith,
     capture_method: str,
     return_url: str | None,
+    save_for_future: bool = False,
     client_id: str,
     idempotency_key: str | None,
     now: datetime,
@@ -299,6 +303,7 @@ def create(
         payment_method_token=charged_with.token,
         payment_method_id=charged_with.payment_method_id,
         provider_customer=charged_with.provider_customer,
+        save_for_future=save_for_future,
         client_id=client_id,
         idempotency_key=idempotency_key,
         return_url=return_url,

@@ -116,6 +116,9 @@ class IntentRequest:
     # (providers refuse a saved method without its customer, off-session above all).
     customer_reference: str | None = None
     saved_method: bool = False
+    # The customer is present and agrees to later charges without them: the provider may ask for
+    # the authentication those need now (Stripe's `setup_future_usage: off_session`).
+    save_for_future: bool = False
 
 
 class PaymentProvider(Protocol):

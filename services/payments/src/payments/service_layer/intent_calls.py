@@ -43,6 +43,7 @@ def call_create(deps: Deps, intent: PaymentIntent) -> ProviderIntent | ProviderE
                 off_session=intent.off_session,
                 customer_reference=customer,
                 saved_method=intent.payment_method_id is not None,
+                save_for_future=intent.save_for_future,
             )
         )
 

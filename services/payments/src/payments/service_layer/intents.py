@@ -9,6 +9,7 @@ so no database lock is held across that call, and only the answer commits in `uo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +24,7 @@ from payments.domain.commands import CreateIntent
 from payments.domain.intents import PaymentIntent
 from payments.domain.payment_methods import ChargedWith
 from payments.domain.request_keys import reused_with_another_request
+from payments.service_layer import payment_methods as payment_methods_service
 from payments.service_layer.gateways import choose_gateway
 from payments.service_layer.intent_calls import apply_create, call_create
 from payments.service_layer.invoice_projection import await_invoice
@@ -37,6 +39,8 @@ def create_intent(uow: UnitOfWork, deps: Deps, cmd: CreateIntent) -> PaymentInte
     unpaid; another customer's is an unknown one), recorded, then created at the gateway. A declined
     payment is an intent `failed`; a gateway that did not answer is a 503 naming the intent kept."""
     payable = _payable(deps, cmd)
+    if cmd.save_payment_method:
+        cmd = _save_card_first(deps, cmd, payable.customer_id)
     charged_with, method_gateway = _charged_with(deps, cmd, payable.customer_id)
     gateway_id = choose_gateway(
         deps, cmd.gateway_id or method_gateway, currency=cmd.currency, capture_method=cmd.capture_method
@@ -72,6 +76,29 @@ def _payable(deps: Deps, cmd: CreateIntent) -> intents.Payable:
         raise orders.unknown_order(cmd.order_id)
     intents.check_payable(order, amount=cmd.amount, currency=cmd.currency)
     return intents.Payable.of_order(order)
+
+
+def _save_card_first(deps: Deps, cmd: CreateIntent, customer_id: str) -> CreateIntent:
+    """`savePaymentMethod`: the token's card is saved for the customer first (committed; the same
+    request again finds it), then charged as a saved method, the provider told it will be charged
+    again without the customer (Stripe: `setup_future_usage`). A payment that then fails leaves
+    the card saved, as the customer asked; they may detach it."""
+    assert cmd.payment_method_token is not None  # the API refuses savePaymentMethod without a token
+    gateway_id = choose_gateway(
+        deps, cmd.gateway_id, currency=cmd.currency, capture_method=cmd.capture_method
+    )
+    with deps.db.unit_of_work() as saving:
+        method = payment_methods_service.save_card(
+            saving,
+            deps,
+            customer_id=customer_id,
+            gateway_id=gateway_id,
+            token=cmd.payment_method_token,
+            request=cmd.request,
+            set_default=False,
+        )
+        saving.commit()
+    return replace(cmd, payment_method_token=None, payment_method_id=method.id, gateway_id=gateway_id)
 
 
 def _charged_with(deps: Deps, cmd: CreateIntent, customer_id: str) -> tuple[ChargedWith, str | None]:
@@ -127,6 +154,7 @@ def _insert(
         gateway_id=gateway_id,
         charged_with=charged_with,
         capture_method=cmd.capture_method,
+        save_for_future=cmd.save_payment_method,
         return_url=cmd.return_url,
         client_id=cmd.request.client_id,
         idempotency_key=cmd.request.key,

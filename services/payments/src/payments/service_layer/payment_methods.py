@@ -44,16 +44,38 @@ def attach_method(uow: UnitOfWork, deps: Deps, cmd: AttachPaymentMethod) -> Paym
             422, f"No customer '{cmd.customer_id}'.", errors=[FieldError("customerId", "unknown customer")]
         )
     gateway_id = choose_gateway(deps, cmd.gateway_id, currency=None, capture_method="automatic")
+    return save_card(
+        uow,
+        deps,
+        customer_id=cmd.customer_id,
+        gateway_id=gateway_id,
+        token=cmd.payment_method_token,
+        request=cmd.request,
+        set_default=cmd.set_default,
+    )
+
+
+def save_card(
+    uow: UnitOfWork,
+    deps: Deps,
+    *,
+    customer_id: str,
+    gateway_id: str,
+    token: str,
+    request: RequestKey,
+    set_default: bool,
+) -> PaymentMethod:
+    """The provider's customer (made once), the token's card attached to it, and the method
+    recorded in `uow`: the same request again (client and Idempotency-Key) finds the card it saved.
+    Also how a payment with `savePaymentMethod` keeps its card, before it is charged."""
     method_id = new_id("pm")
     provider_customer = _provider_answer(
-        gateway_id, lambda: provider_customer_of(deps, cmd.customer_id, gateway_id), field="customerId"
+        gateway_id, lambda: provider_customer_of(deps, customer_id, gateway_id), field="customerId"
     )
     card = _provider_answer(
         gateway_id,
         lambda: provider_for(deps, gateway_id).attach_method(
-            customer_reference=provider_customer,
-            token=cmd.payment_method_token,
-            idempotency_key=_attach_key(cmd.request, method_id),
+            customer_reference=provider_customer, token=token, idempotency_key=_attach_key(request, method_id)
         ),
         field="paymentMethodToken",
     )
@@ -63,12 +85,12 @@ def attach_method(uow: UnitOfWork, deps: Deps, cmd: AttachPaymentMethod) -> Paym
     if earlier is not None:  # this request's earlier attempt saved it (its answer was lost)
         return earlier
     method, attached = payment_methods.attach(
-        method_id, cmd.customer_id, gateway_id, provider_customer, card, now
+        method_id, customer_id, gateway_id, provider_customer, card, now
     )
     repo.add(method)
     uow.emit(attached)
-    current = repo.default_of(cmd.customer_id, for_update=True)
-    if payment_methods.becomes_default(current, asked=cmd.set_default):
+    current = repo.default_of(customer_id, for_update=True)
+    if payment_methods.becomes_default(current, asked=set_default):
         _put_default(uow, repo, current, method.id, now)
     return method
 

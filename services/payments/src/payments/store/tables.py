@@ -58,6 +58,8 @@ payment_intents = sa.Table(
     # A saved method's id (ours) and the provider's customer it is kept for; NULL with a token.
     reference("payment_method_id", nullable=True),
     text("provider_customer", 255, nullable=True),
+    # The payer saved the card with this payment, for charges without them later.
+    flag("save_for_future", server_default=sa.false()),
     text("failure_code", 100, nullable=True),
     text("failure_message", 500, nullable=True),
     money("amount_refunded"),

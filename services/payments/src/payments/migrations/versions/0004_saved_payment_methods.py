@@ -25,6 +25,9 @@ def upgrade() -> None:
     with op.batch_alter_table("payment_intents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("payment_method_id", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("provider_customer", sa.String(length=255), nullable=True))
+        batch_op.add_column(
+            sa.Column("save_for_future", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "payment_methods",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -98,5 +101,6 @@ def downgrade() -> None:
     op.drop_index("ix_payment_methods_customer_id", table_name="payment_methods")
     op.drop_table("payment_methods")
     with op.batch_alter_table("payment_intents", schema=None) as batch_op:
+        batch_op.drop_column("save_for_future")
         batch_op.drop_column("provider_customer")
         batch_op.drop_column("payment_method_id")
