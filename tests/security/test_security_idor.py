@@ -115,6 +115,7 @@ def test_writes_on_another_customers_resources_change_nothing(
         ("PATCH", f"/Customers/{v.customer['id']}", {"name": "Owned"}, (404,)),
         ("POST", f"/Orders/{v.order['id']}/cancel", None, (404,)),
         ("DELETE", f"/PaymentMethods/{v.payment_method['id']}", None, (404,)),
+        ("PATCH", f"/Subscriptions/{v.subscription['id']}", {"paymentMethodToken": "tok_chargeDeclined"}, (404,)),
         ("POST", f"/PaymentMethods/{v.payment_method['id']}/default", None, (404,)),
         # Someone else's saved card cannot pay the attacker's order, nor be saved for the victim.
         (
@@ -190,7 +191,6 @@ def test_merchant_only_routes_are_403_for_a_customer_token(
         ("POST", f"/Invoices/{v.invoice['id']}/mark-uncollectible", None),
         ("POST", f"/Invoices/{v.invoice['id']}/send", None),
         ("PUT", f"/Invoices/{v.invoice['id']}", {"status": "sent"}),
-        ("PATCH", f"/Subscriptions/{v.subscription['id']}", {"paymentMethodToken": "tok_chargeDeclined"}),
         ("POST", f"/Subscriptions/{v.subscription['id']}/cancel", None),
         ("POST", "/Refunds", {"paymentIntentId": v.intent["id"], "reason": "fraudulent"}),
         ("PATCH", "/PaymentGateways/test", {"enabled": False}),

@@ -137,6 +137,22 @@ def test_a_declined_renewal_is_retried_by_dunning_and_recovers_with_a_new_card(
     assert client.get(f"/api/v1/Invoices/{retry['invoiceId']}", headers=admin).json["status"] == "paid"
 
 
+def test_a_customer_changes_its_own_subscriptions_method_and_no_one_elses(
+    app: Flask, client: FlaskClient, admin: dict[str, str], tokens: Any
+) -> None:
+    order, sub = start(app, client, admin)
+    _, other = start(app, client, admin)
+    me = {"Authorization": f"Bearer {tokens.token(customer_id=order['customerId'])}"}
+    r = client.patch(f"/api/v1/Subscriptions/{sub['id']}", json={"paymentMethodToken": "pm_mine"}, headers=me)
+    assert r.status_code == 200 and r.json["paymentMethodToken"] == "pm_mine"
+    theirs = client.patch(
+        f"/api/v1/Subscriptions/{other['id']}", json={"paymentMethodToken": "pm_x"}, headers=me
+    )
+    assert theirs.status_code == 404
+    assert _sub(client, admin, other["id"])["paymentMethodToken"] == "tok_visa"
+    assert client.post(f"/api/v1/Subscriptions/{sub['id']}/cancel", headers=me).status_code == 403
+
+
 def test_dunning_gives_up_after_the_last_retry(
     app: Flask, client: FlaskClient, admin: dict[str, str]
 ) -> None:

@@ -31,6 +31,7 @@ CUSTOMER_SCOPES: tuple[str, ...] = (
     "payments:write",
     "invoices:read",
     "subscriptions:read",
+    "subscriptions:write",  # its own subscriptions' payment method; the rest is the merchant's
     "catalog:read",
 )
 

@@ -92,8 +92,8 @@ def _locked(
 
 
 def change_payment_method(uow: UnitOfWork, cmd: ChangePaymentMethod) -> Subscription:
-    """A new saved method (a gateway token): dunning retries charge it."""
-    cmd.scope.require_merchant("update a subscription")
+    """A new method (a saved method's id, or a gateway token): renewals and dunning retries charge
+    it. A customer token may change its own subscriptions' (another's is a 404)."""
     sub = _locked(uow, cmd.scope, cmd.subscription_id, cmd.if_match)
     after = subscriptions.update_payment_method(
         sub, gateway_id=cmd.gateway_id, token=cmd.payment_method_token, now=datetime.now(UTC)
