@@ -237,3 +237,29 @@ def test_a_renewal_that_asked_for_3ds_is_paid_on_the_hosted_invoice_page(
     assert history(api, sub["id"])[0]["status"] == "paid"
     paid = api.call("GET", f"/PaymentIntents?invoiceId={invoice['id']}&status=succeeded").json()["data"]
     assert len(paid) == 1 and paid[0]["offSession"] is False
+
+
+def test_a_setup_intent_with_3ds_completed_in_a_browser_saves_the_card(
+    api: Client, browser: BrowserContext
+) -> None:
+    """A card saved without a charge: its bank asks for 3D Secure, the customer completes it on the
+    test gateway's page, and the setup intent, read again, has saved it as a payment method."""
+    customer = api.call(
+        "POST", "/Customers", {"name": "Saver", "email": f"saver.{uuid.uuid4().hex[:8]}@example.com"}
+    )
+    assert customer.status_code == 201, customer.text
+    r = api.call(
+        "POST",
+        "/SetupIntents",
+        {"customerId": customer.json()["id"], "paymentMethodToken": "tok_threeDSecureRequired"},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert r.status_code == 201, r.text
+    setup = r.json()
+    assert setup["status"] == "requires_action" and setup["paymentMethodId"] is None
+    text = answer_challenge(browser, setup["nextAction"]["url"], "Complete authentication")
+    assert "Authentication complete" in text
+    done = api.call("GET", f"/SetupIntents/{setup['id']}").json()
+    assert done["status"] == "succeeded" and done["paymentMethodId"], done
+    method = api.call("GET", f"/PaymentMethods/{done['paymentMethodId']}").json()
+    assert (method["customerId"], method["last4"]) == (customer.json()["id"], "3155")

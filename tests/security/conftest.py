@@ -78,9 +78,14 @@ def victim(api: Client) -> Victim:
         api.call("POST", "/PaymentMethods", {"customerId": customer["id"], "paymentMethodToken": "tok_visa"}),
         201,
     )
+    setup = ok(
+        api.call("POST", "/SetupIntents", {"customerId": customer["id"], "paymentMethodToken": "tok_visa"}),
+        201,
+    )
     return Victim(
         customer=customer,
         payment_method=method,
+        setup_intent=setup,
         order=order,
         intent=intent,
         refund=refund,

@@ -88,6 +88,7 @@ def customer_token(api: Client, customer_id: str) -> str:
 class Victim:
     customer: dict[str, Any]
     payment_method: dict[str, Any]
+    setup_intent: dict[str, Any]
     order: dict[str, Any]
     intent: dict[str, Any]
     refund: dict[str, Any]

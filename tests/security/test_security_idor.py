@@ -19,6 +19,7 @@ def item_urls(v: Victim) -> list[str]:
     return [
         f"/Customers/{v.customer['id']}",
         f"/PaymentMethods/{v.payment_method['id']}",
+        f"/SetupIntents/{v.setup_intent['id']}",
         f"/Orders/{v.order['id']}",
         f"/PaymentIntents/{v.intent['id']}",
         f"/Refunds/{v.refund['id']}",
@@ -61,6 +62,7 @@ def test_lists_show_only_the_callers_own(api: Client, victim: Victim, attacker: 
     theirs = {
         v.customer["id"],
         v.payment_method["id"],
+        v.setup_intent["id"],
         v.order["id"],
         v.intent["id"],
         v.refund["id"],
@@ -74,6 +76,8 @@ def test_lists_show_only_the_callers_own(api: Client, victim: Victim, attacker: 
         f"/Customers?email={v.customer['email']}",
         "/PaymentMethods",
         f"/PaymentMethods?customerId={cid}",
+        "/SetupIntents",
+        f"/SetupIntents?customerId={cid}",
         "/Orders",
         f"/Orders?customerId={cid}",
         "/PaymentIntents",
@@ -115,7 +119,12 @@ def test_writes_on_another_customers_resources_change_nothing(
         ("PATCH", f"/Customers/{v.customer['id']}", {"name": "Owned"}, (404,)),
         ("POST", f"/Orders/{v.order['id']}/cancel", None, (404,)),
         ("DELETE", f"/PaymentMethods/{v.payment_method['id']}", None, (404,)),
-        ("PATCH", f"/Subscriptions/{v.subscription['id']}", {"paymentMethodToken": "tok_chargeDeclined"}, (404,)),
+        (
+            "PATCH",
+            f"/Subscriptions/{v.subscription['id']}",
+            {"paymentMethodToken": "tok_chargeDeclined"},
+            (404,),
+        ),
         ("POST", f"/PaymentMethods/{v.payment_method['id']}/default", None, (404,)),
         # Someone else's saved card cannot pay the attacker's order, nor be saved for the victim.
         (
@@ -169,9 +178,8 @@ def test_writes_on_another_customers_resources_change_nothing(
     assert not wrong, report(wrong)
     assert api.call("GET", f"/Customers/{v.customer['id']}").json()["name"] == v.customer["name"]
     assert api.call("GET", f"/PaymentMethods/{v.payment_method['id']}").json() == v.payment_method
-    assert [
-        m["id"] for m in api.call("GET", f"/PaymentMethods?customerId={v.customer['id']}").json()["data"]
-    ] == [v.payment_method["id"]]
+    victims_methods = api.call("GET", f"/PaymentMethods?customerId={v.customer['id']}").json()["data"]
+    assert {m["id"] for m in victims_methods} == {v.payment_method["id"], v.setup_intent["paymentMethodId"]}
     assert api.call("GET", f"/PaymentIntents?orderId={attacker.order['id']}").json()["data"] == []
     assert api.call("GET", f"/PaymentIntents/{v.intent['id']}").json()["status"] == "succeeded"
     assert api.call("GET", f"/PaymentIntents?orderId={v.order['id']}").json()["data"] == [

@@ -38,6 +38,7 @@ ROUTES: dict[str, Route] = _table(
         ("PaymentGateways", "payments", "payments"),
         ("PaymentIntents", "payments", "payments"),
         ("PaymentMethods", "payments", "payments"),
+        ("SetupIntents", "payments", "payments"),
         ("Refunds", "payments", "payments"),
         ("Reconciliation", "payments", "payments"),  # admin-only: the service checks the scope
         ("Invoices", "invoicing", "invoices"),

@@ -27,6 +27,7 @@ from payments.domain.payment_provider import (
     ProviderError,
     ProviderIntent,
     ProviderRefund,
+    ProviderSetup,
     SavedCard,
     SignatureError,
     WebhookEvent,
@@ -58,6 +59,7 @@ class FakeProvider:
     requests: list[IntentRequest] = field(default_factory=list)  # every create_intent, as asked
     customers: set[str] = field(default_factory=set)
     saved: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # method -> (customer, token)
+    setups: dict[str, ProviderSetup] = field(default_factory=dict)
     _answers: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -248,6 +250,44 @@ class FakeProvider:
         with self._lock:
             if reference in self.saved:
                 self.saved[reference] = (None, self.saved[reference][1])
+
+    def create_setup(
+        self, *, customer_reference: str, token: str, return_url: str | None, idempotency_key: str
+    ) -> ProviderSetup:
+        self._enter("create_setup", idempotency_key)
+
+        def make() -> ProviderSetup:
+            ref = f"fs_{next(self._seq):06d}"
+            if token == "tok_chargeDeclined":
+                setup = ProviderSetup(
+                    ref, "failed", failure_code="card_declined", failure_message="Declined."
+                )
+            elif token == "tok_threeDSecureRequired":
+                setup = ProviderSetup(
+                    ref, "requires_action", NextAction("three_ds", f"https://fake.test/3ds/{ref}")
+                )
+            else:
+                setup = ProviderSetup(ref, "succeeded", card=self._save(customer_reference, token))
+            self.setups[ref] = setup
+            return setup
+
+        answer: ProviderSetup = self._idempotent(idempotency_key, make)
+        return answer
+
+    def retrieve_setup(self, reference: str) -> ProviderSetup:
+        self._enter("retrieve_setup", reference)
+        return self.setups[reference]
+
+    def complete_setup(self, reference: str, customer_reference: str, token: str) -> None:
+        """The customer passed 3D Secure on the provider's page: the card is saved."""
+        self.setups[reference] = ProviderSetup(
+            reference, "succeeded", card=self._save(customer_reference, token)
+        )
+
+    def _save(self, customer_reference: str, token: str) -> SavedCard:
+        ref = f"fm_{next(self._seq):06d}"
+        self.saved[ref] = (customer_reference, token)
+        return SavedCard(ref, "visa", "4242", 12, 2031)
 
     # -- test helpers ------------------------------------------------------------------------------
 

@@ -257,3 +257,47 @@ def test_a_payment_that_saves_its_card_leaves_a_method_the_renewal_then_uses(
     saved_twice = body | {"paymentMethodToken": None, "paymentMethodId": saved["id"]}
     del saved_twice["paymentMethodToken"]
     assert client.post("/api/v1/PaymentIntents", json=saved_twice, headers=admin).status_code == 422
+
+
+def test_a_setup_intent_saves_a_card_without_a_charge_after_3ds_when_asked(
+    app: Flask, client: FlaskClient, admin: dict[str, str], fake: FakeProvider, tokens: TokenFactory
+) -> None:
+    customer_id = known_customer(app)
+    body = {"customerId": customer_id, "paymentMethodToken": "tok_visa"}
+    at_once = client.post("/api/v1/SetupIntents", json=body, headers=admin)
+    assert at_once.status_code == 201 and at_once.json["status"] == "succeeded", at_once.json
+    assert at_once.json["paymentMethodId"].startswith("pm_")
+    challenged = client.post(
+        "/api/v1/SetupIntents",
+        json=body | {"paymentMethodToken": "tok_threeDSecureRequired", "setDefault": True},
+        headers=admin | {"Idempotency-Key": "setup-3ds"},
+    ).json
+    assert challenged["status"] == "requires_action" and challenged["paymentMethodId"] is None
+    assert challenged["nextAction"]["url"].startswith("https://fake.test/3ds/")
+    listed = client.get(f"/api/v1/PaymentMethods?customerId={customer_id}", headers=admin).json["data"]
+    assert [m["id"] for m in listed] == [at_once.json["paymentMethodId"]]
+    waiting = client.get(f"/api/v1/SetupIntents/{challenged['id']}", headers=admin).json
+    assert waiting["status"] == "requires_action"
+
+    reference = next(ref for ref, s in fake.setups.items() if s.status == "requires_action")
+    fake.complete_setup(reference, sent_customer(fake), "tok_threeDSecureRequired")
+    done = client.get(f"/api/v1/SetupIntents/{challenged['id']}", headers=admin).json
+    assert done["status"] == "succeeded" and done["paymentMethodId"], done
+    again = client.get(f"/api/v1/SetupIntents/{challenged['id']}", headers=admin).json
+    assert again == done and fake.calls_of("retrieve_setup").count(reference) == 2  # final: no more asking
+    listed = client.get(f"/api/v1/PaymentMethods?customerId={customer_id}", headers=admin).json["data"]
+    assert {m["id"] for m in listed} == {at_once.json["paymentMethodId"], done["paymentMethodId"]}
+
+    declined = client.post(
+        "/api/v1/SetupIntents", json=body | {"paymentMethodToken": "tok_chargeDeclined"}, headers=admin
+    ).json
+    assert declined["status"] == "failed" and declined["paymentMethodId"] is None
+    stranger = tokens.token("payments:read payments:write", customer_id=known_customer(app))
+    other = {"Authorization": f"Bearer {stranger}"}
+    assert client.get(f"/api/v1/SetupIntents/{done['id']}", headers=other).status_code == 404
+
+
+def sent_customer(fake: FakeProvider) -> str:
+    """The provider customer the fake made (one per customer here)."""
+    (customer,) = fake.customers
+    return customer

@@ -223,3 +223,32 @@ def test_a_refused_api_key_is_reported_without_echoing_it(stripe_mock_url: str) 
         p.retrieve("pi_1")
     assert (info.value.retryable, info.value.code) == (False, "authentication_error")
     assert key not in str(info.value)
+
+
+def test_a_setup_intent_is_confirmed_for_off_session_use_with_the_customer(
+    stripe_provider: StripeProvider, recorder: RecordingClient
+) -> None:
+    setup = stripe_provider.create_setup(
+        customer_reference="cus_123",
+        token="pm_card_visa",
+        return_url="https://shop.example/back",
+        idempotency_key="setup:k1",
+    )
+    assert setup.reference.startswith("seti_") and setup.status in {
+        "requires_action",
+        "processing",
+        "succeeded",
+        "failed",
+    }
+    (sent,) = recorder.sent
+    form = sent["form"]
+    assert sent["url"].endswith("/v1/setup_intents") and sent["headers"]["Idempotency-Key"] == "setup:k1"
+    assert (form["customer"], form["payment_method"], form["confirm"], form["usage"]) == (
+        "cus_123",
+        "pm_card_visa",
+        "true",
+        "off_session",
+    )
+    assert form["return_url"] == "https://shop.example/back"
+    again = stripe_provider.retrieve_setup(setup.reference)
+    assert again.reference == setup.reference and recorder.sent[-1]["method"] == "get"

@@ -30,6 +30,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from billing_shared import money
+from test_psp import setup_intents
 from test_psp.config import TestPspSettings
 from test_psp.psp import ApiError, TestPsp
 from test_psp.store import Store
@@ -213,6 +214,16 @@ async def detach_payment_method(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/v1/setup_intents")
+async def create_setup_intent(request: web.Request) -> web.Response:
+    return await _idempotent(request, "setup_intents.create", setup_intents.create)
+
+
+@routes.get("/v1/setup_intents/{id}")
+async def get_setup_intent(request: web.Request) -> web.Response:
+    return _json(setup_intents.get(request.app[PSP], request.match_info["id"]))
+
+
 @routes.post("/v1/refunds")
 async def refund(request: web.Request) -> web.Response:
     return await _idempotent(request, "refunds.create", lambda psp, body: psp.refund(body))
@@ -247,13 +258,16 @@ def _amount_text(amount: int, currency: str) -> str:
     return f"{Decimal(amount).scaleb(-exp):.{exp}f} {currency}"
 
 
-def _signed_charge(request: web.Request, sig: str) -> tuple[TestPsp, dict[str, Any]] | web.Response:
+def _signed(request: web.Request, sig: str) -> tuple[TestPsp, dict[str, Any]] | web.Response:
+    """The charge or setup intent a signed 3DS link names (a setup intent's id starts `seti_`)."""
     psp = request.app[PSP]
-    charge_id = request.match_info["id"]
-    if not hmac.compare_digest(sig.encode(), psp.page_sig(charge_id).encode()):
+    object_id = request.match_info["id"]
+    if not hmac.compare_digest(sig.encode(), psp.page_sig(object_id).encode()):
         return _page("Link not valid", "<p>This authentication link is not valid.</p>", 404)
     try:
-        return psp, psp.charge(charge_id)
+        if object_id.startswith(setup_intents.PREFIX + "_"):
+            return psp, setup_intents.get(psp, object_id)
+        return psp, psp.charge(object_id)
     except ApiError:
         return _page("Link not valid", "<p>This authentication link is not valid.</p>", 404)
 
@@ -261,19 +275,24 @@ def _signed_charge(request: web.Request, sig: str) -> tuple[TestPsp, dict[str, A
 @routes.get("/3ds/{id}")
 async def challenge(request: web.Request) -> web.Response:
     sig = request.query.get("sig", "")
-    found = _signed_charge(request, sig)
+    found = _signed(request, sig)
     if isinstance(found, web.Response):
         return found
-    _, charge = found
-    if charge["status"] != "requires_action":
+    _, item = found
+    if item["status"] != "requires_action":
         done = "<p>This authentication is already finished; you may close this window.</p>"
         return _page("Authentication", done)
-    amount = html.escape(_amount_text(charge["amount"], charge["currency"]))
-    card = charge["paymentMethod"]
+    if item["object"] == "setup_intent":
+        card = item["card"]
+        what = "saving"
+    else:
+        card = item["paymentMethod"]
+        amount = html.escape(_amount_text(item["amount"], item["currency"]))
+        what = f"the payment of <strong>{amount}</strong> with"
     content = (
-        f"<p>Test bank: confirm the payment of <strong>{amount}</strong> with the "
+        f"<p>Test bank: confirm {what} the "
         f"{html.escape(card['brand'])} card ending in {html.escape(card['last4'])}.</p>"
-        f'<form method="post" action="/3ds/{html.escape(charge["id"])}">'
+        f'<form method="post" action="/3ds/{html.escape(item["id"])}">'
         f'<input type="hidden" name="sig" value="{html.escape(sig)}">'
         '<button type="submit" name="result" value="complete">Complete authentication</button>'
         '<button type="submit" name="result" value="fail">Fail authentication</button>'
@@ -284,22 +303,29 @@ async def challenge(request: web.Request) -> web.Response:
 
 @routes.post("/3ds/{id}")
 async def challenge_answer(request: web.Request) -> web.Response:
-    """The answer is recorded at once; payments hears it only through the webhook that follows."""
+    """The answer is recorded at once; payments hears it through the webhook that follows (a
+    charge's) or by asking (a setup intent's)."""
     form = await request.post()
-    found = _signed_charge(request, str(form.get("sig", "")))
+    found = _signed(request, str(form.get("sig", "")))
     if isinstance(found, web.Response):
         return found
-    psp, charge = found
+    psp, item = found
     result = form.get("result")
     if result not in ("complete", "fail"):
         return _page("Authentication", "<p>Choose Complete or Fail authentication.</p>", 400)
-    charge = psp.authenticate(charge["id"], result == "complete")
-    target = psp.return_url(charge["id"])
+    if item["object"] == "setup_intent":
+        item = setup_intents.authenticate(psp, item["id"], result == "complete")
+        target = setup_intents.return_url(psp, item["id"])
+        key = "setup_intent"
+    else:
+        item = psp.authenticate(item["id"], result == "complete")
+        target = psp.return_url(item["id"])
+        key = "charge"
     if target:
         parts = urlsplit(target)
-        query = urlencode([*parse_qsl(parts.query), ("charge", charge["id"])])
+        query = urlencode([*parse_qsl(parts.query), (key, item["id"])])
         raise web.HTTPSeeOther(urlunsplit(parts._replace(query=query)))
-    if charge["status"] == "failed":
+    if item["status"] == "failed":
         return _page("Authentication failed", "<p>Authentication failed, you may close this window.</p>")
     return _page("Authentication complete", "<p>Authentication complete, you may close this window.</p>")
 

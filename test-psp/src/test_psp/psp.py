@@ -108,6 +108,10 @@ class TestPsp:
         )
         return {"id": customer_id, "object": "customer", "email": email, "created": created}
 
+    def card_of_token(self, body: Any) -> cards.Card:
+        """The card of the request's `token` (400 when there is none or it is unknown)."""
+        return self._card_of(self._token_in(body))
+
     def attach_payment_method(self, customer_id: str, body: Any) -> dict[str, Any]:
         """A token saved for a customer, to be charged again (off-session too): what is kept is the
         card's brand, last 4 and expiry, never its number. Inside a transaction."""

@@ -1,4 +1,4 @@
-"""The gateway's own SQLite file: tokens, customers and their saved payment methods, charges,
+"""The gateway's own SQLite file: tokens, customers and their saved payment methods, setup intents, charges,
 refunds, idempotency keys and outgoing webhooks.
 
 A file under VAR_DIR, so a restart keeps charges and undelivered webhooks (a real provider does not
@@ -29,6 +29,13 @@ CREATE TABLE IF NOT EXISTS payment_methods (
     behaviour TEXT NOT NULL, created INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS payment_methods_customer ON payment_methods (customer);
+-- A card to be saved without a charge, authenticated first when its bank asks (3DS).
+CREATE TABLE IF NOT EXISTS setup_intents (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, customer TEXT NOT NULL REFERENCES customers (id),
+    brand TEXT NOT NULL, last4 TEXT NOT NULL, behaviour TEXT NOT NULL, exp_month INTEGER NOT NULL,
+    exp_year INTEGER NOT NULL, payment_method TEXT, return_url TEXT, failure_code TEXT,
+    failure_message TEXT, created INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS charges (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,

@@ -6,7 +6,15 @@ from flask import Flask
 
 from billing_shared.auth.verifier import TokenVerifier
 from billing_shared.web.app import create_service_app
-from payments.api import gateways, hosted_checkout, intents, payment_methods, reconciliation, refunds
+from payments.api import (
+    gateways,
+    hosted_checkout,
+    intents,
+    payment_methods,
+    reconciliation,
+    refunds,
+    setup_intents,
+)
 from payments.bootstrap import bootstrap
 from payments.config import PaymentsSettings
 from payments.domain.payment_provider import PaymentProvider
@@ -26,6 +34,7 @@ def create_app(
             intents.blp,
             hosted_checkout.blp,
             payment_methods.blp,
+            setup_intents.blp,
             refunds.blp,
             reconciliation.blp,
         ],

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
         PaymentMethodAttachParams,
         PaymentMethodCreateParams,
         RefundCreateParams,
+        SetupIntentCreateParams,
+        SetupIntentRetrieveParams,
     )
 
 SIGNATURE_HEADER = "stripe-signature"
@@ -162,6 +164,30 @@ def _intent(pi: dict[str, Any]) -> payment_provider.ProviderIntent:
         currency=currency.upper(),
         client_secret=pi.get("client_secret"),
         next_action=_next_action(pi) if status == intent_states.REQUIRES_ACTION else None,
+        failure_code=code,
+        failure_message=message,
+    )
+
+
+def _setup(seti: dict[str, Any]) -> payment_provider.ProviderSetup:
+    """One Stripe SetupIntent in our vocabulary: like a PaymentIntent, a failed confirmation is
+    `requires_payment_method` with a `last_setup_error`."""
+    raw = str(seti.get("status"))
+    error = seti.get("last_setup_error")
+    code, message = _failure(error if isinstance(error, dict) else None)
+    status = {"requires_action": "requires_action", "succeeded": "succeeded", "processing": "processing"}.get(
+        raw,
+        "failed",  # requires_payment_method (a failed confirmation), canceled
+    )
+    pm = seti.get("payment_method")
+    card = _saved_card(pm) if status == "succeeded" and isinstance(pm, dict) else None
+    if status == "succeeded" and isinstance(pm, str):
+        card = payment_provider.SavedCard(reference=pm, brand="card", last4="", exp_month=0, exp_year=0)
+    return payment_provider.ProviderSetup(
+        reference=str(seti["id"]),
+        status=status,
+        next_action=_next_action(seti | {"payment_method": pm}) if status == "requires_action" else None,
+        card=card,
         failure_code=code,
         failure_message=message,
     )
@@ -414,17 +440,21 @@ class StripeProvider:
         except stripe.StripeError as e:
             self._fail(e)
 
+    def _method_of(self, token: str, idempotency_key: str) -> str:
+        """A PaymentMethod (`pm_...`, from Stripe.js) as it is; a legacy card token (`tok_...`)
+        becomes one first."""
+        if not token.startswith("tok_"):
+            return token
+        created: PaymentMethodCreateParams = {"type": "card", "card": {"token": token}}
+        options: stripe.RequestOptions = {"idempotency_key": f"{idempotency_key}:method"}
+        return str(self._v1.payment_methods.create(params=created, options=options).id)
+
     def attach_method(
         self, *, customer_reference: str, token: str, idempotency_key: str
     ) -> payment_provider.SavedCard:
-        """Attach a PaymentMethod (`pm_...`, from Stripe.js) to the Customer; a legacy card token
-        (`tok_...`) becomes a PaymentMethod first."""
+        """Attach the token's PaymentMethod to the Customer."""
         try:
-            method = token
-            if token.startswith("tok_"):
-                created: PaymentMethodCreateParams = {"type": "card", "card": {"token": token}}
-                options: stripe.RequestOptions = {"idempotency_key": f"{idempotency_key}:method"}
-                method = self._v1.payment_methods.create(params=created, options=options).id
+            method = self._method_of(token, idempotency_key)
             attach: PaymentMethodAttachParams = {"customer": customer_reference}
             pm = self._v1.payment_methods.attach(
                 method, params=attach, options={"idempotency_key": idempotency_key}
@@ -441,6 +471,45 @@ class StripeProvider:
         except stripe.InvalidRequestError as e:
             if _error_body(e).get("code") != "payment_method_unexpected_state":  # not attached (any more)
                 self._fail(e)
+        except stripe.StripeError as e:
+            self._fail(e)
+
+    def create_setup(
+        self, *, customer_reference: str, token: str, return_url: str | None, idempotency_key: str
+    ) -> payment_provider.ProviderSetup:
+        """A SetupIntent confirmed at once for off-session use: the card is saved on the Customer
+        when it succeeds, after 3D Secure (`next_action`) when the bank asks."""
+        try:
+            params: SetupIntentCreateParams = {
+                "customer": customer_reference,
+                "payment_method": self._method_of(token, idempotency_key),
+                "confirm": True,
+                "usage": "off_session",
+                "expand": ["payment_method"],
+            }
+            if return_url:
+                params["return_url"] = return_url
+            else:
+                params["automatic_payment_methods"] = {"enabled": True, "allow_redirects": "never"}
+            seti = self._v1.setup_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        except stripe.CardError as e:
+            error = _error_body(e)
+            code, message = _failure(error)
+            seti_obj = error.get("setup_intent") if isinstance(error.get("setup_intent"), dict) else {}
+            return payment_provider.ProviderSetup(
+                reference=str((seti_obj or {}).get("id") or ""),
+                status="failed",
+                failure_code=code or e.code or "card_declined",
+                failure_message=message or e.user_message or "The card was declined.",
+            )
+        except stripe.StripeError as e:
+            self._fail(e)
+        return _setup(seti.to_dict())
+
+    def retrieve_setup(self, reference: str) -> payment_provider.ProviderSetup:
+        params: SetupIntentRetrieveParams = {"expand": ["payment_method"]}
+        try:
+            return _setup(self._v1.setup_intents.retrieve(reference, params=params).to_dict())
         except stripe.StripeError as e:
             self._fail(e)
 

@@ -190,6 +190,17 @@ class TestGatewayProvider:
             if e.code != "payment_method_not_attached":
                 raise
 
+    def create_setup(
+        self, *, customer_reference: str, token: str, return_url: str | None, idempotency_key: str
+    ) -> payment_provider.ProviderSetup:
+        body: dict[str, Any] = {"customer": customer_reference, "token": token}
+        if return_url:
+            body["returnUrl"] = return_url
+        return _setup(self._call("POST", "/v1/setup_intents", body=body, idempotency_key=idempotency_key))
+
+    def retrieve_setup(self, reference: str) -> payment_provider.ProviderSetup:
+        return _setup(self._call("GET", f"/v1/setup_intents/{reference}"))
+
     def charges(self, *, created_from: int, created_to: int) -> list[payment_provider.ProviderCharge]:
         """Every charge with created_from <= created < created_to, following the pages."""
         out: list[payment_provider.ProviderCharge] = []
@@ -285,6 +296,29 @@ def _error_of(r: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return error if isinstance(error, dict) else {}
+
+
+def _setup(s: dict[str, Any]) -> payment_provider.ProviderSetup:
+    action, card = s.get("nextAction"), s.get("card") or {}
+    saved = None
+    if s.get("status") == "succeeded" and s.get("paymentMethod"):
+        saved = payment_provider.SavedCard(
+            reference=str(s["paymentMethod"]),
+            brand=str(card["brand"]),
+            last4=str(card["last4"]),
+            exp_month=int(card["expMonth"]),
+            exp_year=int(card["expYear"]),
+        )
+    return payment_provider.ProviderSetup(
+        reference=str(s["id"]),
+        status=str(s["status"]),
+        next_action=payment_provider.NextAction(type=str(action["type"]), url=str(action["url"]))
+        if action
+        else None,
+        card=saved,
+        failure_code=s.get("failureCode"),
+        failure_message=s.get("failureMessage"),
+    )
 
 
 def _intent(c: dict[str, Any]) -> payment_provider.ProviderIntent:

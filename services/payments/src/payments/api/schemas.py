@@ -219,3 +219,42 @@ class PaymentMethodListArgs(ListArgs):
     """List saved payment methods, oldest first; filter by `customerId` (a customer token lists its own)."""
 
     customer_id = ref(validate=ID)
+
+
+class SetupIntentCreateSchema(CamelSchema):
+    customer_id = ref(required=True, validate=ID)
+    payment_method_token = fields.String(
+        required=True,
+        validate=validate.Length(1, 255),
+        metadata={
+            "description": "a gateway's one-time token (e.g. tok_threeDSecureRequired); never a card number"
+        },
+    )
+    gateway_id = ref(validate=validate.Length(1, 20))
+    return_url = fields.Url(
+        require_tld=False,
+        schemes={"http", "https"},
+        metadata={"description": "where the gateway's 3D Secure page sends the customer back"},
+    )
+    set_default = fields.Boolean(load_default=False)
+
+
+class SetupIntentSchema(CamelSchema):
+    id = ref()
+    customer_id = ref()
+    gateway_id = ref()
+    status = fields.String(metadata={"enum": ["requires_action", "processing", "succeeded", "failed"]})
+    next_action = fields.Nested(NextActionSchema, allow_none=True)
+    payment_method_id = ref(allow_none=True, metadata={"description": "the saved method, once succeeded"})
+    return_url = fields.String(allow_none=True)
+    failure_code = fields.String(allow_none=True)
+    failure_message = fields.String(allow_none=True)
+    version = fields.Integer()
+    created_at = moment()
+    updated_at = moment()
+
+
+class SetupIntentListArgs(ListArgs):
+    """List setup intents, oldest first; filter by `customerId` (a customer token lists its own)."""
+
+    customer_id = ref(validate=ID)

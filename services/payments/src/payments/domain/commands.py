@@ -43,6 +43,19 @@ class AttachPaymentMethod:
 
 
 @dataclass(frozen=True)
+class CreateSetupIntent:
+    """Save a card without charging it, 3D Secure first when the bank asks."""
+
+    scope: CustomerScope
+    request: RequestKey
+    customer_id: str
+    payment_method_token: str
+    gateway_id: str | None = None
+    return_url: str | None = None
+    set_default: bool = False
+
+
+@dataclass(frozen=True)
 class RequestRenewalCharge:
     """A renewal invoice's off-session charge, as InvoicePaymentRequested asks for it."""
 

@@ -97,6 +97,20 @@ class SavedCard:
 
 
 @dataclass(frozen=True)
+class ProviderSetup:
+    """A card being saved without a charge (Stripe's SetupIntent): `requires_action` while the
+    customer authenticates on `next_action`'s page, then `succeeded` with the saved `card`, or
+    `failed` (nothing saved)."""
+
+    reference: str
+    status: str  # requires_action | processing | succeeded | failed
+    next_action: NextAction | None = None
+    card: SavedCard | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+
+@dataclass(frozen=True)
 class IntentRequest:
     """One payment asked of a provider: how much, with which method, under which idempotency key
     (the same key for every retry of the same call), and how it is to be taken."""
@@ -153,3 +167,11 @@ class PaymentProvider(Protocol):
     def detach_method(self, reference: str, *, idempotency_key: str) -> None:
         """The saved method can never be charged again. Detaching one already detached is no error."""
         ...
+
+    def create_setup(
+        self, *, customer_reference: str, token: str, return_url: str | None, idempotency_key: str
+    ) -> ProviderSetup:
+        """Save a card for later charges without charging it, authenticated first if its bank asks."""
+        ...
+
+    def retrieve_setup(self, reference: str) -> ProviderSetup: ...

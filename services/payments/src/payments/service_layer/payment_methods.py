@@ -22,7 +22,7 @@ from payments.bootstrap import Deps
 from payments.domain import payment_methods
 from payments.domain.commands import AttachPaymentMethod
 from payments.domain.payment_methods import PaymentMethod
-from payments.domain.payment_provider import ProviderError
+from payments.domain.payment_provider import ProviderError, SavedCard
 from payments.domain.request_keys import RequestKey
 from payments.service_layer.gateways import choose_gateway
 from payments.service_layer.provider_calls import provider_for, provider_key
@@ -39,7 +39,7 @@ def attach_method(uow: UnitOfWork, deps: Deps, cmd: AttachPaymentMethod) -> Paym
     """Save the token's card for the customer at the gateway (`test` by default): the provider's
     customer first (made once), then the card attached to it. The customer's first method, or one
     asked to be (`setDefault`), becomes the default."""
-    if not cmd.scope.sees(cmd.customer_id) or not _await_customer(deps, cmd.customer_id):
+    if not cmd.scope.sees(cmd.customer_id) or not await_customer(deps, cmd.customer_id):
         raise Problem(
             422, f"No customer '{cmd.customer_id}'.", errors=[FieldError("customerId", "unknown customer")]
         )
@@ -69,23 +69,49 @@ def save_card(
     recorded in `uow`: the same request again (client and Idempotency-Key) finds the card it saved.
     Also how a payment with `savePaymentMethod` keeps its card, before it is charged."""
     method_id = new_id("pm")
-    provider_customer = _provider_answer(
+    provider_customer = provider_answer(
         gateway_id, lambda: provider_customer_of(deps, customer_id, gateway_id), field="customerId"
     )
-    card = _provider_answer(
+    card = provider_answer(
         gateway_id,
         lambda: provider_for(deps, gateway_id).attach_method(
-            customer_reference=provider_customer, token=token, idempotency_key=_attach_key(request, method_id)
+            customer_reference=provider_customer,
+            token=token,
+            idempotency_key=request_provider_key(request, method_id),
         ),
         field="paymentMethodToken",
     )
+    return record_saved_card(
+        uow,
+        customer_id=customer_id,
+        gateway_id=gateway_id,
+        provider_customer=provider_customer,
+        card=card,
+        set_default=set_default,
+        method_id=method_id,
+    )
+
+
+def record_saved_card(
+    uow: UnitOfWork,
+    *,
+    customer_id: str,
+    gateway_id: str,
+    provider_customer: str,
+    card: SavedCard,
+    set_default: bool,
+    method_id: str | None = None,
+) -> PaymentMethod:
+    """A card the provider saved (attached, or by a setup intent) recorded as the customer's
+    method, once: the same provider reference again is the method recorded before. The customer's
+    first method, or one asked to be, becomes the default."""
     repo = PaymentMethodRepository(uow.session)
     now = datetime.now(UTC)
     earlier = repo.by_provider_reference(gateway_id, card.reference)
     if earlier is not None:  # this request's earlier attempt saved it (its answer was lost)
         return earlier
     method, attached = payment_methods.attach(
-        method_id, customer_id, gateway_id, provider_customer, card, now
+        method_id or new_id("pm"), customer_id, gateway_id, provider_customer, card, now
     )
     repo.add(method)
     uow.emit(attached)
@@ -112,7 +138,7 @@ def detach_method(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> None:
     customer's default if it was one is gone."""
     with deps.db.unit_of_work(write=False) as read:
         method = cmd.visible(PaymentMethodRepository(read.session).get(cmd.id), "payment method")
-    _provider_answer(
+    provider_answer(
         method.gateway_id,
         lambda: provider_for(deps, method.gateway_id).detach_method(
             method.provider_reference, idempotency_key=provider_key(method.id, "detach")
@@ -167,7 +193,7 @@ def record_customer(uow: UnitOfWork, customer_id: str) -> None:
     PaymentMethodRepository(uow.session).record_customer(customer_id, datetime.now(UTC))
 
 
-def _await_customer(deps: Deps, customer_id: str) -> bool:
+def await_customer(deps: Deps, customer_id: str) -> bool:
     found = await_known(
         deps.db,
         lambda session: True if PaymentMethodRepository(session).customer_known(customer_id) else None,
@@ -190,16 +216,16 @@ def _put_default(
             uow.emit(e)
 
 
-def _attach_key(request: RequestKey, method_id: str) -> str:
-    """The same request (client and Idempotency-Key) is the same attach at the provider; without a
-    key, each request is its own."""
+def request_provider_key(request: RequestKey, row_id: str, action: str = "attach") -> str:
+    """The same request (client and Idempotency-Key) is the same call at the provider; without a
+    key, each request is its own (keyed by the row it makes)."""
     if not request.key:
-        return provider_key(method_id, "attach")
+        return provider_key(row_id, action)
     digest = hashlib.sha256(f"{request.client_id}\n{request.key}".encode()).hexdigest()[:40]
-    return f"attach:{digest}"
+    return f"{action}:{digest}"
 
 
-def _provider_answer(gateway_id: str, call: Callable[[], T], *, field: str) -> T:
+def provider_answer(gateway_id: str, call: Callable[[], T], *, field: str) -> T:
     """The provider's answer; a 503 when it did not answer (retry), a 422 naming `field` when it
     refused (nothing was saved)."""
     try:

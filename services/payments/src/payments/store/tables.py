@@ -226,3 +226,22 @@ invoice_projection = sa.Table(
     text("status", 20),  # open | paid | void | uncollectible
     moment("updated_at"),
 )
+
+# Cards being saved without a charge (3D Secure first when the bank asks): see domain.setup_intents.
+setup_intents = sa.Table(
+    "setup_intents",
+    metadata,
+    identity(),
+    reference("customer_id", index=True),
+    text("gateway_id", 20),
+    text("status", 20),
+    text("provider_reference", 255),
+    flag("set_default"),
+    text("return_url", 2000, nullable=True),
+    document("next_action", nullable=True),
+    reference("payment_method_id", nullable=True),
+    text("failure_code", 100, nullable=True),
+    text("failure_message", 500, nullable=True),
+    *stamps(),
+    sa.UniqueConstraint("gateway_id", "provider_reference", name="uq_setup_intents_provider_reference"),
+)

@@ -85,6 +85,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
+        "setup_intents",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("customer_id", sa.String(length=40), nullable=False),
+        sa.Column("gateway_id", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("provider_reference", sa.String(length=255), nullable=False),
+        sa.Column("set_default", sa.Boolean(), nullable=False),
+        sa.Column("return_url", sa.String(length=2000), nullable=True),
+        sa.Column("next_action", sa.JSON(), nullable=True),
+        sa.Column("payment_method_id", sa.String(length=40), nullable=True),
+        sa.Column("failure_code", sa.String(length=100), nullable=True),
+        sa.Column("failure_message", sa.String(length=500), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("gateway_id", "provider_reference", name="uq_setup_intents_provider_reference"),
+    )
+    op.create_index("ix_setup_intents_customer_id", "setup_intents", ["customer_id"])
+    op.create_table(
         "customer_projection",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -94,6 +114,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("customer_projection")
+    op.drop_index("ix_setup_intents_customer_id", table_name="setup_intents")
+    op.drop_table("setup_intents")
     op.drop_table("invoice_projection")
     op.drop_index("uq_payment_intents_live_invoice", table_name="payment_intents")
     op.drop_table("provider_customers")
