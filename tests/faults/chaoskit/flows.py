@@ -54,6 +54,7 @@ class Flow:
     scenario: str
     card: str
     monthly: bool
+    by_invoice: bool = False  # the order's finalized invoice is paid (POST /PaymentIntents {invoiceId})
     started: float = 0.0
     done: float | None = None
     error: str | None = None
@@ -214,8 +215,8 @@ def setup_catalog(client: Client) -> Catalog:
 
 
 def run_flow(client: Client, cat: Catalog, flow: Flow, wait_budget: float) -> Flow:
-    """customer → order → intent (tok_visa, or 3DS completed on the test bank's page) → paid →
-    invoice finalized and paid → sent."""
+    """customer → order → intent (tok_visa, or 3DS completed on the test bank's page; for some
+    one-off orders, of their finalized invoice) → paid → invoice finalized and paid → sent."""
     flow.started = time.time()
     retries_before = client.retries
     try:
@@ -234,16 +235,17 @@ def run_flow(client: Client, cat: Catalog, flow: Flow, wait_budget: float) -> Fl
             order_body["items"][0]["quantity"] = 1
         order = client.call("POST", "/Orders", order_body, key=str(uuid.uuid4()), retry_422=True)
         flow.order = order["id"]
+        pays: dict[str, Any] = {"orderId": order["id"], "amount": order["total"]}
+        if flow.by_invoice and not flow.monthly:
+            drafted = client.call(
+                "POST", "/Invoices", {"orderId": order["id"]}, key=str(uuid.uuid4()), retry_422=True
+            )
+            opened = client.call("POST", f"/Invoices/{drafted['id']}/finalize", key=str(uuid.uuid4()))
+            pays = {"invoiceId": opened["id"], "amount": opened["amountDue"]}
         intent = client.call(
             "POST",
             "/PaymentIntents",
-            {
-                "orderId": order["id"],
-                "amount": order["total"],
-                "currency": "USD",
-                "gatewayId": "test",
-                "paymentMethodToken": flow.card,
-            },
+            pays | {"currency": "USD", "gatewayId": "test", "paymentMethodToken": flow.card},
             key=str(uuid.uuid4()),
             retry_422=True,
         )

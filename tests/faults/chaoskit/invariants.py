@@ -212,6 +212,26 @@ def check_all(
     )
     figures["charges"] = len(charges)
 
+    # one succeeded payment per order and per invoice, whichever way it was paid
+    twice_paid = query(
+        urls["payments"],
+        "SELECT coalesce(order_id, invoice_id), count(*) FROM payment_intents WHERE status = 'succeeded'"
+        " GROUP BY coalesce(order_id, invoice_id) HAVING count(*) > 1",
+    )
+    by_invoice = query(
+        urls["payments"],
+        "SELECT count(*) FROM payment_intents WHERE invoice_id IS NOT NULL AND attempt IS NULL",
+    )[0][0]
+    checks.append(
+        Check(
+            "one succeeded payment per order and per invoice (invoice payments included)",
+            not twice_paid,
+            f"{by_invoice} payments of open invoices",
+            f"paid twice {twice_paid[:5]}",
+        )
+    )
+    figures["invoice_payments"] = int(by_invoice)
+
     # renewals: one invoice per subscription and period
     subs = query(urls["invoicing"], "SELECT id FROM subscriptions")
     renewals = [r for r in inv if r[5] and not r[1]]

@@ -25,6 +25,7 @@ from chaoskit.stack import FaultStack
 class Config:
     flows_per_scenario: int = 11
     concurrency: int = 6
+    by_invoice_every: int = 4
     pace: float = 0.5  # seconds between the starts of a scenario's flows, so the load spans the fault
     pause: float = 2.0  # seconds a killed process stays down
     kafka_down: float = 10.0
@@ -123,6 +124,8 @@ class Run:
                 if (base + i) % self.cfg.three_ds_every == 1 and (base + i) % self.cfg.monthly_every != 3
                 else "tok_visa",
                 (base + i) % self.cfg.monthly_every == 3,
+                # one-off orders paid through their finalized invoice, as a "pay now" link does
+                by_invoice=(base + i) % self.cfg.by_invoice_every == 2,
             )
             for i in range(n)
         ]
