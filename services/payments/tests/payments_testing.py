@@ -85,6 +85,22 @@ def invoice_event(name: str, data: dict[str, Any], *, event_id: str | None = Non
     )
 
 
+def renewal_request(token: str = "tok_visa", **over: Any) -> dict[str, Any]:
+    """InvoicePaymentRequested v1's data: a renewal invoice's first charge of 29.00 EUR."""
+    return {
+        "invoiceId": new_id("in"),
+        "subscriptionId": new_id("sub"),
+        "customerId": new_id("cus"),
+        "amount": 2900,
+        "currency": "EUR",
+        "gatewayId": "test",
+        "paymentMethodToken": token,
+        "attempt": 1,
+        "periodStart": "2026-12-01T00:00:00+00:00",
+        "periodEnd": "2027-01-01T00:00:00+00:00",
+    } | over
+
+
 def deliver(app: Flask, event: Envelope) -> None:
     """Apply an event as the worker would: checked against its contract (the inbox dead-letters one
     that breaks it), then its handler, in one transaction (the inbox's dedup aside)."""

@@ -12,7 +12,7 @@ from typing import Any
 from fake_provider import FakeProvider
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import deliver, invoice_event
+from payments_testing import deliver, invoice_event, renewal_request
 from test_payments_methods import attach, known_customer
 
 from billing_devtools.testing.samples import envelope
@@ -112,18 +112,9 @@ def test_a_renewal_invoice_paid_by_the_customer_is_not_charged_again_by_dunning(
         and r.json["subscriptionId"] == inv["subscriptionId"]
         and r.json["attempt"] is None
     )
-    retry = {
-        "invoiceId": inv["id"],
-        "subscriptionId": inv["subscriptionId"],
-        "customerId": customer_id,
-        "amount": 2900,
-        "currency": "EUR",
-        "gatewayId": "test",
-        "paymentMethodToken": "tok_visa",
-        "attempt": 2,
-        "periodStart": "2026-12-01T00:00:00+00:00",
-        "periodEnd": "2027-01-01T00:00:00+00:00",
-    }
+    retry = renewal_request(
+        invoiceId=inv["id"], subscriptionId=inv["subscriptionId"], customerId=customer_id, attempt=2
+    )
     deliver(app, invoice_event("InvoicePaymentRequested", retry))
     renewals.charge_off_session(deps_of(app, Deps))
     assert len(fake.requests) == 1

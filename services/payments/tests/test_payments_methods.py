@@ -12,7 +12,7 @@ from typing import Any
 from fake_provider import FakeProvider
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import deliver, invoice_event
+from payments_testing import deliver, invoice_event, renewal_request
 
 from billing_devtools.testing.samples import customer_event, envelope
 from billing_devtools.testing.tokens import TokenFactory
@@ -173,19 +173,8 @@ def test_a_customer_token_manages_its_own_methods_only(
 
 
 def renewal(app: Flask, customer_id: str, token: str) -> None:
-    data = {
-        "invoiceId": new_id("in"),
-        "subscriptionId": new_id("sub"),
-        "customerId": customer_id,
-        "amount": 2900,
-        "currency": "EUR",
-        "gatewayId": "test",
-        "paymentMethodToken": token,
-        "attempt": 1,
-        "periodStart": "2026-12-01T00:00:00+00:00",
-        "periodEnd": "2027-01-01T00:00:00+00:00",
-    }
-    deliver(app, invoice_event("InvoicePaymentRequested", data))
+    """InvoicePaymentRequested for a renewal charging `token`, applied and charged off-session."""
+    deliver(app, invoice_event("InvoicePaymentRequested", renewal_request(token, customerId=customer_id)))
     renewals.charge_off_session(deps_of(app, Deps))
 
 

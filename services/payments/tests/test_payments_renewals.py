@@ -19,7 +19,7 @@ import pytest
 from fake_provider import FakeProvider
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import invoice_event
+from payments_testing import invoice_event, renewal_request
 from sqlalchemy import func, select
 
 from billing_shared.events import contracts
@@ -40,19 +40,7 @@ from payments.store.tables import payment_intents
 Outbox = Callable[..., list[dict[str, Any]]]
 
 
-def request_data(token: str = "tok_visa", **over: Any) -> dict[str, Any]:
-    return {
-        "invoiceId": new_id("in"),
-        "subscriptionId": new_id("sub"),
-        "customerId": new_id("cus"),
-        "amount": 2900,
-        "currency": "EUR",
-        "gatewayId": "test",
-        "paymentMethodToken": token,
-        "attempt": 1,
-        "periodStart": "2026-12-01T00:00:00+00:00",
-        "periodEnd": "2027-01-01T00:00:00+00:00",
-    } | over
+request_data = renewal_request
 
 
 def deps(app: Flask) -> Deps:

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from payments_testing import deliver, invoice_event, order_created
+from payments_testing import deliver, invoice_event, order_created, renewal_request
 from stripe_mock_testing import RecordingClient
 
 from billing_devtools.testing.samples import customer_event, envelope
@@ -44,19 +44,8 @@ def stripe_app(
 
 
 def renew(app: Flask, customer_id: str, method: str) -> None:
-    data = {
-        "invoiceId": new_id("in"),
-        "subscriptionId": new_id("sub"),
-        "customerId": customer_id,
-        "amount": 2900,
-        "currency": "EUR",
-        "gatewayId": "stripe",
-        "paymentMethodToken": method,
-        "attempt": 1,
-        "periodStart": "2026-12-01T00:00:00+00:00",
-        "periodEnd": "2027-01-01T00:00:00+00:00",
-    }
-    deliver(app, invoice_event("InvoicePaymentRequested", data))
+    request = renewal_request(method, customerId=customer_id, gatewayId="stripe")
+    deliver(app, invoice_event("InvoicePaymentRequested", request))
     renewals.charge_off_session(deps_of(app, Deps))
 
 

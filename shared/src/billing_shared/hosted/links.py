@@ -20,7 +20,14 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings
 
-from billing_shared.hosted.tokens import MIN_SECRET_BYTES, hosted_url_token, verify_hosted_token
+from billing_shared.errors import Problem
+from billing_shared.hosted.tokens import (
+    MIN_SECRET_BYTES,
+    ExpiredHostedToken,
+    HostedTokenError,
+    hosted_url_token,
+    verify_hosted_token,
+)
 
 FILE_NAME = "hosted-invoice-secret"
 
@@ -102,3 +109,13 @@ class HostedLinks:
     def invoice_id(self, token: str, now: datetime) -> str:
         """The invoice the token grants; InvalidHostedToken / ExpiredHostedToken otherwise."""
         return verify_hosted_token(token, self.secret, now)
+
+    def granted(self, token: str, now: datetime) -> str:
+        """The invoice the token grants, as a page answers a link: 410 when it has expired, 404
+        when it does not verify (the same answer as for an invoice that is not there)."""
+        try:
+            return self.invoice_id(token, now)
+        except ExpiredHostedToken:
+            raise Problem(410, "This invoice link has expired; ask the seller for a new one.") from None
+        except HostedTokenError:
+            raise Problem(404, "No invoice at this link.") from None

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.errors import Problem
-from billing_shared.hosted.tokens import ExpiredHostedToken, HostedTokenError
 from invoicing.adapters.documents.html import render_html
 from invoicing.adapters.documents.pdf import render_pdf
 from invoicing.bootstrap import Deps
@@ -48,12 +47,7 @@ def invoice_pdf(deps: Deps, scope: CustomerScope, invoice_id: str) -> PdfFile:
 
 
 def _hosted(deps: Deps, token: str) -> tuple[Invoice, Party]:
-    try:
-        invoice_id = deps.hosted_links.invoice_id(token, datetime.now(UTC))
-    except ExpiredHostedToken:
-        raise Problem(410, "This invoice link has expired; ask the seller for a new one.") from None
-    except HostedTokenError:
-        raise Problem(404, "No invoice at this link.") from None
+    invoice_id = deps.hosted_links.granted(token, datetime.now(UTC))
     with deps.db.unit_of_work(write=False) as uow:
         invoice = InvoiceRepository(uow.session).get(invoice_id)
         if invoice is None or invoice.status == invoices.DRAFT:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
-from billing_shared.hosted.tokens import ExpiredHostedToken, HostedTokenError
 from billing_shared.paging import PageRequest
 from billing_shared.projection import await_known
 from payments.bootstrap import Deps
@@ -94,12 +93,7 @@ def pay(uow: UnitOfWork, deps: Deps, token: str, payment_method_id: str) -> Outc
 def _invoice(deps: Deps, token: str) -> InvoiceView:
     """The invoice the hosted token grants, as payments knows it: 404 for a link that does not
     verify (or an invoice not finalized), 410 for an expired one."""
-    try:
-        invoice_id = deps.hosted_links.invoice_id(token, datetime.now(UTC))
-    except ExpiredHostedToken:
-        raise Problem(410, "This invoice link has expired; ask the seller for a new one.") from None
-    except HostedTokenError:
-        raise Problem(404, "No invoice at this link.") from None
+    invoice_id = deps.hosted_links.granted(token, datetime.now(UTC))
     invoice = await_known(
         deps.db,
         lambda session: InvoiceProjection(session).get(invoice_id),
