@@ -148,3 +148,17 @@ def test_one_charge_under_fifty_same_key_and_ten_other_key_requests(
         app.test_client().get(f"/api/v1/PaymentIntents?invoiceId={inv['id']}", headers=admin).json["data"]
     )
     assert [i["status"] for i in listed] == ["succeeded"]
+
+
+def test_a_customer_token_pays_its_own_open_invoice_only(
+    app: Flask, client: FlaskClient, tokens: Any, fake: FakeProvider
+) -> None:
+    mine, theirs = known_customer(app), known_customer(app)
+    own = invoice(app, "InvoiceFinalized", customer_id=mine, order_id=None, total=2900)
+    other = invoice(app, "InvoiceFinalized", customer_id=theirs, order_id=None, total=2900)
+    me = {"Authorization": f"Bearer {tokens.token('payments:read payments:write', customer_id=mine)}"}
+    refused = pay(client, me, other)
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "invoiceId"
+    assert len(fake.requests) == 0
+    paid = pay(client, me, own)
+    assert paid.status_code == 201 and paid.json["status"] == "succeeded" and paid.json["customerId"] == mine
