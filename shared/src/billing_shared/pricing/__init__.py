@@ -7,6 +7,7 @@ orders prices every order with `price_order`; invoicing rebuilds the result with
 from .engine import price_order
 from .errors import PricingError, PricingTypeError
 from .model import CouponInput, LineInput, PricedLine, PricedOrder, TaxRate, TraceStep
+from .proration import Proration, ProrationItem, ProrationLine, fraction_left, prorate
 from .rules import TaxRuleCandidate, match_tax_rule
 
 __all__ = [
@@ -16,9 +17,14 @@ __all__ = [
     "PricedOrder",
     "PricingError",
     "PricingTypeError",
+    "Proration",
+    "ProrationItem",
+    "ProrationLine",
     "TaxRate",
     "TaxRuleCandidate",
     "TraceStep",
+    "fraction_left",
     "match_tax_rule",
     "price_order",
+    "prorate",
 ]
