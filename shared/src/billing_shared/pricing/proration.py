@@ -106,4 +106,3 @@ def prorate(
                 )
             )
     return Proration(f, lines, trace)
-
