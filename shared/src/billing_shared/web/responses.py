@@ -91,3 +91,20 @@ def list_answer(
         else:
             found = use_case(uow, page_request(args), **list_filters(args))
     return list_response(found, wire)
+
+
+# A hosted page (an invoice, its checkout) is a self-contained document: no scripts, no outside
+# assets. No `form-action`: a checkout's redirect goes on to a gateway's 3D Secure page (another
+# origin, any gateway's), and browsers hold redirects after a form to that directive as well.
+HOSTED_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+def hosted_page(html: str, status: int = 200) -> Response:
+    """A page reached by a signed link without login: never cached, never indexed, and the link
+    (its token is the credential) never sent on as a Referer."""
+    resp = Response(html, status=status, mimetype="text/html")
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["X-Robots-Tag"] = "noindex, nofollow"
+    resp.headers["Content-Security-Policy"] = HOSTED_PAGE_CSP
+    return resp

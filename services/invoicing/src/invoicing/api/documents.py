@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from billing_shared.auth.flask import requires
 from billing_shared.web.context import caller_scope, deps
-from billing_shared.web.responses import BEARER
+from billing_shared.web.responses import BEARER, hosted_page
 from invoicing.bootstrap import Deps
 from invoicing.domain.documents import PdfFile
 from invoicing.service_layer import documents
@@ -48,12 +48,7 @@ class HostedInvoicePage(MethodView):
     def get(self, token: str) -> Response:
         """The hosted invoice page of `hostedInvoiceUrl`: no Authorization, the signed token is the
         credential. 404 when it does not verify, 410 when it has expired."""
-        resp = Response(documents.hosted_invoice_page(deps(Deps), token), mimetype="text/html")
-        resp.headers["Cache-Control"] = "private, no-store"
-        resp.headers["Referrer-Policy"] = "no-referrer"
-        resp.headers["X-Robots-Tag"] = "noindex, nofollow"
-        resp.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-        return resp
+        return hosted_page(documents.hosted_invoice_page(deps(Deps), token))
 
 
 @blp.route("/hosted/<string:token>/pdf")

@@ -180,13 +180,11 @@ def _setup(seti: dict[str, Any]) -> payment_provider.ProviderSetup:
         "failed",  # requires_payment_method (a failed confirmation), canceled
     )
     pm = seti.get("payment_method")
-    card = _saved_card(pm) if status == "succeeded" and isinstance(pm, dict) else None
-    if status == "succeeded" and isinstance(pm, str):
-        card = payment_provider.SavedCard(reference=pm, brand="card", last4="", exp_month=0, exp_year=0)
+    card = _saved_card(pm) if status == "succeeded" and isinstance(pm, dict) else None  # expanded
     return payment_provider.ProviderSetup(
         reference=str(seti["id"]),
         status=status,
-        next_action=_next_action(seti | {"payment_method": pm}) if status == "requires_action" else None,
+        next_action=_next_action(seti) if status == "requires_action" else None,
         card=card,
         failure_code=code,
         failure_message=message,

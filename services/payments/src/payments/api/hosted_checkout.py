@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 
 from billing_shared.errors import Problem
 from billing_shared.web.context import deps
+from billing_shared.web.responses import hosted_page
 from billing_shared.web.transaction import current_uow, transactional
 from payments.api.checkout_page import render_checkout
 from payments.bootstrap import Deps
@@ -23,20 +24,8 @@ blp = Blueprint(
     "hosted_checkout", __name__, url_prefix="/api/v1/PaymentIntents", description="Hosted invoice checkout"
 )
 
-# No `form-action`: the payment's redirect goes on to the gateway's 3D Secure page (another
-# origin, any gateway's), and browsers hold redirects after a form to that directive as well.
-CSP = "default-src 'none'; style-src 'unsafe-inline'"
 _HTML = {"200": {"description": "the checkout page", "content": {"text/html": {}}}}
 _PAID = {"303": {"description": "to the gateway's 3D Secure page, or back to the invoice page"}}
-
-
-def _page(html: str, status: int = 200) -> Response:
-    resp = Response(html, status=status, mimetype="text/html")
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["Referrer-Policy"] = "no-referrer"
-    resp.headers["X-Robots-Tag"] = "noindex, nofollow"
-    resp.headers["Content-Security-Policy"] = CSP
-    return resp
 
 
 @blp.route("/hosted/<string:token>")
@@ -45,7 +34,7 @@ class HostedCheckout(MethodView):
     def get(self, token: str) -> Response:
         """The checkout of the invoice the hosted token grants: the amount due and the customer's
         saved cards. 404 when the token does not verify, 410 when it has expired."""
-        return _page(render_checkout(hosted_checkout.checkout(deps(Deps), token)))
+        return hosted_page(render_checkout(hosted_checkout.checkout(deps(Deps), token)))
 
     @blp.doc(security=[], responses=_PAID | _HTML)
     @transactional
@@ -60,4 +49,4 @@ class HostedCheckout(MethodView):
         if outcome.redirect is not None:
             return Response(status=303, headers={"Location": outcome.redirect})
         page = render_checkout(hosted_checkout.checkout(deps(Deps), token), failure=outcome.failure)
-        return _page(page)
+        return hosted_page(page)

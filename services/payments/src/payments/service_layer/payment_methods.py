@@ -124,10 +124,9 @@ def record_saved_card(
 def set_default(uow: UnitOfWork, cmd: OnResource) -> PaymentMethod:
     """The method becomes its customer's default (already the default: no change, no event)."""
     repo = PaymentMethodRepository(uow.session)
-    method = cmd.visible(repo.get(cmd.id), "payment method")
-    current = repo.default_of(method.customer_id, for_update=True)
-    if repo.get(method.id) is None:  # detached while we waited for the lock
-        raise Problem(404, f"No payment method '{cmd.id}'.")
+    customer_id = cmd.visible(repo.get(cmd.id), "payment method").customer_id
+    current = repo.default_of(customer_id, for_update=True)
+    method = cmd.visible(repo.get(cmd.id), "payment method")  # not detached while we waited
     _put_default(uow, repo, current, method.id, datetime.now(UTC))
     return method
 

@@ -11,9 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import record, row_values
-from billing_shared.db.repository import filtered_page, first
-from billing_shared.db.uow import affected
-from billing_shared.errors import Problem
+from billing_shared.db.repository import filtered_page, first, save_versioned
 from billing_shared.paging import Page, PageRequest
 from payments.domain.payment_methods import ATTACHED, DefaultMethod, PaymentMethod
 from payments.store.tables import customer_projection, default_methods, payment_methods, provider_customers
@@ -52,13 +50,10 @@ class PaymentMethodRepository:
         return first(self.session, stmt, self._from_row)
 
     def save(self, method: PaymentMethod, expected_version: int) -> None:
-        done = self.session.execute(
-            update(payment_methods)
-            .where(payment_methods.c.id == method.id, payment_methods.c.version == expected_version)
-            .values(**row_values(method, payment_methods))
+        values = row_values(method, payment_methods)
+        save_versioned(
+            self.session, payment_methods, method.id, expected_version, values, kind="payment method"
         )
-        if affected(done) != 1:
-            raise Problem(409, f"Payment method '{method.id}' changed meanwhile; retry.")
 
     def page(self, request: PageRequest, *, customer_id: str | None = None) -> Page[PaymentMethod]:
         filters = {"status": ATTACHED, "customer_id": customer_id}
