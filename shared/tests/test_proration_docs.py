@@ -7,6 +7,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_shared.pricing import PricingError, ProrationItem, prorate
+from billing_shared.pricing import (
+    CouponInput,
+    LineTerms,
+    PricedOrder,
+    PricingError,
+    ProrationItem,
+    ProrationLine,
+    TaxRate,
+    price_proration,
+    prorate,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "money.md"
 BLOCK = re.compile(r"^### (.+?)$|^```json\n(.*?)^```$", re.S | re.M)
@@ -64,7 +75,27 @@ def test_each_example_is_what_the_rule_computes(example: dict[str, Any]) -> None
     assert f"{got.fraction.numerator}/{got.fraction.denominator}" == want["fraction"]
     assert [line.amount for line in got.lines] == want["amounts"] == by_hand(old, new, s, e, t)
     assert got.net == want["net"]
-    assert [step.render() for step in got.trace] == want["trace"]
+    if "trace" in want:
+        assert [step.render() for step in got.trace] == want["trace"]
+    if "priced" in want:
+        tax = TaxRate("txr_doc", "tax", Decimal(p["taxRate"]), p["taxInclusive"])
+        coupon = CouponInput("DOC", percent_off=Decimal(p["percentOff"])) if "percentOff" in p else None
+        priced = price_proration("USD", got, [LineTerms(tax)] * len(got.lines), coupon)
+        expected = want["priced"]
+        assert [line.discount for line in priced.lines] == expected["discounts"]
+        assert [line.tax for line in priced.lines] == expected["taxes"]
+        assert [line.total for line in priced.lines] == expected["totals"]
+        assert priced.total == expected["total"] == sum(priced_by_hand(got.lines, tax, coupon))
+
+
+def priced_by_hand(lines: list[ProrationLine], tax: TaxRate, coupon: CouponInput | None) -> list[int]:
+    """Each line's total by the written rule on fractions, signs and all."""
+    rate, totals = Fraction(tax.rate), []
+    for line in lines:
+        p = Fraction(coupon.percent_off) if coupon and coupon.percent_off else Fraction(0)
+        base = line.amount - half_up(line.amount * p / 100)
+        totals.append(base if tax.inclusive else base + half_up(base * rate))
+    return totals
 
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -113,3 +144,60 @@ def test_an_instant_outside_the_period_or_without_a_zone_is_refused(
     with pytest.raises(PricingError) as info:
         prorate([], [ProrationItem("a", 1, 100)], start, end, at)
     assert info.value.field == field
+
+
+taxes = st.sampled_from([None, ("0.1", False), ("0.2", True), ("0.0725", False), ("0.19", True)])
+
+
+@given(
+    old=item_lists,
+    new=item_lists,
+    at=st.integers(0, 31 * 86_400 * 1_000_000),
+    tax=taxes,
+    percent=st.sampled_from([None, "10", "12.5", "100"]),
+)
+def test_a_credit_is_the_exact_mirror_of_a_charge_and_survives_storage(
+    old: list[ProrationItem], new: list[ProrationItem], at: int, tax: Any, percent: str | None
+) -> None:
+    """Priced lines: a credit line is the charge of the same amount negated, figure by figure; the
+    stored form reads back identical and the invoice's sums add up."""
+    if not old and not new:
+        return
+    end = START + timedelta(days=31)
+    t = START + timedelta(microseconds=at)
+    rate = None if tax is None else TaxRate("txr_x", "tax", Decimal(tax[0]), tax[1])
+    coupon = CouponInput("C", percent_off=Decimal(percent)) if percent else None
+    got = prorate(old, new, START, end, t)
+    terms = [LineTerms(rate)] * len(got.lines)
+    priced = price_proration("EUR", got, terms, coupon)
+    mirrored = prorate([], old, START, end, t)
+    as_charges = price_proration("EUR", mirrored, [LineTerms(rate)] * len(old), coupon) if old else None
+    for i, line in enumerate(priced.lines[: len(old)]):
+        assert as_charges is not None
+        twin = as_charges.lines[i]
+        assert (line.subtotal, line.discount, line.tax, line.total) == (
+            -twin.subtotal,
+            -twin.discount,
+            -twin.tax,
+            -twin.total,
+        )
+    assert priced.total == sum(line.total for line in priced.lines)
+    assert PricedOrder.from_dict(priced.to_dict()) == priced
+
+
+def test_a_stored_proration_line_that_is_not_the_rule_is_refused() -> None:
+    end = START + timedelta(days=31)
+    t = START + timedelta(days=15, hours=12)
+    got = prorate([ProrationItem("a", 1, 1500)], [ProrationItem("b", 1, 4500)], START, end, t)
+    data = price_proration("USD", got, [LineTerms(None)] * 2, None).to_dict()
+    data["lines"][1] = data["lines"][1] | {"subtotal": 2251, "total": 2251}
+    data["subtotal"] += 1
+    data["total"] += 1
+    with pytest.raises(PricingError) as info:
+        PricedOrder.from_dict(data)
+    assert info.value.field == "lines[1].subtotal"
+    without = price_proration("USD", got, [LineTerms(None)] * 2, None).to_dict()
+    for line in without["lines"]:
+        del line["proration"]
+    with pytest.raises(PricingError):  # signed lines are a proration's only
+        PricedOrder.from_dict(without)

@@ -126,6 +126,9 @@ def test_writes_on_another_customers_resources_change_nothing(
             (404,),
         ),
         ("POST", f"/PaymentMethods/{v.payment_method['id']}/default", None, (404,)),
+        # A customer may cancel its own subscription at the period's end: another's is not found.
+        ("POST", f"/Subscriptions/{v.subscription['id']}/cancel", {"atPeriodEnd": True}, (404,)),
+        ("POST", f"/Subscriptions/{v.subscription['id']}/cancel", None, (404,)),
         # Someone else's saved card cannot pay the attacker's order, nor be saved for the victim.
         (
             "POST",
@@ -199,7 +202,12 @@ def test_merchant_only_routes_are_403_for_a_customer_token(
         ("POST", f"/Invoices/{v.invoice['id']}/mark-uncollectible", None),
         ("POST", f"/Invoices/{v.invoice['id']}/send", None),
         ("PUT", f"/Invoices/{v.invoice['id']}", {"status": "sent"}),
-        ("POST", f"/Subscriptions/{v.subscription['id']}/cancel", None),
+        ("POST", f"/Subscriptions/{v.subscription['id']}/cancel", {"atPeriodEnd": False, "prorate": True}),
+        (
+            "PATCH",
+            f"/Subscriptions/{v.subscription['id']}",
+            {"items": [{"productId": "prod_x", "quantity": 1}]},
+        ),
         ("POST", "/Refunds", {"paymentIntentId": v.intent["id"], "reason": "fraudulent"}),
         ("PATCH", "/PaymentGateways/test", {"enabled": False}),
         ("POST", "/Products", {"name": "x", "taxCategory": "standard", "prices": []}),

@@ -43,6 +43,7 @@ ROUTES: dict[str, Route] = _table(
         ("Reconciliation", "payments", "payments"),  # admin-only: the service checks the scope
         ("Invoices", "invoicing", "invoices"),
         ("CreditNotes", "invoicing", "invoices"),
+        ("CustomerBalanceTransactions", "invoicing", "invoices"),
         ("Subscriptions", "invoicing", "subscriptions"),
         ("SubscriptionBillingHistories", "invoicing", "subscriptions"),
         ("SubscriptionBillingRuns", "invoicing", "subscriptions"),  # admin-only: the service checks

@@ -40,8 +40,10 @@ def test_a_draft_copies_the_priced_order_and_allows_finalize_or_void() -> None:
         "billingReason": "order",
         "periodStart": None,
         "periodEnd": None,
+        "creditApplied": 0,
+        "amountDue": order.total,
     }
-    assert events[0].version == 2
+    assert events[0].version == 3
 
 
 def test_finalize_then_pay() -> None:

@@ -1,5 +1,6 @@
 """Which use case each event of another service runs: the references a customer's orders, payment
-intents, invoices and subscriptions leave on it, and the default payment method payments chose."""
+intents, invoices and subscriptions leave on it, the default payment method payments chose, and
+the credit balance invoicing keeps."""
 
 from __future__ import annotations
 
@@ -26,3 +27,10 @@ def _record_default_method(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
 
 HANDLERS: dict[str, ServiceHandler[Deps]] = {name: _record_reference for name in REFERENCE_EVENTS}
 HANDLERS["PaymentMethodDefaultChanged"] = _record_default_method
+
+
+def _record_credit_balance(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    customers.record_credit_balance(uow, dict(event.data))
+
+
+HANDLERS["CustomerBalanceChanged"] = _record_credit_balance

@@ -3,6 +3,8 @@ worker's one transaction with the inbox entry. The inbox has checked the event a
 contract before it gets here.
 
 - CustomerCreated / CustomerUpdated: the customer projection (the buyer of every document).
+- ProductCreated / ProductUpdated / TaxRuleCreated / TaxRuleUpdated: the catalog projection that
+  prices a subscription's change.
 - OrderCreated: the order projection and the order's draft invoice; OrderPaid (a total of 0) and
   OrderCancelled: settled without a payment, or a draft voided.
 - PaymentSucceeded / PaymentFailed: an order's invoice settled, or a renewal charge's answer.
@@ -12,7 +14,7 @@ contract before it gets here.
 from __future__ import annotations
 
 from billing_shared.db.uow import UnitOfWork
-from billing_shared.events.catalog import TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_PAYMENTS
+from billing_shared.events.catalog import TOPIC_CATALOG, TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_PAYMENTS
 from billing_shared.events.envelope import Envelope
 from billing_shared.events.reading import command_from
 from billing_shared.inbox.consumer import ServiceHandler
@@ -29,11 +31,19 @@ from invoicing.domain.commands import (
 )
 from invoicing.service_layer import credit_notes, orders, payments, projections
 
-TOPICS = [TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_CUSTOMERS]
+TOPICS = [TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_CUSTOMERS, TOPIC_CATALOG]
 
 
 def _customer_changed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
     projections.record_customer(uow, RecordCustomer.from_event(event.data))
+
+
+def _product_changed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    projections.record_product(uow, dict(event.data))
+
+
+def _tax_rule_changed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    projections.record_tax_rule(uow, dict(event.data))
 
 
 def _order_created(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
@@ -67,6 +77,10 @@ def _payment_disputed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
 HANDLERS: dict[str, ServiceHandler[Deps]] = {
     "CustomerCreated": _customer_changed,
     "CustomerUpdated": _customer_changed,
+    "ProductCreated": _product_changed,
+    "ProductUpdated": _product_changed,
+    "TaxRuleCreated": _tax_rule_changed,
+    "TaxRuleUpdated": _tax_rule_changed,
     "OrderCreated": _order_created,
     "OrderPaid": _order_paid,
     "OrderCancelled": _order_cancelled,

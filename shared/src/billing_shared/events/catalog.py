@@ -11,8 +11,16 @@ TOPIC_ORDERS = "billing.orders"
 TOPIC_PAYMENTS = "billing.payments"
 TOPIC_INVOICES = "billing.invoices"
 TOPIC_SUBSCRIPTIONS = "billing.subscriptions"
+TOPIC_CATALOG = "billing.catalog"
 
-AGGREGATE_TOPICS = (TOPIC_CUSTOMERS, TOPIC_ORDERS, TOPIC_PAYMENTS, TOPIC_INVOICES, TOPIC_SUBSCRIPTIONS)
+AGGREGATE_TOPICS = (
+    TOPIC_CUSTOMERS,
+    TOPIC_ORDERS,
+    TOPIC_PAYMENTS,
+    TOPIC_INVOICES,
+    TOPIC_SUBSCRIPTIONS,
+    TOPIC_CATALOG,
+)
 DLQ_SUFFIX = ".dlq"
 
 # The one service that publishes on each topic (its aggregate's owner); every other service only reads it.
@@ -22,6 +30,7 @@ TOPIC_OWNERS: dict[str, str] = {
     TOPIC_PAYMENTS: "payments",
     TOPIC_INVOICES: "invoicing",
     TOPIC_SUBSCRIPTIONS: "invoicing",
+    TOPIC_CATALOG: "orders",
 }
 
 EVENT_TOPICS: dict[str, str] = {
@@ -30,6 +39,10 @@ EVENT_TOPICS: dict[str, str] = {
     "OrderCreated": TOPIC_ORDERS,
     "OrderCancelled": TOPIC_ORDERS,
     "OrderPaid": TOPIC_ORDERS,
+    "ProductCreated": TOPIC_CATALOG,
+    "ProductUpdated": TOPIC_CATALOG,
+    "TaxRuleCreated": TOPIC_CATALOG,
+    "TaxRuleUpdated": TOPIC_CATALOG,
     "PaymentIntentCreated": TOPIC_PAYMENTS,
     "PaymentSucceeded": TOPIC_PAYMENTS,
     "PaymentFailed": TOPIC_PAYMENTS,
@@ -46,11 +59,14 @@ EVENT_TOPICS: dict[str, str] = {
     "InvoiceVoided": TOPIC_INVOICES,
     "InvoiceMarkedUncollectible": TOPIC_INVOICES,
     "InvoicePaymentRequested": TOPIC_INVOICES,
+    "CustomerBalanceChanged": TOPIC_INVOICES,
     "SubscriptionCreated": TOPIC_SUBSCRIPTIONS,
     "SubscriptionRenewed": TOPIC_SUBSCRIPTIONS,
     "SubscriptionPastDue": TOPIC_SUBSCRIPTIONS,
     "SubscriptionRecovered": TOPIC_SUBSCRIPTIONS,
     "SubscriptionCancelled": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionUpdated": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionCancellationScheduled": TOPIC_SUBSCRIPTIONS,
 }
 
 TYPE_PREFIX = "billing."

@@ -7,12 +7,14 @@ orders prices every order with `price_order`; invoicing rebuilds the result with
 from .engine import price_order
 from .errors import PricingError, PricingTypeError
 from .model import CouponInput, LineInput, PricedLine, PricedOrder, TaxRate, TraceStep
+from .prorated import LineTerms, combine, price_proration
 from .proration import Proration, ProrationItem, ProrationLine, fraction_left, prorate
 from .rules import TaxRuleCandidate, match_tax_rule
 
 __all__ = [
     "CouponInput",
     "LineInput",
+    "LineTerms",
     "PricedLine",
     "PricedOrder",
     "PricingError",
@@ -23,8 +25,10 @@ __all__ = [
     "TaxRate",
     "TaxRuleCandidate",
     "TraceStep",
+    "combine",
     "fraction_left",
     "match_tax_rule",
     "price_order",
+    "price_proration",
     "prorate",
 ]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 from billing_shared.money import is_currency
 
-from ._exact import plain
+from ._exact import half_up, plain, ratio_str
 from .errors import PricingError, PricingTypeError
 
 TraceValue = str | int | bool | None
@@ -106,6 +107,9 @@ class PricedLine(NamedTuple):
     tax_inclusive: bool
     tax: int
     total: int
+    # A subscription change's line (`price_proration`): the fraction of the period left, "n/d".
+    # Its figures are signed (a credit is negative) and its subtotal is +-round(q x p x fraction).
+    proration: str | None = None
 
     @property
     def base(self) -> int:
@@ -125,7 +129,7 @@ class PricedLine(NamedTuple):
             "taxInclusive": self.tax_inclusive,
             "tax": self.tax,
             "total": self.total,
-        }
+        } | ({} if self.proration is None else {"proration": self.proration})
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +172,7 @@ class PricedOrder:
         """
         obj = _Reader(data, "")
         lines = [_line_from(item) for item in obj.items("lines")]
+        obj.signed = any(line.proration is not None for line in lines)
         currency = obj.string("currency")
         if not is_currency(currency):
             raise PricingError("currency", f"'{currency}' is not an upper-case ISO 4217 currency code")
@@ -193,6 +198,7 @@ class _Reader:
             raise PricingTypeError(path or "(body)", "must be an object")
         self.data = data
         self.path = path
+        self.signed = False  # a proration line's amounts may be negative (credits)
 
     def name(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -206,7 +212,7 @@ class _Reader:
         value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             raise PricingTypeError(self.name(key), "must be an integer amount in minor units")
-        if value < 0:
+        if value < 0 and not self.signed:
             raise PricingError(self.name(key), "must not be negative")
         return value
 
@@ -248,10 +254,14 @@ class _Reader:
 
 
 def _line_from(obj: _Reader) -> PricedLine:
+    quantity, unit_price = obj.amount("quantity"), obj.amount("unitPrice")
+    proration = _fraction_from(obj)
+    obj.signed = proration is not None
     return PricedLine(
+        proration=proration,
         product_id=obj.string("productId"),
-        quantity=obj.amount("quantity"),
-        unit_price=obj.amount("unitPrice"),
+        quantity=quantity,
+        unit_price=unit_price,
         subtotal=obj.amount("subtotal"),
         discount=obj.amount("discount"),
         tax_rule_id=obj.optional_string("taxRuleId"),
@@ -318,11 +328,40 @@ def _step_from(obj: _Reader) -> TraceStep:
     )
 
 
+def _fraction_from(obj: _Reader) -> str | None:
+    raw = obj.data.get("proration")
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise PricingTypeError(obj.name("proration"), "must be a fraction n/d")
+    try:
+        fraction = Fraction(raw)
+    except (ValueError, ZeroDivisionError):
+        raise PricingError(obj.name("proration"), "must be a fraction n/d") from None
+    if not 0 <= fraction <= 1:
+        raise PricingError(obj.name("proration"), "must lie within 0 and 1")
+    return raw
+
+
+def _expected_subtotal(line: PricedLine) -> int:
+    """quantity x unitPrice, or for a proration line its signed share: +-round(q x p x f)."""
+    whole = line.quantity * line.unit_price
+    if line.proration is None:
+        return whole
+    share = whole * Fraction(line.proration)
+    magnitude = half_up(ratio_str(share.numerator, share.denominator)[0])
+    return -magnitude if line.subtotal < 0 else magnitude
+
+
 def _check_sums(order: PricedOrder) -> None:
-    for i, line in enumerate(order.lines):
+    for i, raw in enumerate(order.lines):
         where = f"lines[{i}]"
-        if line.subtotal != line.quantity * line.unit_price:
+        if raw.subtotal != _expected_subtotal(raw):
             raise PricingError(f"{where}.subtotal", "is not quantity x unitPrice")
+        # a credit line is a charge line negated: checked as its mirror image
+        line = mirror(raw) if raw.subtotal < 0 else raw
+        if min(line.discount, line.tax, line.total) < 0:
+            raise PricingError(where, "a line's amounts all have the sign of its subtotal")
         if line.discount > line.subtotal:
             raise PricingError(f"{where}.discount", "exceeds the line's subtotal")
         expected = line.base if line.tax_inclusive else line.base + line.tax
@@ -336,3 +375,8 @@ def _check_sums(order: PricedOrder) -> None:
     ):
         if total != sum(getattr(line, part) for line in order.lines):
             raise PricingError(name, f"is not the sum of the lines' {part}")
+
+
+def mirror(line: PricedLine) -> PricedLine:
+    """The line with every figure negated: a credit line is the mirror of a charge line."""
+    return line._replace(subtotal=-line.subtotal, discount=-line.discount, tax=-line.tax, total=-line.total)

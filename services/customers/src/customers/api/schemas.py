@@ -76,6 +76,14 @@ class CustomerSchema(CamelSchema):
         allow_none=True,
         metadata={"description": "the saved method renewals charge by default (see /PaymentMethods)"},
     )
+    credit_balance = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "credit per currency in minor units, positive = owed to the customer; "
+            "used on its next invoices before any charge (see /CustomerBalanceTransactions)"
+        },
+    )
     version = fields.Integer()
     created_at = moment()
     updated_at = moment()

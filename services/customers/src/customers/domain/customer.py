@@ -32,6 +32,8 @@ class Customer:
     # owns saved methods, the customer shows which one is the default.
     default_payment_method_id: str | None = None
     default_method_version: int = 0
+    # Invoicing's figure (CustomerBalanceChanged): credit per currency, positive = owed to them.
+    credit_balance: dict[str, int] = field(default_factory=dict)
 
     @property
     def customer_id(self) -> str:

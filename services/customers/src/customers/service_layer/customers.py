@@ -71,3 +71,14 @@ def record_default_method(uow: UnitOfWork, cmd: RecordDefaultMethod) -> None:
     )
     if after is not None:
         repo.save(after, expected_version=customer.version)
+
+
+def record_credit_balance(uow: UnitOfWork, data: dict[str, Any]) -> None:
+    """CustomerBalanceChanged: the customer shows invoicing's latest balance in that currency."""
+    CustomerRepository(uow.session).record_credit(
+        data["customerId"],
+        data["currency"],
+        int(data["endingBalance"]),
+        int(data["version"]),
+        datetime.now(UTC),
+    )

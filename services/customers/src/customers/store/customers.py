@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_shared.db.records import record, row_values
@@ -13,6 +14,7 @@ from billing_shared.db.repository import equal_to, first, keyset_page, save_vers
 from billing_shared.paging import Page, PageRequest
 from customers.domain.customer import Customer, normalize_email
 from customers.domain.references import KINDS, Reference
+from customers.store.tables import customer_credit_balances as credit_balances
 from customers.store.tables import customer_references, customers
 
 
@@ -21,14 +23,21 @@ class CustomerRepository:
         self.session = session
 
     @staticmethod
-    def _from_row(row: Any, refs: dict[str, list[str]] | None = None) -> Customer:
-        return record(Customer, row, metadata=row.metadata or {}, references=refs or {})
+    def _from_row(
+        row: Any, refs: dict[str, list[str]] | None = None, credit: dict[str, int] | None = None
+    ) -> Customer:
+        return record(
+            Customer, row, metadata=row.metadata or {}, references=refs or {}, credit_balance=credit or {}
+        )
 
     def get(
         self, customer_id: str, *, with_references: bool = True, for_update: bool = False
     ) -> Customer | None:
         def load(row: Any) -> Customer:
-            return self._from_row(row, self.references_of(customer_id) if with_references else None)
+            if not with_references:
+                return self._from_row(row)
+            credit = self.credit_for([customer_id])[customer_id]
+            return self._from_row(row, self.references_of(customer_id), credit)
 
         stmt = select(customers).where(customers.c.id == customer_id)
         return first(self.session, stmt, load, for_update=for_update)
@@ -37,8 +46,9 @@ class CustomerRepository:
         email_normalized = normalize_email(email) if email else None
         stmt = select(customers).where(*equal_to(customers, email_normalized=email_normalized, id=only_id))
         rows = keyset_page(self.session, stmt, customers.c.id, request)
-        refs = self.references_for([r.id for r in rows.items])
-        return rows.map(lambda r: self._from_row(r, refs[r.id]))
+        ids = [r.id for r in rows.items]
+        refs, credit = self.references_for(ids), self.credit_for(ids)
+        return rows.map(lambda r: self._from_row(r, refs[r.id], credit[r.id]))
 
     def add(self, c: Customer) -> None:
         self.session.execute(insert(customers).values(**self._values(c)))
@@ -49,6 +59,45 @@ class CustomerRepository:
     @staticmethod
     def _values(c: Customer) -> dict[str, Any]:
         return row_values(c, customers, email_normalized=normalize_email(c.email))
+
+    def credit_for(self, customer_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Each customer's credit balance per currency (currencies never credited are absent)."""
+        found: dict[str, dict[str, int]] = {cid: {} for cid in customer_ids}
+        if customer_ids:
+            rows = self.session.execute(
+                select(credit_balances).where(credit_balances.c.customer_id.in_(customer_ids))
+            )
+            for r in rows:
+                found[r.customer_id][r.currency] = int(r.balance)
+        return found
+
+    def record_credit(
+        self, customer_id: str, currency: str, balance: int, version: int, now: datetime
+    ) -> bool:
+        """Keep invoicing's balance unless a later movement's (a higher version) is known."""
+        key = (credit_balances.c.customer_id == customer_id) & (credit_balances.c.currency == currency)
+        row = self.session.execute(select(credit_balances.c.version).where(key).with_for_update()).first()
+        if row is None:
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(
+                        insert(credit_balances).values(
+                            customer_id=customer_id,
+                            currency=currency,
+                            balance=balance,
+                            version=version,
+                            updated_at=now,
+                        )
+                    )
+                return True
+            except IntegrityError:  # a concurrent delivery inserted it: compare with theirs
+                return self.record_credit(customer_id, currency, balance, version, now)
+        if row.version >= version:
+            return False
+        self.session.execute(
+            update(credit_balances).where(key).values(balance=balance, version=version, updated_at=now)
+        )
+        return True
 
     def references_of(self, customer_id: str) -> dict[str, list[str]]:
         return self.references_for([customer_id])[customer_id]

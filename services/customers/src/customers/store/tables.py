@@ -37,3 +37,16 @@ customer_references = sa.Table(
     moment("created_at"),
     sa.UniqueConstraint("kind", "ref_id", name="uq_customer_references_kind_ref"),
 )
+
+# The customer's credit per currency as invoicing keeps it (CustomerBalanceChanged): positive =
+# owed to the customer; the highest movement count seen wins, so a replay never lowers it.
+customer_credit_balances = sa.Table(
+    "customer_credit_balances",
+    metadata,
+    reference("customer_id"),
+    currency(),
+    sa.Column("balance", sa.BigInteger, nullable=False),
+    integer("version"),
+    moment("updated_at"),
+    sa.PrimaryKeyConstraint("customer_id", "currency"),
+)

@@ -44,6 +44,7 @@ def invoice_body(inv: Invoice) -> dict[str, Any]:
         "taxTotal": inv.priced.tax_total,
         "total": inv.priced.total,
         "amountPaid": inv.amount_paid,
+        "creditApplied": inv.credit_applied,
         "amountDue": inv.amount_due,
         "couponCode": inv.priced.coupon_code,
         "paymentIntentId": inv.payment_intent_id,

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from billing_shared.web.field_types import moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema
-from invoicing.domain.invoices import STATUSES
+from invoicing.domain.invoices import ORDER, STATUSES, SUBSCRIPTION_CYCLE, SUBSCRIPTION_UPDATE
 
 
 class InvoiceCreateSchema(CamelSchema):
@@ -14,7 +14,12 @@ class InvoiceCreateSchema(CamelSchema):
 
 
 class InvoiceLineSchema(PricedLineSchema):
-    """The line as priced when the order was made (`billing_shared.pricing`)."""
+    """The line as priced when the order was made (`billing_shared.pricing`), or a subscription
+    change's proration line (signed: a credit is negative)."""
+
+    proration = fields.String(
+        metadata={"description": "on a proration line only: the fraction of the period left, n/d"}
+    )
 
 
 class InvoiceSchema(CamelSchema):
@@ -24,7 +29,7 @@ class InvoiceSchema(CamelSchema):
     )
     order_id = ref(allow_none=True, metadata={"description": "null on a renewal invoice"})
     subscription_id = ref(allow_none=True)
-    billing_reason = fields.String(metadata={"enum": ["order", "subscription_cycle"]})
+    billing_reason = fields.String(metadata={"enum": [ORDER, SUBSCRIPTION_CYCLE, SUBSCRIPTION_UPDATE]})
     period_start = moment(allow_none=True, metadata={"description": "a renewal's billed period"})
     period_end = moment(allow_none=True)
     customer_id = ref()
@@ -36,7 +41,10 @@ class InvoiceSchema(CamelSchema):
     tax_total = money()
     total = money()
     amount_paid = money()
-    amount_due = money()
+    credit_applied = money(metadata={"description": "the customer's credit used on it before any charge"})
+    amount_due = money(
+        metadata={"description": "total - creditApplied - amountPaid; 0 once paid or on a credit"}
+    )
     coupon_code = fields.String(allow_none=True)
     payment_intent_id = ref(allow_none=True)
     allowed_actions = fields.List(fields.String())
@@ -103,3 +111,10 @@ class InvoicePaySchema(CamelSchema):
     reference = fields.String(
         validate=validate.Length(1, 200), metadata={"description": "e.g. the bank transfer's reference"}
     )
+
+
+class InvoicePreviewSchema(InvoiceSchema):
+    """The invoice a subscription's change would make: nothing is stored, so it has no id."""
+
+    id = ref(allow_none=True)
+    object = fields.String(metadata={"enum": ["invoice_preview"]})

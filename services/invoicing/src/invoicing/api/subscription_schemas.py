@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from billing_shared.web.field_types import moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs
 from invoicing.domain.billing_history import HISTORY_STATUSES
+from invoicing.domain.subscription_changes import ALWAYS_INVOICE, BEHAVIORS, MAX_ITEMS
 from invoicing.domain.subscriptions import STATUSES
 
 
@@ -16,15 +19,58 @@ class SubscriptionCreateSchema(CamelSchema):
 
 class SubscriptionCancelSchema(CamelSchema):
     at_period_end = fields.Boolean(
-        load_default=False, metadata={"description": "true: at the current period's end; false: now"}
+        load_default=False,
+        metadata={
+            "description": "true: at the current period's end (cancelAt); false: now, or, on a "
+            "subscription set to cancel at its period's end and without `prorate`, take that back"
+        },
+    )
+    prorate = fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "with atPeriodEnd false: cancel now; true credits the unused time"},
+    )
+
+
+class ItemRequestSchema(CamelSchema):
+    product_id = ref(required=True, validate=ID)
+    quantity = fields.Integer(required=True, validate=validate.Range(1, 1_000_000))
+
+
+class SubscriptionChangeSchema(CamelSchema):
+    """The items from now on, and what the change bills (docs/money.md, "Proration")."""
+
+    items = fields.List(
+        fields.Nested(ItemRequestSchema), required=True, validate=validate.Length(1, MAX_ITEMS)
+    )
+    proration_behavior = fields.String(
+        load_default=ALWAYS_INVOICE,
+        validate=validate.OneOf(BEHAVIORS),
+        metadata={
+            "description": "always_invoice: invoice and charge the proration now; create_prorations: "
+            "add it to the next renewal invoice; none: the new items apply from the next period"
+        },
+    )
+    proration_date = fields.AwareDateTime(
+        load_default=None,
+        metadata={"description": "the instant of the change, within the current period (default: now)"},
     )
 
 
 class SubscriptionUpdateSchema(CamelSchema):
-    """The saved payment method: a gateway token (never card data), e.g. after a card expired."""
+    """Either the items (see SubscriptionChange) or the saved payment method: a gateway token or a
+    saved method's id (never card data), e.g. after a card expired."""
 
-    payment_method_token = fields.String(required=True, validate=validate.Length(1, 255))
+    items = fields.List(fields.Nested(ItemRequestSchema), validate=validate.Length(1, MAX_ITEMS))
+    proration_behavior = fields.String(load_default=ALWAYS_INVOICE, validate=validate.OneOf(BEHAVIORS))
+    proration_date = fields.AwareDateTime(load_default=None)
+    payment_method_token = fields.String(validate=validate.Length(1, 255))
     gateway_id = ref(load_default="test", validate=validate.OneOf(["test", "stripe"]))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if "items" not in data and "payment_method_token" not in data:
+            raise ValidationError("Give the new items or a paymentMethodToken.", "items")
 
 
 class SubscriptionItemSchema(CamelSchema):
@@ -48,7 +94,14 @@ class SubscriptionSchema(CamelSchema):
     current_period_start = moment()
     current_period_end = moment()
     cancel_at_period_end = fields.Boolean()
+    cancel_at = moment(
+        allow_none=True, metadata={"description": "when a cancellation at the period's end takes effect"}
+    )
     canceled_at = moment(allow_none=True)
+    trial_end = moment(allow_none=True)
+    pending_proration_total = money(
+        metadata={"description": "proration waiting for the next renewal invoice"}
+    )
     gateway_id = ref(allow_none=True)
     payment_method_token = fields.String(allow_none=True, metadata={"description": "a gateway token"})
     coupon_code = fields.String(allow_none=True)

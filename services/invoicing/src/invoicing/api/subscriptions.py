@@ -15,12 +15,15 @@ from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import BEARER, IDEMPOTENCY_KEY, ResourceAnswer
 from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow
+from invoicing.api.invoices import invoice_body
+from invoicing.api.schemas import InvoicePreviewSchema
 from invoicing.api.subscription_schemas import (
     BillingHistoryListArgs,
     BillingHistorySchema,
     BillingRunCreateSchema,
     BillingRunSchema,
     SubscriptionCancelSchema,
+    SubscriptionChangeSchema,
     SubscriptionCreateSchema,
     SubscriptionListArgs,
     SubscriptionSchema,
@@ -28,9 +31,16 @@ from invoicing.api.subscription_schemas import (
 )
 from invoicing.bootstrap import Deps
 from invoicing.domain.billing_history import BillingHistory
-from invoicing.domain.commands import CancelSubscription, ChangePaymentMethod, RunBilling, StartSubscription
+from invoicing.domain.commands import (
+    CancelSubscription,
+    ChangePaymentMethod,
+    ChangeSubscription,
+    RunBilling,
+    StartSubscription,
+)
+from invoicing.domain.subscription_changes import ItemRequest
 from invoicing.domain.subscriptions import Subscription
-from invoicing.service_layer import billing_runs, subscriptions
+from invoicing.service_layer import billing_runs, subscription_changes, subscriptions
 
 blp = Blueprint(
     "subscriptions", __name__, url_prefix="/api/v1", description="Subscriptions and the recurring biller"
@@ -54,7 +64,10 @@ def subscription_body(s: Subscription) -> dict[str, Any]:
         "currentPeriodStart": iso(s.current_period_start),
         "currentPeriodEnd": iso(s.current_period_end),
         "cancelAtPeriodEnd": s.cancel_at_period_end,
+        "cancelAt": iso(s.cancel_at),
         "canceledAt": iso(s.canceled_at),
+        "trialEnd": iso(s.trial_end),
+        "pendingProrationTotal": sum(int(p["total"]) for p in s.pending_prorations or []),
         "gatewayId": s.gateway_id,
         "paymentMethodToken": s.payment_method_token,
         "couponCode": s.coupon_code,
@@ -122,25 +135,62 @@ class SubscriptionItem(MethodView):
 
     @changes(blp, "subscriptions:write", response=SubscriptionSchema, body=SubscriptionUpdateSchema)
     def patch(self, body: dict[str, Any], sub_id: str) -> Response:
-        """Change the saved payment method (a gateway token): dunning retries charge the new one."""
-        cmd = ChangePaymentMethod(
+        """Change the items mid-period (`items`, `prorationBehavior`, `prorationDate`: the proration
+        is invoiced and charged now by default; a negative total becomes the customer's credit), or
+        the saved payment method (`paymentMethodToken`: a gateway token or a saved method's id)."""
+        if "items" in body:
+            cmd = _change(body, sub_id, preview=False)
+            sub, _ = subscription_changes.change_subscription(current_uow(), deps(Deps), cmd)
+            return _answer(sub)
+        method = ChangePaymentMethod(
             caller_scope(),
             sub_id,
             gateway_id=body["gateway_id"],
             payment_method_token=body["payment_method_token"],
             if_match=if_match(),
         )
-        return _answer(subscriptions.change_payment_method(current_uow(), cmd))
+        return _answer(subscriptions.change_payment_method(current_uow(), method))
+
+
+def _change(body: dict[str, Any], sub_id: str, *, preview: bool) -> ChangeSubscription:
+    return ChangeSubscription(
+        caller_scope(),
+        sub_id,
+        items=[ItemRequest(i["product_id"], i["quantity"]) for i in body["items"]],
+        proration_behavior=body["proration_behavior"],
+        proration_date=body["proration_date"],
+        preview=preview,
+        if_match=if_match(),
+    )
+
+
+@blp.route("/Subscriptions/<string:sub_id>/preview-change")
+class SubscriptionPreviewChange(MethodView):
+    @requires("subscriptions:read")
+    @blp.arguments(SubscriptionChangeSchema)
+    @blp.response(200, InvoicePreviewSchema)
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any], sub_id: str) -> Response:
+        """The invoice a change would make (lines, trace, `total`, the credit it would use), made
+        of nothing: pass the same `prorationDate` to PATCH to apply these very figures."""
+        with reading() as uow:
+            invoice = subscription_changes.preview_change(
+                uow, deps(Deps), _change(body, sub_id, preview=True)
+            )
+        body = invoice_body(invoice) | {"id": None, "object": "invoice_preview", "hostedInvoiceUrl": None}
+        return jsonify(body)
 
 
 @blp.route("/Subscriptions/<string:sub_id>/cancel")
 class SubscriptionCancel(MethodView):
     @changes(blp, "subscriptions:write", response=SubscriptionSchema, body=SubscriptionCancelSchema)
     def post(self, body: dict[str, Any], sub_id: str) -> Response:
-        """Cancel now (SubscriptionCancelled) or at the current period's end (`atPeriodEnd`: no
-        renewal is billed; the biller ends it then). Cancelling twice is a 409."""
-        cmd = CancelSubscription(caller_scope(), sub_id, body["at_period_end"], if_match())
-        return _answer(subscriptions.cancel_subscription(current_uow(), cmd))
+        """`atPeriodEnd: true`: stop at the current period's end (`cancelAt`; no renewal; asking
+        again changes nothing). `atPeriodEnd: false`: take such a cancellation back, or, with
+        `prorate`, cancel now (true credits the unused time by the proration rule). A customer
+        token may cancel its own at the period's end and take that back."""
+        cmd = CancelSubscription(caller_scope(), sub_id, body["at_period_end"], body["prorate"], if_match())
+        return _answer(subscription_changes.cancel_subscription(current_uow(), cmd))
 
 
 @blp.route("/SubscriptionBillingRuns")

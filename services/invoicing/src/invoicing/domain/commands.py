@@ -11,6 +11,7 @@ from typing import Any
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.commands import OnResource
 from billing_shared.concurrency import IfMatch
+from invoicing.domain.subscription_changes import ItemRequest
 
 # -- invoices ---------------------------------------------------------------------------------------
 
@@ -48,9 +49,27 @@ class ChangePaymentMethod:
 
 @dataclass(frozen=True)
 class CancelSubscription:
+    """`at_period_end`: stop when the period ends. Otherwise: a scheduled cancellation is taken
+    back when `prorate` is None (not given); with `prorate` given it ends now, crediting the
+    unused time when true."""
+
     scope: CustomerScope
     subscription_id: str
     at_period_end: bool = False
+    prorate: bool | None = None
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class ChangeSubscription:
+    """PATCH /Subscriptions/{id} (`preview`: POST .../preview-change, which makes nothing)."""
+
+    scope: CustomerScope
+    subscription_id: str
+    items: list[ItemRequest]
+    proration_behavior: str
+    proration_date: datetime | None
+    preview: bool = False
     if_match: IfMatch | None = None
 
 

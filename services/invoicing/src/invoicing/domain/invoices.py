@@ -20,7 +20,9 @@ STATUSES = (DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE)
 FINALIZE, PAY, VOID_ACTION, MARK_UNCOLLECTIBLE = "finalize", "pay", "void", "mark-uncollectible"
 SEND = "send"  # e-mail the finalized invoice (again) to the customer
 SERIES = "INV"
-ORDER, SUBSCRIPTION_CYCLE = "order", "subscription_cycle"  # why the invoice exists
+# Why the invoice exists: an order, a subscription's period, or a change to a subscription (its
+# proration lines; a negative total is credit to the customer).
+ORDER, SUBSCRIPTION_CYCLE, SUBSCRIPTION_UPDATE = "order", "subscription_cycle", "subscription_update"
 
 # The actions each status allows (what `allowedActions` shows). `pay` happens by events only.
 _ALLOWED: dict[str, tuple[str, ...]] = {
@@ -67,6 +69,7 @@ class Invoice:
     # Paid outside any gateway (a bank transfer, cash), as the merchant recorded it, and its reference.
     paid_out_of_band: bool = False
     payment_reference: str | None = None
+    credit_applied: int = 0  # the customer's credit used on it before any charge
 
     @property
     def total(self) -> int:
@@ -74,8 +77,11 @@ class Invoice:
 
     @property
     def amount_due(self) -> int:
-        """What the customer still owes: nothing once paid or voided."""
-        return 0 if self.status in (PAID, VOID) else self.total - self.amount_paid
+        """What the customer still owes: nothing once paid or voided, nor on a credit (a negative
+        total), and the credit used on it is not owed either."""
+        if self.status in (PAID, VOID):
+            return 0
+        return max(self.total - self.credit_applied - self.amount_paid, 0)
 
     @property
     def allowed_actions(self) -> list[str]:
@@ -88,6 +94,8 @@ class Invoice:
             "billingReason": self.billing_reason,
             "periodStart": self.period_start.isoformat() if self.period_start else None,
             "periodEnd": self.period_end.isoformat() if self.period_end else None,
+            "creditApplied": self.credit_applied,
+            "amountDue": self.amount_due,
         }
 
     def base_data(self) -> dict[str, Any]:
@@ -108,10 +116,12 @@ def draft(
     priced: PricedOrder,
     now: datetime,
     order_id: str | None = None,
-    subscription: tuple[str, datetime, datetime] | None = None,
+    subscription: tuple[str, datetime | None, datetime | None] | None = None,
+    billing_reason: str | None = None,
 ) -> tuple[Invoice, list[DomainEvent]]:
-    """A new invoice in draft (InvoiceCreated): an order's (`order_id`), or one period of a
-    subscription's (`subscription`: its id and the period, finalized at once by the biller)."""
+    """A new invoice in draft (InvoiceCreated): an order's (`order_id`), one period of a
+    subscription's (`subscription`: its id and the period, finalized at once by the biller), or a
+    subscription's change (`billing_reason` SUBSCRIPTION_UPDATE, no period)."""
     subscription_id, period_start, period_end = subscription or (None, None, None)
     inv = Invoice(
         id=invoice_id,
@@ -122,13 +132,21 @@ def draft(
         priced=priced,
         created_at=now,
         updated_at=now,
-        billing_reason=SUBSCRIPTION_CYCLE if subscription else ORDER,
+        billing_reason=billing_reason or (SUBSCRIPTION_CYCLE if subscription else ORDER),
         subscription_id=subscription_id,
         period_start=period_start,
         period_end=period_end,
     )
     data = inv.event_data() | {"createdAt": now.isoformat()}
-    return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=2)]
+    return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=3)]
+
+
+def use_credit(inv: Invoice, available: int, now: datetime) -> Invoice:
+    """A draft takes what it can of the customer's credit (`available`) before any charge."""
+    if inv.status != DRAFT or available <= 0 or inv.total <= 0:
+        return inv
+    used = min(available, inv.total)
+    return replace(inv, credit_applied=used, updated_at=now)
 
 
 def _refuse(inv: Invoice, action: str, why: str) -> Problem:
@@ -145,7 +163,7 @@ def finalize(inv: Invoice, *, number: str, now: datetime) -> tuple[Invoice, list
         raise _refuse(inv, "be finalized", f"it is {inv.status}; only a draft is finalized.")
     done = replace(inv, status=OPEN, number=number, finalized_at=now, updated_at=now, version=inv.version + 1)
     data = done.event_data() | {"number": number, "finalizedAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceFinalized", inv.id, data, version=2)]
+    return done, [DomainEvent("InvoiceFinalized", inv.id, data, version=3)]
 
 
 def pay(
@@ -182,7 +200,7 @@ def pay(
         "paidOutOfBand": out_of_band,
         "paymentReference": reference,
     }
-    return done, [DomainEvent("InvoicePaid", inv.id, data, version=3)]
+    return done, [DomainEvent("InvoicePaid", inv.id, data, version=4)]
 
 
 def pay_out_of_band(inv: Invoice, reference: str | None, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
@@ -200,7 +218,7 @@ def void(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
         raise _refuse(inv, "be voided", f"it is {inv.status}; only a draft or open invoice is voided.")
     done = replace(inv, status=VOID, voided_at=now, updated_at=now, version=inv.version + 1)
     data = done.event_data() | {"number": done.number, "voidedAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceVoided", inv.id, data, version=2)]
+    return done, [DomainEvent("InvoiceVoided", inv.id, data, version=3)]
 
 
 def mark_uncollectible(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
@@ -210,7 +228,7 @@ def mark_uncollectible(inv: Invoice, now: datetime) -> tuple[Invoice, list[Domai
         inv, status=UNCOLLECTIBLE, marked_uncollectible_at=now, updated_at=now, version=inv.version + 1
     )
     data = done.event_data() | {"number": done.number, "markedUncollectibleAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceMarkedUncollectible", inv.id, data, version=2)]
+    return done, [DomainEvent("InvoiceMarkedUncollectible", inv.id, data, version=3)]
 
 
 def check_sendable(inv: Invoice) -> None:
@@ -236,8 +254,10 @@ def sent(inv: Invoice, *, to: str, now: datetime, send_count: int) -> tuple[Invo
         "sentTo": to,
         "sentAt": now.isoformat(),
         "sendCount": send_count,
+        "creditApplied": inv.credit_applied,
+        "amountDue": inv.amount_due,
     }
-    return done, [DomainEvent("InvoiceSent", inv.id, data)]
+    return done, [DomainEvent("InvoiceSent", inv.id, data, version=2)]
 
 
 def refunded(inv: Invoice, *, amount_refunded: int, now: datetime) -> Invoice:

@@ -29,8 +29,11 @@ class Renewal:
 
 
 def charge_request(sub: Subscription, invoice: Invoice, attempt: int) -> DomainEvent:
-    """InvoicePaymentRequested: payments charges the subscription's saved method off-session."""
-    assert sub.gateway_id and sub.payment_method_token and invoice.period_start and invoice.period_end
+    """InvoicePaymentRequested: payments charges the subscription's saved method off-session. A
+    change's invoice has no period of its own: it names the subscription's current one."""
+    assert sub.gateway_id and sub.payment_method_token
+    start = invoice.period_start or sub.current_period_start
+    end = invoice.period_end or sub.current_period_end
     return DomainEvent(
         "InvoicePaymentRequested",
         invoice.id,
@@ -38,23 +41,25 @@ def charge_request(sub: Subscription, invoice: Invoice, attempt: int) -> DomainE
             "invoiceId": invoice.id,
             "subscriptionId": sub.id,
             "customerId": sub.customer_id,
-            "amount": invoice.total,
+            "amount": invoice.amount_due,
             "currency": invoice.currency,
             "gatewayId": sub.gateway_id,
             "paymentMethodToken": sub.payment_method_token,
             "attempt": attempt,
-            "periodStart": invoice.period_start.isoformat(),
-            "periodEnd": invoice.period_end.isoformat(),
+            "periodStart": start.isoformat(),
+            "periodEnd": end.isoformat(),
         },
     )
 
 
 def plan(
-    sub: Subscription, as_of: datetime, now: datetime, max_periods: int = 36
+    sub: Subscription, as_of: datetime, now: datetime, max_periods: int = 36, credit: int = 0
 ) -> tuple[Subscription, list[Renewal], list[DomainEvent]]:
     """What billing `sub` at `as_of` does: every period begun by then gets one renewal (or the
     subscription ends, when set to cancel at its period's end). Returns the subscription after,
-    the renewals, and the events that are not about one renewal."""
+    the renewals, and the events that are not about one renewal. `credit` is the customer's
+    balance in the subscription's currency: each renewal uses what it can before any charge
+    (`Renewal.draft.credit_applied`). Prorations that waited join the first renewal."""
     if sub.ends(as_of):
         done, ended = subscriptions.cancel(sub, at_period_end=False, reason=subscriptions.PERIOD_END, now=now)
         return done, [], ended
@@ -70,6 +75,8 @@ def plan(
             now=now,
             subscription=(current.id, start_at, end_at),
         )
+        draft = invoices.use_credit(draft, credit, now)
+        credit -= draft.credit_applied
         renewed, then = subscriptions.renew(current, invoice_id=draft.id, total=draft.total, now=now)
         history = BillingHistory(
             id=new_id("sbh"),
@@ -83,7 +90,7 @@ def plan(
             created_at=now,
             updated_at=now,
         )
-        if draft.total == 0:  # nothing to charge (e.g. a 100 % coupon): paid at finalization
+        if draft.amount_due == 0:  # nothing to charge (a 100 % coupon, credit): paid at finalization
             history = replace(history, status=PAID)
         elif current.payment_method_token and current.gateway_id:
             then = [*then, charge_request(current, draft, 1)]

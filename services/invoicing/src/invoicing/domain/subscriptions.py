@@ -19,13 +19,13 @@ from typing import Any
 
 from billing_shared.errors import FieldError, Problem
 from billing_shared.events.domain import DomainEvent
-from billing_shared.pricing import CouponInput, LineInput, PricedOrder, TaxRate, price_order
+from billing_shared.pricing import CouponInput, LineInput, PricedOrder, TaxRate, combine, price_order
 from invoicing.domain.invoices import PAID, Invoice
 from invoicing.domain.periods import boundary, period_index
 
-ACTIVE, PAST_DUE, CANCELED = "active", "past_due", "canceled"
-STATUSES = (ACTIVE, PAST_DUE, CANCELED)
-BILLABLE = (ACTIVE, PAST_DUE)
+TRIALING, ACTIVE, PAST_DUE, PAUSED, CANCELED = "trialing", "active", "past_due", "paused", "canceled"
+STATUSES = (TRIALING, ACTIVE, PAST_DUE, PAUSED, CANCELED)
+BILLABLE = (TRIALING, ACTIVE, PAST_DUE)
 REQUESTED, PAYMENT_FAILED, PERIOD_END = "requested", "payment_failed", "period_end"  # why it ended
 
 
@@ -51,6 +51,12 @@ class Subscription:
     gateway_id: str | None = None
     payment_method_token: str | None = None
     version: int = 1
+    # Proration lines (PricedOrder data, one per change made with `create_prorations`) that
+    # join the next renewal invoice.
+    pending_prorations: list[dict[str, Any]] | None = None
+    trial_end: datetime | None = None
+    paused_at: datetime | None = None
+    resumes_at: datetime | None = None
 
     def period_start(self, k: int) -> datetime:
         return boundary(self.created_at, self.interval_unit, self.interval_count, k)
@@ -72,8 +78,17 @@ class Subscription:
         return self.coupon["code"] if self.coupon else None
 
     @property
+    def cancel_at(self) -> datetime | None:
+        """When a cancellation at the period's end takes effect."""
+        return self.current_period_end if self.cancel_at_period_end and self.status != CANCELED else None
+
+    @property
     def allowed_actions(self) -> list[str]:
-        return ["cancel", "update"] if self.status in BILLABLE else []
+        if self.status == CANCELED:
+            return []
+        if self.cancel_at_period_end:
+            return ["cancel", "undo-cancel"]
+        return ["cancel", "update", "preview-change"]
 
     def base_data(self) -> dict[str, Any]:
         return {"id": self.id, "customerId": self.customer_id, "status": self.status}
@@ -156,7 +171,26 @@ def start(
 
 
 def price_renewal(sub: Subscription) -> PricedOrder:
-    """One period of the subscription, by the same pricing rule as the order."""
+    """One period of the subscription, by the same pricing rule as the order, followed by the
+    proration lines that waited for it."""
+    period = _price_period(sub)
+    if not sub.pending_prorations:
+        return period
+    waiting = [PricedOrder.from_dict(p) for p in sub.pending_prorations]
+    return combine(sub.currency, [period, *waiting])
+
+
+def coupon_in_force(sub: Subscription) -> dict[str, Any] | None:
+    """The coupon that discounts the subscription's periods now: the first period's (the order's)
+    or one with renewals left to discount."""
+    if sub.coupon is None:
+        return None
+    remaining = sub.coupon_cycles_remaining
+    first_period = sub.current_period_start == sub.created_at
+    return sub.coupon if remaining is None or remaining > 0 or first_period else None
+
+
+def _price_period(sub: Subscription) -> PricedOrder:
     coupon = sub.coupon if sub.coupon_cycles_remaining is None or sub.coupon_cycles_remaining > 0 else None
     only = set(coupon["productIds"]) if coupon and coupon.get("productIds") else None
     lines = [
@@ -197,6 +231,8 @@ def renew(
         current_period_start=start_at,
         current_period_end=end_at,
         coupon_cycles_remaining=None if remaining is None else max(remaining - 1, 0),
+        pending_prorations=None,
+        status=ACTIVE if sub.status == TRIALING else sub.status,
         updated_at=now,
         version=sub.version + 1,
     )
@@ -213,18 +249,57 @@ def renew(
 def cancel(
     sub: Subscription, *, at_period_end: bool, reason: str, now: datetime
 ) -> tuple[Subscription, list[DomainEvent]]:
+    """Now (SubscriptionCancelled), or at the current period's end
+    (SubscriptionCancellationScheduled: no renewal is billed, the biller ends it then)."""
     if sub.status == CANCELED:
         raise Problem(
             409, f"Subscription '{sub.id}' is already canceled.", extra={"subscriptionStatus": sub.status}
         )
     if at_period_end:
         if sub.cancel_at_period_end:
-            raise Problem(409, f"Subscription '{sub.id}' is already set to cancel at its period's end.")
+            return sub, []  # asked again: already so
         done = replace(sub, cancel_at_period_end=True, updated_at=now, version=sub.version + 1)
-        return done, []  # SubscriptionCancelled follows when the period ends
+        data = done.base_data() | {"cancelAt": done.current_period_end.isoformat()}
+        return done, [DomainEvent("SubscriptionCancellationScheduled", sub.id, data)]
     done = replace(sub, status=CANCELED, canceled_at=now, updated_at=now, version=sub.version + 1)
     data = done.base_data() | {"reason": reason, "canceledAt": now.isoformat()}
     return done, [DomainEvent("SubscriptionCancelled", sub.id, data)]
+
+
+def undo_cancel(sub: Subscription, now: datetime) -> tuple[Subscription, list[DomainEvent]]:
+    """A cancellation at the period's end is taken back before the period ends: renewals go on."""
+    if sub.status == CANCELED:
+        raise Problem(409, f"Subscription '{sub.id}' is canceled; it cannot be taken back.")
+    if not sub.cancel_at_period_end:
+        return sub, []
+    done = replace(sub, cancel_at_period_end=False, updated_at=now, version=sub.version + 1)
+    return done, [updated(done, "cancellation_undone", now)]
+
+
+def updated(sub: Subscription, change: str, now: datetime, **extra: Any) -> DomainEvent:
+    """SubscriptionUpdated: the subscription as it is after `change` (its items, its schedule)."""
+    data = sub.base_data() | {
+        "change": change,
+        "currency": sub.currency,
+        "items": public_items(sub.items),
+        "currentPeriodStart": sub.current_period_start.isoformat(),
+        "currentPeriodEnd": sub.current_period_end.isoformat(),
+        "cancelAt": sub.cancel_at.isoformat() if sub.cancel_at else None,
+        "updatedAt": now.isoformat(),
+        "previousItems": None,
+        "prorationBehavior": None,
+        "prorationDate": None,
+        "invoiceId": None,
+    }
+    return DomainEvent("SubscriptionUpdated", sub.id, data | extra)
+
+
+def public_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What clients see of each item: the product, how many, at which unit price."""
+    return [
+        {"productId": i["productId"], "quantity": int(i["quantity"]), "unitPrice": int(i["unitPrice"])}
+        for i in items
+    ]
 
 
 def update_payment_method(sub: Subscription, *, gateway_id: str, token: str, now: datetime) -> Subscription:

@@ -3,6 +3,7 @@ request waits briefly for one it has not heard of yet.
 
 CustomerCreated and CustomerUpdated both carry the whole customer (name, e-mail, billing address,
 tax id, metadata): the projection keeps the newest version of it, the buyer of every document.
+Orders' catalog events give the products and tax rules a subscription's change is priced with.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from billing_shared.projection import await_known
 from invoicing.bootstrap import Deps
 from invoicing.domain.commands import RecordCustomer
 from invoicing.domain.document_content import Party, parties
+from invoicing.store.catalog import CatalogProjection
 from invoicing.store.customers import CustomerProjection
 from invoicing.store.orders import OrderProjection
 
@@ -24,6 +26,16 @@ from invoicing.store.orders import OrderProjection
 def record_customer(uow: UnitOfWork, cmd: RecordCustomer) -> None:
     """The customer as published; an older version than the one kept (a replay) is ignored."""
     CustomerProjection(uow.session).apply(cmd.customer, datetime.now(UTC))
+
+
+def record_product(uow: UnitOfWork, product: dict[str, Any]) -> None:
+    """ProductCreated / ProductUpdated: the product as published; an older version is ignored."""
+    CatalogProjection(uow.session).apply_product(product, datetime.now(UTC))
+
+
+def record_tax_rule(uow: UnitOfWork, rule: dict[str, Any]) -> None:
+    """TaxRuleCreated / TaxRuleUpdated: the rule as published; an earlier change is ignored."""
+    CatalogProjection(uow.session).apply_tax_rule(rule)
 
 
 def party(uow: UnitOfWork, deps: Deps, customer_id: str) -> Party:

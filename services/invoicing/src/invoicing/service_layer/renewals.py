@@ -14,7 +14,9 @@ from invoicing.domain.billing_history import BillingHistory
 from invoicing.domain.invoices import Invoice
 from invoicing.domain.renewals import Renewal, plan
 from invoicing.domain.subscriptions import Subscription
+from invoicing.service_layer import credit
 from invoicing.store.billing_histories import BillingHistoryRepository
+from invoicing.store.credit import CustomerBalances
 from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.number_series import NumberSeries
 from invoicing.store.subscriptions import SubscriptionRepository
@@ -35,8 +37,12 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
     out = BatchOutcome()
     changed: list[Subscription] = []
     planned: list[tuple[Subscription, list[Renewal], list[DomainEvent]]] = []
+    credit_left = CustomerBalances(uow.session).lock_positive([s.customer_id for s in subs])
     for sub in subs:
-        after, renewals, other = plan(sub, as_of, now)
+        key = (sub.customer_id, sub.currency)
+        after, renewals, other = plan(sub, as_of, now, credit=credit_left.get(key, 0))
+        if key in credit_left:
+            credit_left[key] -= sum(r.draft.credit_applied for r in renewals)
         if after is not sub:
             planned.append((after, renewals, other))
             changed.append(after)
@@ -52,7 +58,9 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
             number = invoices.format_number(invoices.SERIES, now.year, first + len(invoices_out))
             invoice, finalized = invoices.finalize(r.draft, number=number, now=now)
             events += r.created + finalized
-            if invoice.total == 0:
+            credit.record_use(uow, invoice, now)
+            credit.credit_negative_total(uow, invoice, now)
+            if invoice.amount_due == 0:
                 invoice, paid = invoices.pay(invoice, payment_intent_id=None, amount=0, now=now)
                 events += paid
             events += r.then

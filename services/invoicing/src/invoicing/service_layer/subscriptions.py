@@ -1,5 +1,6 @@
 """Subscriptions: started by a paid recurring order (by its payment, or asked for), read, their
-saved payment method changed, cancelled now or at the period's end; and their billing histories."""
+saved payment method changed; and their billing histories. Changes of items and cancellation:
+`subscription_changes`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from billing_shared.ids import new_id
 from invoicing.bootstrap import Deps
 from invoicing.domain import subscriptions
 from invoicing.domain.billing_history import BillingHistory
-from invoicing.domain.commands import CancelSubscription, ChangePaymentMethod, StartSubscription
+from invoicing.domain.commands import ChangePaymentMethod, StartSubscription
 from invoicing.domain.subscriptions import Subscription
 from invoicing.service_layer.projections import await_order
 from invoicing.store.billing_histories import BillingHistoryRepository
@@ -99,17 +100,6 @@ def change_payment_method(uow: UnitOfWork, cmd: ChangePaymentMethod) -> Subscrip
         sub, gateway_id=cmd.gateway_id, token=cmd.payment_method_token, now=datetime.now(UTC)
     )
     return save_subscription(uow, sub, after, [])
-
-
-def cancel_subscription(uow: UnitOfWork, cmd: CancelSubscription) -> Subscription:
-    """Now (SubscriptionCancelled) or at the current period's end (no renewal is billed; the biller
-    ends it then). Cancelling twice is a 409."""
-    cmd.scope.require_merchant("cancel a subscription")
-    sub = _locked(uow, cmd.scope, cmd.subscription_id, cmd.if_match)
-    after, events = subscriptions.cancel(
-        sub, at_period_end=cmd.at_period_end, reason=subscriptions.REQUESTED, now=datetime.now(UTC)
-    )
-    return save_subscription(uow, sub, after, events)
 
 
 BILLING_HISTORIES = OwnedReads[BillingHistory](BillingHistoryRepository, "billing history")

@@ -71,6 +71,7 @@ invoices = sa.Table(
     moment("disputed_at", nullable=True),
     flag("paid_out_of_band", server_default=sa.false()),
     text("payment_reference", 200, nullable=True),
+    money("credit_applied", server_default="0"),  # the customer's credit used before any charge
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
 )
 
@@ -133,6 +134,11 @@ subscriptions = sa.Table(
     moment("canceled_at", nullable=True),
     text("gateway_id", 20, nullable=True),
     text("payment_method_token", 255, nullable=True),  # a gateway token, never card data
+    # Priced proration lines (PricedOrder data, one per change) waiting for the next renewal invoice.
+    document("pending_prorations", nullable=True),
+    moment("trial_end", nullable=True),
+    moment("paused_at", nullable=True),
+    moment("resumes_at", nullable=True),
     *stamps(),
 )
 
@@ -181,4 +187,51 @@ early_payments = sa.Table(
     text("gateway_id", 20, nullable=True),
     text("payment_method_token", 255, nullable=True),
     moment("received_at"),
+)
+
+# What invoicing knows of the catalog, from orders' ProductCreated / ProductUpdated and
+# TaxRuleCreated / TaxRuleUpdated: enough to price a subscription's change with the pricing rule.
+catalog_products = sa.Table(
+    "catalog_products",
+    metadata,
+    identity(),
+    document("data"),  # the event's product as published
+    integer("version"),
+    moment("updated_at"),
+)
+catalog_tax_rules = sa.Table(
+    "catalog_tax_rules",
+    metadata,
+    identity(),
+    text("country", 2, index=True),
+    document("data"),  # the event's tax rule as published
+    moment("changed_at"),
+)
+
+# A customer's credit per currency (positive: owed to the customer), changed only together with a
+# movement row below, under this row's lock: the balance is always the sum of its movements.
+customer_balances = sa.Table(
+    "customer_balances",
+    metadata,
+    reference("customer_id"),
+    currency(),
+    money("balance"),
+    integer("version"),
+    moment("updated_at"),
+    sa.PrimaryKeyConstraint("customer_id", "currency"),
+)
+customer_balance_transactions = sa.Table(
+    "customer_balance_transactions",
+    metadata,
+    identity(),
+    reference("customer_id", index=True),
+    currency(),
+    money("amount"),  # + credit given to the customer, - credit used on an invoice
+    money("balance_after"),
+    text("kind", 30),
+    reference("invoice_id", nullable=True),
+    reference("subscription_id", nullable=True),
+    moment("created_at"),
+    # one movement of each kind per invoice: a replayed or retried step gives no second credit
+    sa.UniqueConstraint("invoice_id", "kind", name="uq_balance_transactions_invoice_kind"),
 )

@@ -11,6 +11,7 @@ from billing_shared.ids import new_id
 from billing_shared.paging import Page, PageRequest
 from orders.domain import products
 from orders.domain.catalog import BillingCycle, Currency, Product
+from orders.domain.catalog_events import product_event
 from orders.domain.commands import CreateBillingCycle, CreateProduct, SwitchCurrency, UpdateProduct
 from orders.store.catalog import CatalogRepository
 
@@ -82,6 +83,7 @@ def create_product(uow: UnitOfWork, cmd: CreateProduct) -> Product:
         raise invalid_fields(errors)
     product = products.create(new_id("prod"), cmd, datetime.now(UTC))
     repo.add_product(product)
+    uow.emit(product_event("ProductCreated", product))
     return product
 
 
@@ -103,4 +105,5 @@ def update_product(uow: UnitOfWork, cmd: UpdateProduct) -> Product:
     repo.save_product(
         updated, expected_version=product.version, prices_changed=updated.prices != product.prices
     )
+    uow.emit(product_event("ProductUpdated", updated))
     return updated

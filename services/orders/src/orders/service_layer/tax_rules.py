@@ -14,6 +14,7 @@ from billing_shared.ids import new_id
 from billing_shared.paging import Page, PageRequest
 from orders.domain import tax_rules
 from orders.domain.catalog import TaxRule
+from orders.domain.catalog_events import tax_rule_event
 from orders.domain.commands import CreateTaxRule, SetTaxRuleActive
 from orders.store.catalog import CatalogRepository
 
@@ -45,8 +46,10 @@ def create_tax_rule(uow: UnitOfWork, cmd: CreateTaxRule) -> tuple[TaxRule, bool]
     same = _settle(repo.active_tax_rule(*scope), cmd)
     if same is not None:
         return same, False
-    rule = tax_rules.create(new_id("txr"), cmd, datetime.now(UTC))
+    now = datetime.now(UTC)
+    rule = tax_rules.create(new_id("txr"), cmd, now)
     if repo.add_tax_rule(rule):
+        uow.emit(tax_rule_event("TaxRuleCreated", rule, now))
         return rule, True
     # A concurrent post took the scope between our read and our insert: answer as if it came first.
     same = _settle(repo.active_tax_rule(*scope), cmd)
@@ -59,7 +62,8 @@ def set_tax_rule_active(uow: UnitOfWork, cmd: SetTaxRuleActive) -> TaxRule:
     """Deactivate (kept as history), or reactivate when its scope is free."""
     repo = CatalogRepository(uow.session)
     rule = existing(repo.tax_rule(cmd.rule_id, for_update=True), "tax rule", cmd.rule_id)
-    changed = tax_rules.set_active(rule, cmd.active, datetime.now(UTC))
+    now = datetime.now(UTC)
+    changed = tax_rules.set_active(rule, cmd.active, now)
     if changed is None:
         return rule
     if changed.active:
@@ -69,4 +73,5 @@ def set_tax_rule_active(uow: UnitOfWork, cmd: SetTaxRuleActive) -> TaxRule:
     if not repo.save_tax_rule_state(changed):
         holder = repo.active_tax_rule(rule.country, rule.region, rule.tax_category)
         raise tax_rules.occupied(holder) if holder is not None else tax_rules.changed_meanwhile(rule)
+    uow.emit(tax_rule_event("TaxRuleUpdated", changed, now))
     return changed

@@ -44,7 +44,7 @@ def from_event(name: str, data: dict[str, Any], known: InvoiceView | None) -> In
             order_id=data.get("orderId"),
             subscription_id=data.get("subscriptionId"),
             currency=data["currency"],
-            amount_due=int(data["total"]),
+            amount_due=int(data["amountDue"] if "amountDue" in data else data["total"]),
             status=status,
         )
     if _RANK[status] <= _RANK[known.status]:
