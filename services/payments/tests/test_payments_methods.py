@@ -57,20 +57,24 @@ def test_a_saved_card_shows_brand_last4_and_expiry_and_the_first_is_the_default(
     listed = client.get(f"/api/v1/PaymentMethods?customerId={customer_id}", headers=admin).json["data"]
     assert [m["id"] for m in listed] == [method["id"]]
     assert outbox("PaymentMethodAttached", version=1)[0]["id"] == method["id"]
-    (default,) = outbox("PaymentMethodDefaultChanged", version=1)
-    assert (default["paymentMethodId"], default["defaultVersion"]) == (method["id"], 1)
+    (default,) = outbox("PaymentMethodDefaultChanged", version=2)
+    assert (default["paymentMethodId"], default["defaultVersion"], default["gatewayId"]) == (
+        method["id"],
+        1,
+        "test",
+    )
 
     second = attach(client, admin, customer_id).json  # not asked to be the default: it is not
-    assert len(outbox("PaymentMethodDefaultChanged", version=1)) == 1
+    assert len(outbox("PaymentMethodDefaultChanged", version=2)) == 1
     third = attach(client, admin, customer_id, setDefault=True).json
-    changes = outbox("PaymentMethodDefaultChanged", version=1)
+    changes = outbox("PaymentMethodDefaultChanged", version=2)
     assert [(c["paymentMethodId"], c["defaultVersion"]) for c in changes] == [
         (method["id"], 1),
         (third["id"], 2),
     ]
     r = client.post(f"/api/v1/PaymentMethods/{second['id']}/default", headers=admin)
     assert (
-        r.status_code == 200 and outbox("PaymentMethodDefaultChanged", version=1)[-1]["defaultVersion"] == 3
+        r.status_code == 200 and outbox("PaymentMethodDefaultChanged", version=2)[-1]["defaultVersion"] == 3
     )
     assert fake.calls_of("create_customer") == [f"{customer_id}:customer:test"]  # one provider customer
 
@@ -146,7 +150,7 @@ def test_a_detached_method_is_gone_charged_never_again_and_no_longer_the_default
     assert client.delete(f"/api/v1/PaymentMethods/{method['id']}", headers=admin).status_code == 404
     assert all(customer is None for customer, _ in fake.saved.values())
     assert outbox("PaymentMethodDetached", version=1)[0]["id"] == method["id"]
-    cleared = outbox("PaymentMethodDefaultChanged", version=1)[-1]
+    cleared = outbox("PaymentMethodDefaultChanged", version=2)[-1]
     assert (cleared["paymentMethodId"], cleared["previousPaymentMethodId"]) == (None, method["id"])
     order = know_order(total=900, currency="EUR", customer_id=customer_id)
     body = {"orderId": order["id"], "amount": 900, "currency": "EUR", "paymentMethodId": method["id"]}

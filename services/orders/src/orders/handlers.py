@@ -1,6 +1,7 @@
 """Which use case each event of another service runs.
 
 - CustomerCreated / CustomerUpdated: the local customer projection (existence, address for tax).
+- PaymentMethodDefaultChanged: the customer's default method (a trial needs one, and names it).
 - PaymentIntentCreated / InvoiceCreated: the order records the ids of its intents and its invoice.
 - PaymentSucceeded: the order is paid (OrderPaid). PaymentRefunded: refunded in part or whole, by
   the payment's running total `amountRefunded`.
@@ -21,6 +22,10 @@ TOPICS = [TOPIC_CUSTOMERS, TOPIC_PAYMENTS, TOPIC_INVOICES]
 
 def _customer_changed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
     customers.project_customer(uow, event.data)
+
+
+def _default_method_changed(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
+    customers.project_default_method(uow, event.data)
 
 
 def _payment_succeeded(uow: UnitOfWork, _: Deps, event: Envelope) -> None:
@@ -46,6 +51,7 @@ HANDLERS: dict[str, ServiceHandler[Deps]] = {
     "CustomerUpdated": _customer_changed,
     "PaymentIntentCreated": _payment_intent_created,
     "PaymentSucceeded": _payment_succeeded,
+    "PaymentMethodDefaultChanged": _default_method_changed,
     "PaymentRefunded": _payment_refunded,
     "InvoiceCreated": _invoice_created,
 }

@@ -67,6 +67,7 @@ EVENT_TOPICS: dict[str, str] = {
     "SubscriptionCancelled": TOPIC_SUBSCRIPTIONS,
     "SubscriptionUpdated": TOPIC_SUBSCRIPTIONS,
     "SubscriptionCancellationScheduled": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionTrialWillEnd": TOPIC_SUBSCRIPTIONS,
 }
 
 TYPE_PREFIX = "billing."

@@ -108,6 +108,7 @@ class RecordOrder:
     priced: dict[str, Any]  # PricedOrder data as orders published it (lines, totals, coupon code)
     billing_cycle: dict[str, Any] | None  # v2 only: a v1 order starts no subscription
     coupon: dict[str, Any] | None  # v2 only: the coupon's terms, for the renewals
+    trial: dict[str, Any] | None = None  # v3: {days, trialEnd, paymentMethodId, gatewayId, plan}
 
     @classmethod
     def from_event(cls, data: dict[str, Any]) -> RecordOrder:
@@ -121,6 +122,7 @@ class RecordOrder:
             priced={k: data[k] for k in figures},
             billing_cycle=data.get("billingCycle"),
             coupon=data.get("coupon"),
+            trial=data.get("trial"),
         )
 
 

@@ -1,9 +1,12 @@
 """Subscriptions: started by a paid recurring order, renewed once per period, cancelled on request
 or when dunning gives up. Pure: no Flask, no SQL.
 
+trialing ─► active (the trial ended: the biller bills the first period and charges it)
 active ─► past_due (a renewal charge failed; dunning retries) ─► active (a retry succeeded)
    │            └──────────────────────────────────────────────► canceled (the last retry failed)
    └─► canceled (now, or at the period's end when asked so)
+
+A trial's period is [start, trialEnd); billed periods are counted from the trial's end.
 
 Renewals are priced by the platform's pricing rule (`price_order`) from the order's lines as
 priced (unit prices and tax rates copied, never looked up again) and the coupon's terms while
@@ -27,6 +30,7 @@ TRIALING, ACTIVE, PAST_DUE, PAUSED, CANCELED = "trialing", "active", "past_due",
 STATUSES = (TRIALING, ACTIVE, PAST_DUE, PAUSED, CANCELED)
 BILLABLE = (TRIALING, ACTIVE, PAST_DUE)
 REQUESTED, PAYMENT_FAILED, PERIOD_END = "requested", "payment_failed", "period_end"  # why it ended
+TRIAL_WARNING = timedelta(days=3)  # SubscriptionTrialWillEnd comes this long before the trial ends
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,21 @@ class Subscription:
     # join the next renewal invoice.
     pending_prorations: list[dict[str, Any]] | None = None
     trial_end: datetime | None = None
+    trial_will_end_sent: bool = False
     paused_at: datetime | None = None
     resumes_at: datetime | None = None
 
+    @property
+    def anchor(self) -> datetime:
+        """Where billed periods are counted from: the trial's end, or the start."""
+        return self.trial_end or self.created_at
+
     def period_start(self, k: int) -> datetime:
-        return boundary(self.created_at, self.interval_unit, self.interval_count, k)
+        return boundary(self.anchor, self.interval_unit, self.interval_count, k)
 
     def next_period(self) -> tuple[datetime, datetime]:
-        """The period that follows the current one."""
-        k = period_index(self.created_at, self.interval_unit, self.interval_count, self.current_period_end)
+        """The period that follows the current one (after a trial: the first billed one)."""
+        k = period_index(self.anchor, self.interval_unit, self.interval_count, self.current_period_end)
         return self.period_start(k), self.period_start(k + 1)
 
     def due(self, as_of: datetime) -> bool:
@@ -94,15 +104,17 @@ class Subscription:
         return {"id": self.id, "customerId": self.customer_id, "status": self.status}
 
 
-def _coupon_cycles(coupon: dict[str, Any] | None) -> int | None:
-    """Renewals a coupon applies to after the first period (which the order itself paid)."""
+def _coupon_cycles(coupon: dict[str, Any] | None, *, first_paid: bool = True) -> int | None:
+    """Renewals a coupon applies to after the first period, which the order itself paid
+    (`first_paid`); after a trial the order paid nothing, so every cycle is still to come."""
+    used = 1 if first_paid else 0
     if coupon is None:
         return 0
     if coupon["duration"] == "forever":
         return None
     if coupon["duration"] == "repeating":
-        return max(int(coupon.get("durationInCycles") or 1) - 1, 0)
-    return 0  # once: used by the order
+        return max(int(coupon.get("durationInCycles") or 1) - used, 0)
+    return 1 - used  # once: used by the order, or by the first period after a trial
 
 
 def check_recurring(order: dict[str, Any]) -> None:
@@ -136,8 +148,15 @@ def start(
     cycle = order.get("billing_cycle")
     if not cycle:
         raise Problem(422, f"Order '{order['id']}' has no billing cycle: it starts no subscription.")
-    priced = PricedOrder.from_dict(order["priced"])
+    trial = order.get("trial")
+    # A trial order's own lines are at 0: the subscription bills the plan once the trial ends.
+    priced = PricedOrder.from_dict(trial["plan"] if trial else order["priced"])
     lines = priced.to_dict()["lines"]
+    cycles = _coupon_cycles(order.get("coupon"))
+    trial_end = datetime.fromisoformat(trial["trialEnd"]) if trial else None
+    if trial:  # the order paid nothing: the coupon's first cycle is the first billed period
+        cycles = _coupon_cycles(order.get("coupon"), first_paid=False)
+        gateway_id, payment_method_token = trial["gatewayId"], trial["paymentMethodId"]
     sub = Subscription(
         id=subscription_id,
         order_id=order["id"],
@@ -145,17 +164,18 @@ def start(
         currency=priced.currency,
         items=lines,
         coupon=order.get("coupon"),
-        coupon_cycles_remaining=_coupon_cycles(order.get("coupon")),
+        coupon_cycles_remaining=cycles,
         billing_cycle_id=cycle["id"],
         interval_unit=cycle["intervalUnit"],
         interval_count=int(cycle["intervalCount"]),
-        status=ACTIVE,
+        status=TRIALING if trial_end else ACTIVE,
         current_period_start=now,
-        current_period_end=boundary(now, cycle["intervalUnit"], int(cycle["intervalCount"]), 1),
+        current_period_end=trial_end or boundary(now, cycle["intervalUnit"], int(cycle["intervalCount"]), 1),
         created_at=now,
         updated_at=now,
         gateway_id=gateway_id,
         payment_method_token=payment_method_token,
+        trial_end=trial_end,
     )
     data = sub.base_data() | {
         "orderId": sub.order_id,
@@ -166,8 +186,22 @@ def start(
         "currentPeriodStart": now.isoformat(),
         "currentPeriodEnd": sub.current_period_end.isoformat(),
         "createdAt": now.isoformat(),
+        "trialEnd": trial_end.isoformat() if trial_end else None,
     }
-    return sub, [DomainEvent("SubscriptionCreated", sub.id, data)]
+    return sub, [DomainEvent("SubscriptionCreated", sub.id, data, version=2)]
+
+
+def trial_will_end(
+    sub: Subscription, as_of: datetime, now: datetime
+) -> tuple[Subscription, list[DomainEvent]]:
+    """SubscriptionTrialWillEnd, once, from three days before the trial's end."""
+    if sub.status != TRIALING or sub.trial_end is None or sub.trial_will_end_sent:
+        return sub, []
+    if as_of < sub.trial_end - TRIAL_WARNING:
+        return sub, []
+    done = replace(sub, trial_will_end_sent=True, updated_at=now, version=sub.version + 1)
+    data = sub.base_data() | {"trialEnd": sub.trial_end.isoformat()}
+    return done, [DomainEvent("SubscriptionTrialWillEnd", sub.id, data)]
 
 
 def price_renewal(sub: Subscription) -> PricedOrder:

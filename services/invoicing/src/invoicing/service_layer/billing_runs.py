@@ -5,7 +5,8 @@ is billed inside its own savepoint, so one that fails is skipped (and billed by 
 without undoing the rest. Exactly once holds three ways: the subscription's row is locked (rows
 another run holds are skipped, not waited on), its period is re-checked under the lock, and the
 database refuses a second invoice or history row for the same (subscription, period).
-Then it retries the past-due periods whose dunning date has come.
+Then it tells trials that end within three days (SubscriptionTrialWillEnd, once each) and retries
+the past-due periods whose dunning date has come.
 
 A run owns its transactions (one per batch), so it takes the database rather than a unit of work.
 """
@@ -20,11 +21,13 @@ from datetime import UTC, datetime
 from billing_shared.db.uow import Database, UnitOfWork
 from billing_shared.errors import Problem
 from invoicing.bootstrap import Deps
+from invoicing.domain import subscriptions
 from invoicing.domain.billing_runs import RunReport
 from invoicing.domain.commands import RunBilling
 from invoicing.domain.subscriptions import Subscription
 from invoicing.service_layer.dunning import retry_charge
 from invoicing.service_layer.renewals import bill_batch
+from invoicing.service_layer.subscriptions import save_subscription
 from invoicing.store.billing_histories import BillingHistoryRepository
 from invoicing.store.subscriptions import SubscriptionRepository
 
@@ -90,6 +93,16 @@ def bill_due(db: Database, as_of: datetime, now: datetime, *, batch: int = 200) 
             report.charges_requested += part.charges
             report.canceled += part.canceled
             report.skipped += part.skipped
+    warn_by = as_of + subscriptions.TRIAL_WARNING
+    for uow, ids in _batches(
+        db,
+        lambda uow, after: SubscriptionRepository(uow.session).trial_ending_ids(
+            warn_by, after=after, limit=batch
+        ),
+    ):
+        for sub in SubscriptionRepository(uow.session).lock_many(ids):
+            warned, events = subscriptions.trial_will_end(sub, as_of, now)
+            save_subscription(uow, sub, warned, events)
     for uow, ids in _batches(
         db,
         lambda uow, after: BillingHistoryRepository(uow.session).retry_ids(as_of, after=after, limit=batch),

@@ -36,6 +36,7 @@ class OrderProjection:
             "priced": order.priced,
             "billing_cycle": order.billing_cycle,
             "coupon": order.coupon,
+            "trial": order.trial,
             "payment_intent_id": None,
             "created_at": now,
             "updated_at": now,

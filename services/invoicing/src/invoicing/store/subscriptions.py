@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from billing_shared.db.records import record, row_values
 from billing_shared.db.repository import filtered_page, first, save_versioned
 from billing_shared.paging import Page, PageRequest
-from invoicing.domain.subscriptions import BILLABLE, Subscription
+from invoicing.domain.subscriptions import BILLABLE, TRIALING, Subscription
 from invoicing.store.tables import subscriptions
 
 
@@ -74,6 +74,22 @@ class SubscriptionRepository:
         stmt = (
             select(subscriptions.c.id)
             .where(subscriptions.c.status.in_(BILLABLE), subscriptions.c.current_period_end <= as_of)
+            .order_by(subscriptions.c.id)
+            .limit(limit)
+        )
+        if after:
+            stmt = stmt.where(subscriptions.c.id > after)
+        return list(self.session.execute(stmt).scalars())
+
+    def trial_ending_ids(self, by: datetime, *, after: str | None, limit: int) -> list[str]:
+        """Ids of trialing subscriptions whose trial ends by `by` and that were not warned yet."""
+        stmt = (
+            select(subscriptions.c.id)
+            .where(
+                subscriptions.c.status == TRIALING,
+                subscriptions.c.trial_will_end_sent.is_(False),
+                subscriptions.c.trial_end <= by,
+            )
             .order_by(subscriptions.c.id)
             .limit(limit)
         )

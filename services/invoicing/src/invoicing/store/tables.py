@@ -38,6 +38,7 @@ order_projection = sa.Table(
     # subscription a paid recurring order starts (null for a one-off order / no coupon).
     document("billing_cycle", nullable=True),
     document("coupon", nullable=True),
+    document("trial", nullable=True),  # OrderCreated v3: the trial and the plan billed after it
     reference("payment_intent_id", nullable=True),
     *stamps(versioned=False),
 )
@@ -137,6 +138,7 @@ subscriptions = sa.Table(
     # Priced proration lines (PricedOrder data, one per change) waiting for the next renewal invoice.
     document("pending_prorations", nullable=True),
     moment("trial_end", nullable=True),
+    flag("trial_will_end_sent", server_default=sa.false()),  # SubscriptionTrialWillEnd, once
     moment("paused_at", nullable=True),
     moment("resumes_at", nullable=True),
     *stamps(),

@@ -31,6 +31,14 @@ class OrderCreateSchema(CamelSchema):
     items = fields.List(fields.Nested(OrderItemSchema), required=True, validate=validate.Length(1, MAX_LINES))
     billing_cycle_id = ref(allow_none=True, validate=ID)
     coupon_code = fields.String(allow_none=True, validate=validate.Length(1, 64))
+    trial_days = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(1, 730),
+        metadata={
+            "description": "a free trial before the first charge (needs billingCycleId and the customer's "
+            "default payment method): the order is a zero trial invoice, paid at once"
+        },
+    )
     metadata = fields.Dict(
         keys=fields.String(validate=validate.Length(1, 40)),
         values=fields.String(validate=validate.Length(0, 500)),
@@ -74,6 +82,12 @@ class OrderSchema(CamelSchema):
     updated_at = moment()
     paid_at = moment(allow_none=True)
     cancelled_at = moment(allow_none=True)
+    trial = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "{days, trialEnd, paymentMethodId, plan}: the trial and what is billed after it"
+        },
+    )
 
 
 class OrderListArgs(ListArgs):

@@ -49,6 +49,10 @@ def order_json(order: Order) -> dict[str, Any]:
         "updatedAt": order.updated_at.isoformat(),
         "paidAt": order.paid_at.isoformat() if order.paid_at else None,
         "cancelledAt": order.cancelled_at.isoformat() if order.cancelled_at else None,
+        "trial": None
+        if order.trial is None
+        else {k: order.trial[k] for k in ("days", "trialEnd", "paymentMethodId")}
+        | {"planTotal": order.trial["plan"]["total"]},
     }
 
 
@@ -73,6 +77,7 @@ class OrdersCollection(MethodView):
             billing_cycle_id=body.get("billing_cycle_id"),
             coupon_code=body.get("coupon_code"),
             metadata=body.get("metadata") or {},
+            trial_days=body.get("trial_days"),
             may_override_price=current_principal().has("orders:price_override"),
         )
         return _answer(orders.place_order(current_uow(), deps(Deps), cmd), 201)

@@ -109,3 +109,4 @@ class PlaceOrder:
     coupon_code: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     may_override_price: bool = False  # the caller holds orders:price_override
+    trial_days: int | None = None

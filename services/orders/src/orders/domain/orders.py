@@ -7,12 +7,12 @@ kept with their trace; nothing later recomputes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from billing_shared.errors import Problem
 from billing_shared.events.domain import DomainEvent
-from billing_shared.pricing import PricedOrder
+from billing_shared.pricing import LineInput, PricedOrder, TaxRate, price_order
 from orders.domain.catalog import BillingCycle, Coupon
 from orders.domain.decimals import canonical
 
@@ -54,6 +54,9 @@ class Order:
     version: int = 1
     paid_at: datetime | None = None
     cancelled_at: datetime | None = None
+    # A trial (TrialTerms.data()): the order itself is the zero trial invoice; `plan` is what the
+    # subscription bills once the trial ends.
+    trial: dict[str, Any] | None = None
 
     @property
     def total(self) -> int:
@@ -97,6 +100,42 @@ def recurring_terms(cycle: BillingCycle | None, coupon: Coupon | None) -> dict[s
     }
 
 
+@dataclass(frozen=True)
+class TrialTerms:
+    days: int
+    payment_method_id: str
+    gateway_id: str
+
+
+def trial_of(plan: PricedOrder, terms: TrialTerms, now: datetime) -> tuple[PricedOrder, dict[str, Any]]:
+    """A trial order's own pricing (the plan's lines at 0: the zero trial invoice) and the trial
+    as OrderCreated v3 and the order carry it, with the plan's real lines for the subscription."""
+    zero = price_order(
+        plan.currency,
+        [
+            LineInput(
+                line.product_id,
+                line.quantity,
+                0,
+                TaxRate(line.tax_rule_id, line.tax_name or "", line.tax_rate, line.tax_inclusive)
+                if line.tax_rule_id
+                else None,
+            )
+            for line in plan.lines
+        ],
+    )
+    kept = plan.to_dict()
+    kept.pop("trace", None)
+    trial = {
+        "days": terms.days,
+        "trialEnd": (now + timedelta(days=terms.days)).isoformat(),
+        "paymentMethodId": terms.payment_method_id,
+        "gatewayId": terms.gateway_id,
+        "plan": kept,
+    }
+    return zero, trial
+
+
 def create(
     *,
     order_id: str,
@@ -106,8 +145,9 @@ def create(
     billing_cycle: BillingCycle | None,
     coupon: Coupon | None,
     metadata: dict[str, str],
+    trial: dict[str, Any] | None = None,
 ) -> tuple[Order, list[DomainEvent]]:
-    """A new order. One whose total is 0 needs no payment: it is paid at once."""
+    """A new order. One whose total is 0 needs no payment: it is paid at once (a trial's too)."""
     order = Order(
         id=order_id,
         customer_id=customer_id,
@@ -118,11 +158,12 @@ def create(
         updated_at=now,
         billing_cycle_id=billing_cycle.id if billing_cycle else None,
         coupon_id=coupon.id if coupon else None,
-        coupon_code=priced.coupon_code,
+        coupon_code=coupon.code if coupon else priced.coupon_code,
         metadata=dict(metadata),
+        trial=trial,
     )
-    data = order.event_data() | recurring_terms(billing_cycle, coupon)
-    events = [DomainEvent("OrderCreated", order.id, data, version=2)]
+    data = order.event_data() | recurring_terms(billing_cycle, coupon) | {"trial": trial}
+    events = [DomainEvent("OrderCreated", order.id, data, version=3)]
     if order.total == 0:
         order, paid = mark_paid(order, payment_intent_id=None, amount=0, now=now)
         events += paid

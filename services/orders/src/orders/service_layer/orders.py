@@ -63,6 +63,10 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
         may_override_price=cmd.may_override_price,
         now=now,
     )
+    trial = None
+    if cmd.trial_days is not None:
+        terms = _trial_terms(uow, cmd)
+        priced, trial = orders.trial_of(priced, terms, now)
     order, events = orders.create(
         order_id=new_id("ord"),
         customer_id=cmd.customer_id,
@@ -71,6 +75,7 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
         billing_cycle=cycle,
         coupon=coupon,
         metadata=cmd.metadata,
+        trial=trial,
     )
     if coupon is not None and not catalog.redeem_coupon(
         coupon.id, order.id, cmd.customer_id, priced.discount_total, now
@@ -83,6 +88,27 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
     OrderRepository(uow.session).add(order)
     uow.emit_many(events)
     return order
+
+
+def _trial_terms(uow: UnitOfWork, cmd: PlaceOrder) -> orders.TrialTerms:
+    """A trial needs a billing cycle (it starts a subscription) and the customer's default payment
+    method (the first charge, when the trial ends, goes to it): else a 422 naming the field."""
+    assert cmd.trial_days is not None
+    if cmd.billing_cycle_id is None:
+        raise Problem(
+            422,
+            "A trial starts a subscription: name the billingCycleId.",
+            errors=[FieldError("trialDays", "needs billingCycleId")],
+        )
+    method = CustomerProjection(uow.session).default_method(cmd.customer_id)
+    if method is None:
+        raise Problem(
+            422,
+            f"Customer '{cmd.customer_id}' has no default payment method: save one first "
+            "(POST /api/v1/PaymentMethods), then start the trial.",
+            errors=[FieldError("customerId", "no default payment method for a trial")],
+        )
+    return orders.TrialTerms(cmd.trial_days, method[0], method[1])
 
 
 ORDERS = OwnedReads[Order](OrderRepository, "order")

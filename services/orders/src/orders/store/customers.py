@@ -27,6 +27,33 @@ class CustomerProjection:
         ).first()
         return Buyer(customer_id, row.country, row.region) if row else None
 
+    def default_method(self, customer_id: str) -> tuple[str, str] | None:
+        """(payment method id, gateway id) of the customer's default, as payments last said."""
+        row = self.session.execute(
+            select(
+                customer_projection.c.default_payment_method_id, customer_projection.c.default_gateway_id
+            ).where(customer_projection.c.id == customer_id)
+        ).first()
+        if row is None or not row.default_payment_method_id:
+            return None
+        return row.default_payment_method_id, row.default_gateway_id or ""
+
+    def apply_default_method(self, data: dict[str, Any]) -> None:
+        """PaymentMethodDefaultChanged: kept unless a later change (a higher count) is known. A
+        customer not known yet is left alone (its CustomerCreated comes first on its own topic)."""
+        self.session.execute(
+            update(customer_projection)
+            .where(
+                customer_projection.c.id == data["customerId"],
+                customer_projection.c.default_method_version < int(data["defaultVersion"]),
+            )
+            .values(
+                default_payment_method_id=data["paymentMethodId"],
+                default_gateway_id=data.get("gatewayId"),
+                default_method_version=int(data["defaultVersion"]),
+            )
+        )
+
     def apply(self, data: dict[str, Any], now: datetime) -> None:
         """Upsert from CustomerCreated/CustomerUpdated; an older version never overwrites a newer one."""
         address = data.get("billingAddress") or {}

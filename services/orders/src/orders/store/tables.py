@@ -128,6 +128,10 @@ customer_projection = sa.Table(
     text("region", 100, nullable=True),
     integer("version"),
     moment("updated_at"),
+    # payments' latest choice of default method (PaymentMethodDefaultChanged v2), by its count
+    reference("default_payment_method_id", nullable=True),
+    text("default_gateway_id", 20, nullable=True),
+    integer("default_method_version", server_default="0"),
 )
 
 orders = sa.Table(
@@ -148,4 +152,5 @@ orders = sa.Table(
     *stamps(),
     moment("paid_at", nullable=True),
     moment("cancelled_at", nullable=True),
+    document("trial", nullable=True),  # {days, trialEnd, paymentMethodId, gatewayId, plan}
 )

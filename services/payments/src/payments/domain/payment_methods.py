@@ -118,8 +118,12 @@ def becomes_default(current: DefaultMethod, *, asked: bool) -> bool:
     return asked or current.payment_method_id is None
 
 
-def change_default(current: DefaultMethod, method_id: str | None) -> tuple[DefaultMethod, list[DomainEvent]]:
-    """The customer's default becomes `method_id` (None: no default); the same again is no change."""
+def change_default(
+    current: DefaultMethod, method: PaymentMethod | None
+) -> tuple[DefaultMethod, list[DomainEvent]]:
+    """The customer's default becomes `method` (None: no default); the same again is no change.
+    v2 names the method's gateway, so a consumer can have it charged without asking payments."""
+    method_id = method.id if method else None
     if current.payment_method_id == method_id:
         return current, []
     after = DefaultMethod(current.customer_id, method_id, current.version + 1)
@@ -128,8 +132,9 @@ def change_default(current: DefaultMethod, method_id: str | None) -> tuple[Defau
         "paymentMethodId": method_id,
         "previousPaymentMethodId": current.payment_method_id,
         "defaultVersion": after.version,
+        "gatewayId": method.gateway_id if method else None,
     }
-    return after, [DomainEvent("PaymentMethodDefaultChanged", current.customer_id, data)]
+    return after, [DomainEvent("PaymentMethodDefaultChanged", current.customer_id, data, version=2)]
 
 
 def after_detach(current: DefaultMethod, detached: PaymentMethod) -> tuple[DefaultMethod, list[DomainEvent]]:

@@ -117,7 +117,7 @@ def record_saved_card(
     uow.emit(attached)
     current = repo.default_of(customer_id, for_update=True)
     if payment_methods.becomes_default(current, asked=set_default):
-        _put_default(uow, repo, current, method.id, now)
+        _put_default(uow, repo, current, method, now)
     return method
 
 
@@ -127,7 +127,7 @@ def set_default(uow: UnitOfWork, cmd: OnResource) -> PaymentMethod:
     customer_id = cmd.visible(repo.get(cmd.id), "payment method").customer_id
     current = repo.default_of(customer_id, for_update=True)
     method = cmd.visible(repo.get(cmd.id), "payment method")  # not detached while we waited
-    _put_default(uow, repo, current, method.id, datetime.now(UTC))
+    _put_default(uow, repo, current, method, datetime.now(UTC))
     return method
 
 
@@ -205,10 +205,10 @@ def _put_default(
     uow: UnitOfWork,
     repo: PaymentMethodRepository,
     current: payment_methods.DefaultMethod,
-    method_id: str,
+    method: PaymentMethod,
     now: datetime,
 ) -> None:
-    after, events = payment_methods.change_default(current, method_id)
+    after, events = payment_methods.change_default(current, method)
     if events:
         repo.put_default(after, now)
         for e in events:

@@ -1,0 +1,30 @@
+"""trials: the order projection keeps a trial order's trial and plan (OrderCreated v3), and a
+subscription remembers that its SubscriptionTrialWillEnd was sent
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("order_projection", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("trial", sa.JSON(), nullable=True))
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("trial_will_end_sent", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.drop_column("trial_will_end_sent")
+    with op.batch_alter_table("order_projection", schema=None) as batch_op:
+        batch_op.drop_column("trial")
