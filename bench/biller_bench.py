@@ -1,12 +1,14 @@
 """The recurring biller over N due subscriptions on PostgreSQL (default 10,000; goal <= 60 s).
 
-Seeds N monthly subscriptions (two priced lines, VAT, one with a repeating coupon) in a fresh
-invoicing database, then:
+Seeds N monthly subscriptions (two priced lines, VAT, one in ten with a repeating coupon, one
+in seven whose customer holds credit that renewals use before charging) in a fresh invoicing
+database, then:
 1. one run at the first period's end: time and rate; every subscription billed exactly once;
 2. the same `asOf` again: bills nothing;
 3. two runs at once for the next period: together exactly N renewals, none twice.
 It checks the invariants (one invoice and one history row per subscription and period, gapless
-numbers, one charge request per invoice) and prints them. Bounded by N.
+numbers, one charge request per invoice with something due, every credit balance the sum of its
+movements) and prints them. Bounded by N.
 """
 
 from __future__ import annotations
@@ -66,9 +68,12 @@ def open_database(url: str) -> Database:
     return Database(url, tables.metadata, tables.kit_tables, service="invoicing")
 
 
+CREDIT = 3000  # what one customer in seven holds: about one renewal's worth
+
+
 def seed(url: str, start: datetime) -> None:
     db = open_database(url)
-    rows = []
+    rows, balances, movements = [], [], []
     for i in range(N):
         sub, _ = subscriptions.start(
             subscription_id=new_id("sub"),
@@ -78,9 +83,26 @@ def seed(url: str, start: datetime) -> None:
             now=start,
         )
         rows.append(SubscriptionRepository._values(sub))
+        if i % 7 == 0:
+            who = {"customer_id": sub.customer_id, "currency": "EUR"}
+            balances.append(who | {"balance": CREDIT, "version": 1, "updated_at": start})
+            movements.append(
+                who
+                | {
+                    "id": new_id("cbt"),
+                    "amount": CREDIT,
+                    "balance_after": CREDIT,
+                    "kind": "invoice_credit",
+                    "invoice_id": new_id("in"),
+                    "subscription_id": sub.id,
+                    "created_at": start,
+                }
+            )
     with db.unit_of_work() as uow:
         for k in range(0, N, 1000):
             uow.session.execute(insert(tables.subscriptions), rows[k : k + 1000])
+        uow.session.execute(insert(tables.customer_balances), balances)
+        uow.session.execute(insert(tables.customer_balance_transactions), movements)
         uow.commit()
     db.dispose()
 
@@ -101,6 +123,23 @@ def invariants(url: str, periods: int) -> dict[str, Any]:
         charges = s.execute(
             select(func.count()).where(outbox.c.type == "billing.InvoicePaymentRequested.v1")
         ).scalar_one()
+        due = s.execute(
+            select(func.count()).where(invoices.c.total - invoices.c.credit_applied > 0)
+        ).scalar_one()
+        credit_used = s.execute(select(func.coalesce(func.sum(invoices.c.credit_applied), 0))).scalar_one()
+        moved = dict(
+            s.execute(
+                select(
+                    tables.customer_balance_transactions.c.customer_id,
+                    func.sum(tables.customer_balance_transactions.c.amount),
+                ).group_by(tables.customer_balance_transactions.c.customer_id)
+            ).all()
+        )
+        held = dict(
+            s.execute(
+                select(tables.customer_balances.c.customer_id, tables.customer_balances.c.balance)
+            ).all()
+        )
     db.dispose()
     expected = N * periods
     return {
@@ -108,8 +147,10 @@ def invariants(url: str, periods: int) -> dict[str, Any]:
         "distinct (subscription, period)": n_pairs,
         "history rows": n_hist,
         "charge requests": charges,
+        "credit used on invoices": int(credit_used),
+        "balances = their movements": held == {k: int(v) for k, v in moved.items()},
         "numbers gapless": numbers == list(range(1, len(numbers) + 1)),
-        "exactly once": n_invoices == n_pairs == n_hist == charges == expected,
+        "exactly once": n_invoices == n_pairs == n_hist == expected and charges == due,
     }
 
 
@@ -172,7 +213,12 @@ def main() -> None:
         )
     )
     print(f"wrote {out}")
-    if not checks["exactly once"] or not checks["numbers gapless"] or again.invoiced:
+    if (
+        not checks["exactly once"]
+        or not checks["numbers gapless"]
+        or again.invoiced
+        or not checks["balances = their movements"]
+    ):
         raise SystemExit("exactly-once invariant broken")
 
 

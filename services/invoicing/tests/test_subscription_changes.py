@@ -167,9 +167,22 @@ def test_an_upgrade_is_previewed_and_invoiced_at_the_rules_figures_and_charged(
     )
     [charge] = requested(app)
     assert (charge["invoiceId"], charge["amount"]) == (inv["id"], want)
+    [row] = client.get(
+        f"/api/v1/SubscriptionBillingHistories?subscriptionId={sub['id']}", headers=admin
+    ).json["data"]
+    assert (row["reason"], row["invoiceId"], row["status"], row["attempts"]) == (
+        "subscription_update",
+        inv["id"],
+        "pending",
+        1,
+    )
     answer(app, charge, ok=True)
     [inv] = invoices_of(client, admin, sub["id"])
     assert inv["status"] == "paid"
+    [row] = client.get(
+        f"/api/v1/SubscriptionBillingHistories?subscriptionId={sub['id']}", headers=admin
+    ).json["data"]
+    assert row["status"] == "paid"
     [updated] = outbox_events(app, "SubscriptionUpdated")
     assert (updated["invoiceId"], updated["prorationBehavior"]) == (inv["id"], "always_invoice")
 
@@ -342,3 +355,72 @@ def test_a_customer_token_may_cancel_its_own_at_period_end_but_not_change_items(
     assert client.post(url, json={"atPeriodEnd": False, "prorate": False}, headers=own).status_code == 403
     r = patch(client, own, sub["id"], {"items": [{"productId": "prod_0", "quantity": 9}]})
     assert r.status_code == 403
+
+
+def test_a_paused_subscription_bills_nothing_and_resuming_starts_a_billed_period(
+    app: Flask, client: FlaskClient, admin: dict[str, str], tokens: Any
+) -> None:
+    order, sub = start(app, client, admin)
+    own = {"Authorization": f"Bearer {tokens.token(customer_id=order['customerId'])}"}
+    url = f"/api/v1/Subscriptions/{sub['id']}"
+    assert client.post(f"{url}/pause", json={}, headers=own).status_code == 403, "pausing is the merchant's"
+    r = client.post(f"{url}/pause", json={}, headers=admin)
+    assert (
+        r.status_code == 200
+        and r.json["status"] == "paused"
+        and r.json["allowedActions"] == ["resume", "cancel"]
+    )
+    end = datetime.fromisoformat(sub["currentPeriodEnd"])
+    assert run(client, admin, end + timedelta(days=40))["invoiced"] == 0, "nothing billed while paused"
+    assert client.post(f"{url}/cancel", json={"atPeriodEnd": True}, headers=admin).status_code == 409
+
+    before = datetime.now(UTC)
+    resumed = client.post(f"{url}/resume", headers=own)
+    assert resumed.status_code == 200 and resumed.json["status"] == "active", resumed.json
+    start_at = datetime.fromisoformat(resumed.json["currentPeriodStart"])
+    assert before <= start_at <= datetime.now(UTC)
+    [inv] = invoices_of(client, admin, sub["id"])
+    assert datetime.fromisoformat(inv["periodStart"]) == start_at and inv["total"] == 5398
+    [charge] = requested(app)
+    assert charge["invoiceId"] == inv["id"]
+    assert client.post(f"{url}/resume", headers=own).json["version"] == resumed.json["version"], (
+        "resumed already"
+    )
+    assert run(client, admin, start_at + timedelta(days=20))["invoiced"] == 0, "the period is billed once"
+    assert [e["resumedAt"] for e in outbox_events(app, "SubscriptionResumed")] == [start_at.isoformat()]
+
+
+def test_a_pause_with_resumes_at_is_resumed_by_the_biller_then(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    _, sub = start(app, client, admin)
+    url = f"/api/v1/Subscriptions/{sub['id']}"
+    past = client.post(f"{url}/pause", json={"resumesAt": "2020-01-01T00:00:00Z"}, headers=admin)
+    assert past.status_code == 422 and past.json["errors"][0]["field"] == "resumesAt"
+    when = datetime.fromisoformat(sub["currentPeriodEnd"]) + timedelta(days=10)
+    r = client.post(f"{url}/pause", json={"resumesAt": when.isoformat()}, headers=admin)
+    assert r.status_code == 200 and datetime.fromisoformat(r.json["resumesAt"]) == when
+    assert run(client, admin, when - timedelta(minutes=1))["invoiced"] == 0
+    report = run(client, admin, when + timedelta(minutes=1))
+    assert report["invoiced"] == 1
+    after = client.get(url, headers=admin).json
+    assert after["status"] == "active" and datetime.fromisoformat(after["currentPeriodStart"]) == when
+    [inv] = invoices_of(client, admin, sub["id"])
+    assert datetime.fromisoformat(inv["periodStart"]) == when
+
+
+def test_a_declined_change_charge_goes_to_dunning_and_leaves_the_invoice_open(
+    app: Flask, client: FlaskClient, admin: dict[str, str]
+) -> None:
+    _, sub = start(app, client, admin)
+    r = patch(client, admin, sub["id"], {"items": [{"productId": "prod_0", "quantity": 5}]})
+    assert r.status_code == 200
+    [charge] = requested(app)
+    answer(app, charge, ok=False)
+    [inv] = invoices_of(client, admin, sub["id"])
+    assert inv["status"] == "open" and inv["amountDue"] == inv["total"] > 0, "payable on its hosted page"
+    [row] = client.get(
+        f"/api/v1/SubscriptionBillingHistories?subscriptionId={sub['id']}", headers=admin
+    ).json["data"]
+    assert (row["status"], row["failureCode"]) == ("past_due", "card_declined") and row["nextAttemptAt"]
+    assert client.get(f"/api/v1/Subscriptions/{sub['id']}", headers=admin).json["status"] == "past_due"

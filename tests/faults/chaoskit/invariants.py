@@ -141,7 +141,8 @@ def check_all(
     paid_orders = {r[0] for r in query(urls["orders"], "SELECT id FROM orders WHERE status = 'paid'")}
     inv = query(
         urls["invoicing"],
-        "SELECT id, order_id, status, number, finalized_at, subscription_id, period_start FROM invoices",
+        "SELECT id, order_id, status, number, finalized_at, subscription_id, period_start, billing_reason"
+        " FROM invoices",
     )
     by_order: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for r in inv:
@@ -234,7 +235,7 @@ def check_all(
 
     # renewals: one invoice per subscription and period
     subs = query(urls["invoicing"], "SELECT id FROM subscriptions")
-    renewals = [r for r in inv if r[5] and not r[1]]
+    renewals = [r for r in inv if r[7] == "subscription_cycle"]
     per_period = Counter((r[5], r[6]) for r in renewals)
     twice = {k: v for k, v in per_period.items() if v > 1}
     checks.append(
@@ -248,6 +249,41 @@ def check_all(
     )
     figures["subscriptions"] = len(subs)
     figures["renewals"] = len(renewals)
+
+    # customer credit: each balance is the sum of its movements, and customers shows invoicing's
+    balances = {
+        (r[0], r[1]): int(r[2])
+        for r in query(urls["invoicing"], "SELECT customer_id, currency, balance FROM customer_balances")
+    }
+    sums = {
+        (r[0], r[1]): int(r[2])
+        for r in query(
+            urls["invoicing"],
+            "SELECT customer_id, currency, sum(amount) FROM customer_balance_transactions"
+            " GROUP BY customer_id, currency",
+        )
+    }
+    shown = {
+        (r[0], r[1]): int(r[2])
+        for r in query(
+            urls["customers"], "SELECT customer_id, currency, balance FROM customer_credit_balances"
+        )
+    }
+    off = {k: (v, sums.get(k, 0)) for k, v in balances.items() if v != sums.get(k, 0)}
+    unshown = {
+        k: (v, shown.get(k)) for k, v in balances.items() if sums.get(k) is not None and shown.get(k) != v
+    }
+    changes = sum(1 for r in inv if r[7] == "subscription_update")
+    checks.append(
+        Check(
+            "credit balance = the sum of its movements, and customers shows it",
+            not off and not unshown and all(v >= 0 for v in balances.values()),
+            f"{len(balances)} balances, {changes} change invoices",
+            f"balance ≠ movements {dict(list(off.items())[:5])}; "
+            f"customers shows {dict(list(unshown.items())[:5])}",
+        )
+    )
+    figures["change_invoices"] = changes
 
     # outbox published; inbox effects once
     left = {s: int(query(urls[s], "SELECT count(*) FROM outbox WHERE sent_at IS NULL")[0][0]) for s in GROUPS}

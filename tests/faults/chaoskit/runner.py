@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,17 @@ from typing import Any
 
 from billing_devtools.localstack import ROOT
 from chaoskit import invariants
-from chaoskit.flows import Catalog, Client, Flow, Recorder, Tokens, creds_of, run_flow, setup_catalog
+from chaoskit.flows import (
+    Catalog,
+    Client,
+    Flow,
+    FlowError,
+    Recorder,
+    Tokens,
+    creds_of,
+    run_flow,
+    setup_catalog,
+)
 from chaoskit.stack import FaultStack
 
 
@@ -247,9 +258,45 @@ class Run:
     def webhooks_off(self) -> None:
         self.stack.restart_with("test-psp", {})
 
+    def change_subscriptions(self, answers: list[str], limit: int = 9) -> None:
+        """Plan changes while the biller runs, as a client makes them: an upgrade invoiced and
+        charged now then the downgrade back (credit), or a change left for the renewal. The run may
+        move a period meanwhile (a 422 on the date): the client reads the subscription again and
+        retries once. Every answer is recorded; anything else than these fails the scenario."""
+        client = self.client()
+        subs = [s for s in client.call("GET", "/Subscriptions?limit=100")["data"] if s["status"] == "active"]
+        for i, sub in enumerate(subs[:limit]):
+            item = sub["items"][0]
+            q = int(item["quantity"])
+            steps = (
+                [(q + 2, "always_invoice"), (q, "always_invoice")]
+                if i % 3 != 2
+                else [(q + 1, "create_prorations")]
+            )
+            for qty, behavior in steps:
+                for attempt in range(2):
+                    now = client.call("GET", f"/Subscriptions/{sub['id']}")
+                    s, e = (
+                        datetime.fromisoformat(now[k]) for k in ("currentPeriodStart", "currentPeriodEnd")
+                    )
+                    body = {
+                        "items": [{"productId": item["productId"], "quantity": qty}],
+                        "prorationBehavior": behavior,
+                        "prorationDate": (s + (e - s) / 3).isoformat(),
+                    }
+                    try:
+                        client.call("PATCH", f"/Subscriptions/{sub['id']}", body, ok=(200,))
+                        answers.append("changed")
+                        break
+                    except FlowError as exc:
+                        if ": 422 " not in str(exc) or attempt:
+                            raise
+                        answers.append("period moved: read again")
+
     def billing_runs(self, res: ScenarioResult) -> None:
         """The recurring biller at the end of every subscription's first period: three runs through
-        the API and two CLI runs at once, then the same again."""
+        the API and two CLI runs at once, then the same again; subscriptions change their items
+        while the first round bills."""
         subs = invariants.query(
             self.urls["invoicing"], "SELECT max(current_period_end), count(*) FROM subscriptions"
         )
@@ -279,20 +326,34 @@ class Run:
             )
             reports.append(out.stdout.strip()[-300:] or out.stderr.strip()[-300:])
 
-        for _round in range(2):
-            threads = [threading.Thread(target=fn) for fn in (api_run, api_run, api_run, cli_run, cli_run)]
+        changes: list[str] = []
+        broken: list[BaseException] = []
+
+        def change_run() -> None:
+            try:
+                self.change_subscriptions(changes)
+            except BaseException as exc:  # the scenario fails below, naming it
+                broken.append(exc)
+
+        for round_ in range(2):
+            fns: list[Callable[[], None]] = [api_run, api_run, api_run, cli_run, cli_run]
+            if round_ == 0:
+                fns.append(change_run)
+            threads = [threading.Thread(target=fn) for fn in fns]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
         res.restored_at = time.time()
-        res.note = f"{count} subscriptions billed as of {as_of.isoformat()}"
+        res.note = (
+            f"{count} subscriptions billed as of {as_of.isoformat()}; changes answered {Counter(changes)}"
+        )
 
         def renewals_paid() -> bool:
             rows = invariants.query(
                 self.urls["invoicing"],
-                "SELECT count(*) FROM invoices WHERE subscription_id IS NOT NULL AND order_id IS NULL"
-                " AND status = 'paid'",
+                "SELECT count(*) FROM invoices"
+                " WHERE billing_reason = 'subscription_cycle' AND status = 'paid'",
             )
             return int(rows[0][0]) >= count
 

@@ -68,6 +68,8 @@ EVENT_TOPICS: dict[str, str] = {
     "SubscriptionUpdated": TOPIC_SUBSCRIPTIONS,
     "SubscriptionCancellationScheduled": TOPIC_SUBSCRIPTIONS,
     "SubscriptionTrialWillEnd": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionPaused": TOPIC_SUBSCRIPTIONS,
+    "SubscriptionResumed": TOPIC_SUBSCRIPTIONS,
 }
 
 TYPE_PREFIX = "billing."

@@ -32,6 +32,13 @@ class SubscriptionCancelSchema(CamelSchema):
     )
 
 
+class SubscriptionPauseSchema(CamelSchema):
+    resumes_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={"description": "resume then, starting a new period (default: until resumed by a call)"},
+    )
+
+
 class ItemRequestSchema(CamelSchema):
     product_id = ref(required=True, validate=ID)
     quantity = fields.Integer(required=True, validate=validate.Range(1, 1_000_000))
@@ -99,6 +106,8 @@ class SubscriptionSchema(CamelSchema):
     )
     canceled_at = moment(allow_none=True)
     trial_end = moment(allow_none=True)
+    paused_at = moment(allow_none=True)
+    resumes_at = moment(allow_none=True)
     pending_proration_total = money(
         metadata={"description": "proration waiting for the next renewal invoice"}
     )
@@ -150,6 +159,12 @@ class BillingHistorySchema(CamelSchema):
     attempts = fields.Integer()
     next_attempt_at = moment(allow_none=True)
     failure_code = fields.String(allow_none=True)
+    reason = fields.String(
+        metadata={
+            "enum": ["subscription_cycle", "subscription_update"],
+            "description": "a period, or a change",
+        }
+    )
     created_at = moment()
     updated_at = moment()
 

@@ -26,6 +26,7 @@ from invoicing.api.subscription_schemas import (
     SubscriptionChangeSchema,
     SubscriptionCreateSchema,
     SubscriptionListArgs,
+    SubscriptionPauseSchema,
     SubscriptionSchema,
     SubscriptionUpdateSchema,
 )
@@ -35,6 +36,8 @@ from invoicing.domain.commands import (
     CancelSubscription,
     ChangePaymentMethod,
     ChangeSubscription,
+    PauseSubscription,
+    ResumeSubscription,
     RunBilling,
     StartSubscription,
 )
@@ -67,6 +70,8 @@ def subscription_body(s: Subscription) -> dict[str, Any]:
         "cancelAt": iso(s.cancel_at),
         "canceledAt": iso(s.canceled_at),
         "trialEnd": iso(s.trial_end),
+        "pausedAt": iso(s.paused_at),
+        "resumesAt": iso(s.resumes_at),
         "pendingProrationTotal": sum(int(p["total"]) for p in s.pending_prorations or []),
         "gatewayId": s.gateway_id,
         "paymentMethodToken": s.payment_method_token,
@@ -92,6 +97,7 @@ def history_body(h: BillingHistory) -> dict[str, Any]:
         "attempts": h.attempts,
         "nextAttemptAt": iso(h.next_attempt_at),
         "failureCode": h.failure_code,
+        "reason": h.reason,
         "createdAt": iso(h.created_at),
         "updatedAt": iso(h.updated_at),
     }
@@ -191,6 +197,26 @@ class SubscriptionCancel(MethodView):
         token may cancel its own at the period's end and take that back."""
         cmd = CancelSubscription(caller_scope(), sub_id, body["at_period_end"], body["prorate"], if_match())
         return _answer(subscription_changes.cancel_subscription(current_uow(), cmd))
+
+
+@blp.route("/Subscriptions/<string:sub_id>/pause")
+class SubscriptionPause(MethodView):
+    @changes(blp, "subscriptions:write", response=SubscriptionSchema, body=SubscriptionPauseSchema)
+    def post(self, body: dict[str, Any], sub_id: str) -> Response:
+        """Pause an active subscription: nothing is billed until it resumes (by a call, or at
+        `resumesAt`), which starts a new period then. The period in progress is not refunded."""
+        cmd = PauseSubscription(caller_scope(), sub_id, body["resumes_at"], if_match())
+        return _answer(subscription_changes.pause_subscription(current_uow(), cmd))
+
+
+@blp.route("/Subscriptions/<string:sub_id>/resume")
+class SubscriptionResume(MethodView):
+    @changes(blp, "subscriptions:write", response=SubscriptionSchema)
+    def post(self, sub_id: str) -> Response:
+        """Resume a paused subscription now: a new period starts and is invoiced and charged at
+        once, like a renewal. A customer token may resume its own."""
+        cmd = ResumeSubscription(caller_scope(), sub_id, if_match())
+        return _answer(subscription_changes.resume_subscription(current_uow(), cmd))
 
 
 @blp.route("/SubscriptionBillingRuns")

@@ -1,5 +1,6 @@
-"""One row per billed period of a subscription: its renewal invoice, the charge attempts and the
-dunning schedule. Pure: no Flask, no SQL."""
+"""One row per billed period of a subscription (its renewal invoice), and one per change invoiced
+at once (`reason` subscription_update, from the change's moment to the period's end): the charge
+attempts and the dunning schedule. Pure: no Flask, no SQL."""
 
 from __future__ import annotations
 
@@ -29,3 +30,4 @@ class BillingHistory:
     payment_intent_id: str | None = None
     next_attempt_at: datetime | None = None
     failure_code: str | None = None
+    reason: str = "subscription_cycle"  # or "subscription_update": the invoice's billing reason

@@ -61,6 +61,21 @@ class CancelSubscription:
 
 
 @dataclass(frozen=True)
+class PauseSubscription:
+    scope: CustomerScope
+    subscription_id: str
+    resumes_at: datetime | None
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
+class ResumeSubscription:
+    scope: CustomerScope
+    subscription_id: str
+    if_match: IfMatch | None = None
+
+
+@dataclass(frozen=True)
 class ChangeSubscription:
     """PATCH /Subscriptions/{id} (`preview`: POST .../preview-change, which makes nothing)."""
 

@@ -63,6 +63,10 @@ def plan(
     if sub.ends(as_of):
         done, ended = subscriptions.cancel(sub, at_period_end=False, reason=subscriptions.PERIOD_END, now=now)
         return done, [], ended
+    resumed: list[DomainEvent] = []
+    if sub.resumes(as_of):
+        assert sub.resumes_at is not None
+        sub, resumed = subscriptions.resume(sub, at=sub.resumes_at, now=now)
     current, renewals = sub, []
     for _ in range(max_periods):
         if not current.due(as_of):
@@ -108,4 +112,4 @@ def plan(
             then = [*then, *due]
         renewals.append(Renewal(draft, created, history, then))
         current = renewed
-    return current, renewals, []
+    return current, renewals, resumed

@@ -62,11 +62,12 @@ class Subscription:
     trial_will_end_sent: bool = False
     paused_at: datetime | None = None
     resumes_at: datetime | None = None
+    period_anchor: datetime | None = None  # set by a resumption: a new period started then
 
     @property
     def anchor(self) -> datetime:
-        """Where billed periods are counted from: the trial's end, or the start."""
-        return self.trial_end or self.created_at
+        """Where billed periods are counted from: the last resumption, the trial's end, or the start."""
+        return self.period_anchor or self.trial_end or self.created_at
 
     def period_start(self, k: int) -> datetime:
         return boundary(self.anchor, self.interval_unit, self.interval_count, k)
@@ -78,6 +79,10 @@ class Subscription:
 
     def due(self, as_of: datetime) -> bool:
         return self.status in BILLABLE and not self.cancel_at_period_end and self.current_period_end <= as_of
+
+    def resumes(self, as_of: datetime) -> bool:
+        """Paused until a moment that has come by `as_of`."""
+        return self.status == PAUSED and self.resumes_at is not None and self.resumes_at <= as_of
 
     def ends(self, as_of: datetime) -> bool:
         """Cancelled at the end of a period that is over by `as_of`."""
@@ -98,6 +103,10 @@ class Subscription:
             return []
         if self.cancel_at_period_end:
             return ["cancel", "undo-cancel"]
+        if self.status == PAUSED:
+            return ["resume", "cancel"]
+        if self.status == ACTIVE:
+            return ["cancel", "update", "preview-change", "pause"]
         return ["cancel", "update", "preview-change"]
 
     def base_data(self) -> dict[str, Any]:
@@ -292,12 +301,74 @@ def cancel(
     if at_period_end:
         if sub.cancel_at_period_end:
             return sub, []  # asked again: already so
+        if sub.status == PAUSED:
+            raise Problem(
+                409,
+                f"Subscription '{sub.id}' is paused: its period does not end; "
+                "cancel it now or resume it first.",
+                extra={"subscriptionStatus": sub.status, "allowedActions": sub.allowed_actions},
+            )
         done = replace(sub, cancel_at_period_end=True, updated_at=now, version=sub.version + 1)
         data = done.base_data() | {"cancelAt": done.current_period_end.isoformat()}
         return done, [DomainEvent("SubscriptionCancellationScheduled", sub.id, data)]
     done = replace(sub, status=CANCELED, canceled_at=now, updated_at=now, version=sub.version + 1)
     data = done.base_data() | {"reason": reason, "canceledAt": now.isoformat()}
     return done, [DomainEvent("SubscriptionCancelled", sub.id, data)]
+
+
+def pause(
+    sub: Subscription, *, resumes_at: datetime | None, now: datetime
+) -> tuple[Subscription, list[DomainEvent]]:
+    """Nothing is billed while paused (SubscriptionPaused): the period in progress was paid and is
+    not refunded. Resumed by a call, or by the biller at `resumesAt`."""
+    if sub.status == PAUSED:
+        return sub, []
+    if sub.status != ACTIVE or sub.cancel_at_period_end:
+        state = "set to cancel at its period's end" if sub.cancel_at_period_end else sub.status
+        raise Problem(
+            409,
+            f"Subscription '{sub.id}' is {state}: only an active subscription is paused.",
+            extra={"subscriptionStatus": sub.status, "allowedActions": sub.allowed_actions},
+        )
+    if resumes_at is not None and resumes_at <= now:
+        raise Problem(
+            422, "resumesAt must be in the future.", errors=[FieldError("resumesAt", "in the past")]
+        )
+    done = replace(
+        sub, status=PAUSED, paused_at=now, resumes_at=resumes_at, updated_at=now, version=sub.version + 1
+    )
+    data = done.base_data() | {
+        "pausedAt": now.isoformat(),
+        "resumesAt": resumes_at.isoformat() if resumes_at else None,
+    }
+    return done, [DomainEvent("SubscriptionPaused", sub.id, data)]
+
+
+def resume(sub: Subscription, *, at: datetime, now: datetime) -> tuple[Subscription, list[DomainEvent]]:
+    """A new period starts at `at` (SubscriptionResumed): the subscription is due at once, so the
+    caller bills that period (`renewals.plan`) in the same transaction. Resuming an active one
+    changes nothing."""
+    if sub.status != PAUSED:
+        if sub.status == ACTIVE:
+            return sub, []
+        raise Problem(409, f"Subscription '{sub.id}' is {sub.status}: only a paused subscription resumes.")
+    done = replace(
+        sub,
+        status=ACTIVE,
+        paused_at=None,
+        resumes_at=None,
+        period_anchor=at,
+        current_period_start=at,
+        current_period_end=at,  # due now: the period from `at` is billed next
+        updated_at=now,
+        version=sub.version + 1,
+    )
+    data = done.base_data() | {"resumedAt": at.isoformat(), "pausedAt": iso_or_none(sub.paused_at)}
+    return done, [DomainEvent("SubscriptionResumed", sub.id, data)]
+
+
+def iso_or_none(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 def undo_cancel(sub: Subscription, now: datetime) -> tuple[Subscription, list[DomainEvent]]:

@@ -18,12 +18,20 @@ from billing_shared.pricing import PricedOrder, TaxRate, match_tax_rule
 from billing_shared.projection import await_known, unknown_reference
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices, subscription_changes, subscriptions
-from invoicing.domain.commands import CancelSubscription, ChangeSubscription
+from invoicing.domain.billing_history import NO_PAYMENT_METHOD, PAID, PENDING, BillingHistory
+from invoicing.domain.commands import (
+    CancelSubscription,
+    ChangeSubscription,
+    PauseSubscription,
+    ResumeSubscription,
+)
 from invoicing.domain.invoices import Invoice
 from invoicing.domain.renewals import charge_request
 from invoicing.domain.subscriptions import Subscription
 from invoicing.service_layer import credit
+from invoicing.service_layer.renewals import bill_batch
 from invoicing.service_layer.subscriptions import save_subscription
+from invoicing.store.billing_histories import BillingHistoryRepository
 from invoicing.store.catalog import CatalogProjection
 from invoicing.store.credit import CustomerBalances
 from invoicing.store.customers import CustomerProjection
@@ -92,12 +100,30 @@ def _invoice(uow: UnitOfWork, sub: Subscription, priced: PricedOrder, now: datet
     )
     events += finalized
     credit.credit_negative_total(uow, invoice, now)
+    # its row in the billing history, from the change's moment: dunning retries a declined charge
+    history = BillingHistory(
+        id=new_id("sbh"),
+        subscription_id=sub.id,
+        customer_id=sub.customer_id,
+        period_start=now,
+        period_end=sub.current_period_end,
+        invoice_id=invoice.id,
+        status=PAID,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+        reason=invoices.SUBSCRIPTION_UPDATE,
+    )
     if invoice.amount_due == 0:
         invoice, paid = invoices.pay(invoice, payment_intent_id=None, amount=0, now=now)
         events += paid
     elif sub.payment_method_token and sub.gateway_id:
         events.append(charge_request(sub, invoice, 1))
+        history = replace(history, status=PENDING, attempts=1)
+    else:  # nothing saved to charge: the customer pays on the invoice's hosted page
+        history = replace(history, status=NO_PAYMENT_METHOD)
     InvoiceRepository(uow.session).add(invoice)
+    BillingHistoryRepository(uow.session).add_many([history])
     uow.emit_many(events)
     return invoice
 
@@ -179,3 +205,26 @@ def cancel_subscription(uow: UnitOfWork, cmd: CancelSubscription) -> Subscriptio
         if priced is not None and priced.lines:
             _invoice(uow, sub, priced, now)
     return save_subscription(uow, sub, after, events)
+
+
+def pause_subscription(uow: UnitOfWork, cmd: PauseSubscription) -> Subscription:
+    """Nothing is billed while paused; resumed by a call or at `resumesAt`. The merchant's."""
+    cmd.scope.require_merchant("pause a subscription")
+    sub = _visible(uow, cmd.scope, cmd.subscription_id, lock=True)
+    check_if_match(cmd.if_match, sub.version)
+    after, events = subscriptions.pause(sub, resumes_at=cmd.resumes_at, now=datetime.now(UTC))
+    return save_subscription(uow, sub, after, events)
+
+
+def resume_subscription(uow: UnitOfWork, cmd: ResumeSubscription) -> Subscription:
+    """A new period starts now and is billed at once, like a renewal (its invoice, history and
+    charge). A customer token may resume its own subscription."""
+    sub = _visible(uow, cmd.scope, cmd.subscription_id, lock=True)
+    check_if_match(cmd.if_match, sub.version)
+    now = datetime.now(UTC)
+    after, events = subscriptions.resume(sub, at=now, now=now)
+    if not events:
+        return sub
+    save_subscription(uow, sub, after, events)
+    bill_batch(uow, [after], now, now)
+    return _visible(uow, cmd.scope, cmd.subscription_id)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from billing_shared.db.records import record, row_values
 from billing_shared.db.repository import filtered_page, first, save_versioned
 from billing_shared.paging import Page, PageRequest
-from invoicing.domain.subscriptions import BILLABLE, TRIALING, Subscription
+from invoicing.domain.subscriptions import BILLABLE, PAUSED, TRIALING, Subscription
 from invoicing.store.tables import subscriptions
 
 
@@ -71,12 +71,9 @@ class SubscriptionRepository:
     def due_ids(self, as_of: datetime, *, after: str | None, limit: int) -> list[str]:
         """Ids of subscriptions whose current period is over by `as_of` (to renew or to end), in
         id order from `after`: the biller walks them in batches."""
-        stmt = (
-            select(subscriptions.c.id)
-            .where(subscriptions.c.status.in_(BILLABLE), subscriptions.c.current_period_end <= as_of)
-            .order_by(subscriptions.c.id)
-            .limit(limit)
-        )
+        billable = subscriptions.c.status.in_(BILLABLE) & (subscriptions.c.current_period_end <= as_of)
+        resuming = (subscriptions.c.status == PAUSED) & (subscriptions.c.resumes_at <= as_of)
+        stmt = select(subscriptions.c.id).where(billable | resuming).order_by(subscriptions.c.id).limit(limit)
         if after:
             stmt = stmt.where(subscriptions.c.id > after)
         return list(self.session.execute(stmt).scalars())

@@ -141,6 +141,7 @@ subscriptions = sa.Table(
     flag("trial_will_end_sent", server_default=sa.false()),  # SubscriptionTrialWillEnd, once
     moment("paused_at", nullable=True),
     moment("resumes_at", nullable=True),
+    moment("period_anchor", nullable=True),  # a resumption's moment: periods count from it
     *stamps(),
 )
 
@@ -159,6 +160,7 @@ subscription_billing_histories = sa.Table(
     integer("attempts"),
     moment("next_attempt_at", nullable=True),
     text("failure_code", 100, nullable=True),
+    text("reason", 30, server_default="subscription_cycle"),  # or subscription_update (a change)
     *stamps(versioned=False),
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_billing_histories_subscription_period"),
 )
