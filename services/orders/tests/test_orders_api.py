@@ -26,9 +26,11 @@ from orders.store.tables import coupons, kit_tables, orders
 pytestmark = pytest.mark.integration
 
 
-def know_customer(app: Flask, country: str | None = "GB", region: str | None = None) -> str:
+def know_customer(
+    app: Flask, country: str | None = "GB", region: str | None = None, customer_id: str | None = None
+) -> str:
     """What CustomerCreated would have told orders."""
-    cid = f"cus_{uuid.uuid4().hex[:26].upper()}"
+    cid = customer_id or f"cus_{uuid.uuid4().hex[:26].upper()}"
     data = {
         "id": cid,
         "email": "c@example.com",

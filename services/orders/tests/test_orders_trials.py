@@ -46,6 +46,7 @@ def trial_order(
         "billingCycleId": "bc_monthly",
         "trialDays": 14,
     } | over
+    body = {k: v for k, v in body.items() if v is not None}
     return client.post("/api/v1/Orders", json=body, headers=admin | {"Idempotency-Key": uuid.uuid4().hex})
 
 
@@ -69,6 +70,32 @@ def test_a_trial_costs_nothing_now_and_carries_the_plan_for_later(
     end = datetime.fromisoformat(trial["trialEnd"])
     assert abs(end - (datetime.now(UTC) + timedelta(days=14))) < timedelta(minutes=1)
     assert len(outbox(app, "billing.OrderPaid.v1")) == 1
+
+
+def test_a_products_default_trial_applies_unless_the_order_says_otherwise(
+    client: FlaskClient, admin: dict[str, str], app: Flask
+) -> None:
+    method = new_id("pm")
+    cid = new_id("cus")
+    default_method(app, cid, method, 1)  # payments' event may come before CustomerCreated
+    know_customer(app, customer_id=cid)
+    plan = make_product(client, admin, 1500, billingCycleId="bc_monthly", trialDays=30)
+    assert client.get(f"/api/v1/Products/{plan}", headers=admin).json["trialDays"] == 30
+    r = trial_order(client, admin, cid, plan, trialDays=None)
+    assert r.status_code == 201 and r.json["trial"]["days"] == 30 and r.json["total"] == 0
+    none = trial_order(client, admin, cid, plan, trialDays=0)
+    assert none.status_code == 201 and none.json["trial"] is None and none.json["total"] == 3000
+    one_off = client.post(
+        "/api/v1/Products",
+        json={
+            "name": "x",
+            "taxCategory": "standard",
+            "prices": [{"currency": "GBP", "unitPrice": 1}],
+            "trialDays": 7,
+        },
+        headers=admin,
+    )
+    assert one_off.status_code == 422 and one_off.json["errors"][0]["field"] == "trialDays"
 
 
 @pytest.mark.parametrize("case", ["no cycle", "no default method", "default removed"])

@@ -166,6 +166,11 @@ class ProductCreateSchema(CamelSchema):
     prices = _prices(required=True)
     billing_cycle_id = ref(allow_none=True, validate=ID)
     metadata = _metadata_field()
+    trial_days = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(1, 730),
+        metadata={"description": "a recurring product's default trial for orders that name none"},
+    )
 
     @validates_schema
     def _prices_unique(self, data: dict[str, Any], **_: Any) -> None:
@@ -179,6 +184,11 @@ class ProductPatchSchema(CamelSchema):
     active = Bool()
     prices = _prices()
     metadata = _metadata_field(deletable=True)
+    trial_days = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(1, 730),
+        metadata={"description": "a recurring product's default trial for orders that name none"},
+    )
 
     @validates_schema
     def _checks(self, data: dict[str, Any], **_: Any) -> None:
@@ -195,6 +205,7 @@ class ProductSchema(CamelSchema):
     active = fields.Boolean()
     prices = fields.List(fields.Nested(PriceSchema))
     billing_cycle_id = ref(allow_none=True)
+    trial_days = fields.Integer(allow_none=True)
     metadata = fields.Dict(keys=fields.String(), values=fields.String())
     version = fields.Integer()
     created_at = moment()

@@ -33,10 +33,11 @@ class OrderCreateSchema(CamelSchema):
     coupon_code = fields.String(allow_none=True, validate=validate.Length(1, 64))
     trial_days = fields.Integer(
         allow_none=True,
-        validate=validate.Range(1, 730),
+        validate=validate.Range(0, 730),
         metadata={
             "description": "a free trial before the first charge (needs billingCycleId and the customer's "
-            "default payment method): the order is a zero trial invoice, paid at once"
+            "default payment method): the order is a zero trial invoice, paid at once. Default: the "
+            "longest default trial of its products; 0: no trial"
         },
     )
     metadata = fields.Dict(

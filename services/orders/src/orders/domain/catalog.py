@@ -41,6 +41,7 @@ class Product:
     description: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     version: int = 1
+    trial_days: int | None = None  # a recurring product's default trial, unless the order says otherwise
 
     @property
     def recurring(self) -> bool:

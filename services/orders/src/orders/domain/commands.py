@@ -37,6 +37,7 @@ class CreateProduct:
     description: str | None = None
     billing_cycle_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    trial_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,14 @@ def recurring_terms(cycle: BillingCycle | None, coupon: Coupon | None) -> dict[s
     }
 
 
+def trial_days(asked: int | None, defaults: list[int | None]) -> int | None:
+    """The order's trial: what it asks for (0: none), else the longest default of its recurring
+    products, else none."""
+    if asked is not None:
+        return asked or None
+    return max((d for d in defaults if d), default=None)
+
+
 @dataclass(frozen=True)
 class TrialTerms:
     days: int

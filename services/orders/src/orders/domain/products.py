@@ -25,7 +25,7 @@ def update(product: Product, changes: dict[str, Any], now: datetime) -> Product 
     as everywhere on the platform.
     """
     values: dict[str, Any] = {
-        k: changes[k] for k in ("name", "description", "tax_category", "active") if k in changes
+        k: changes[k] for k in ("name", "description", "tax_category", "active", "trial_days") if k in changes
     }
     if "prices" in changes:
         values["prices"] = dict(changes["prices"])

@@ -79,6 +79,10 @@ def create_product(uow: UnitOfWork, cmd: CreateProduct) -> Product:
                 "billingCycleId", f"No billing cycle '{cmd.billing_cycle_id}'; see /api/v1/BillingCycles."
             )
         )
+    if cmd.trial_days and cmd.billing_cycle_id is None:
+        errors.append(
+            FieldError("trialDays", "Only a recurring product (with a billingCycleId) has a trial.")
+        )
     if errors:
         raise invalid_fields(errors)
     product = products.create(new_id("prod"), cmd, datetime.now(UTC))
@@ -93,6 +97,10 @@ def update_product(uow: UnitOfWork, cmd: UpdateProduct) -> Product:
     product = existing(repo.product(cmd.product_id, for_update=True), "product", cmd.product_id)
     check_if_match(cmd.if_match, product.version)
     changes = dict(cmd.changes)
+    if changes.get("trial_days") and not product.recurring:
+        raise invalid_fields(
+            [FieldError("trialDays", "Only a recurring product (with a billingCycleId) has a trial.")]
+        )
     if "prices" in changes:
         prices = changes["prices"]
         errors = products.unusable_prices(prices, repo.currencies(code for code, _ in prices))

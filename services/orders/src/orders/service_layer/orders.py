@@ -49,11 +49,12 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
     catalog = CatalogRepository(uow.session)
     coupon = catalog.coupon_by_code(cmd.coupon_code) if cmd.coupon_code else None
     cycle = catalog.billing_cycle(cmd.billing_cycle_id) if cmd.billing_cycle_id else None
+    products = catalog.products(sorted({i.product_id for i in cmd.items}))
     priced = price(
         items=cmd.items,
         currency=catalog.currency(cmd.currency),
         currency_code=cmd.currency,
-        products=catalog.products(sorted({i.product_id for i in cmd.items})),
+        products=products,
         buyer=buyer,
         tax_rules=catalog.tax_rules_for(buyer.country) if buyer.country else [],
         billing_cycle_id=cmd.billing_cycle_id,
@@ -64,8 +65,9 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
         now=now,
     )
     trial = None
-    if cmd.trial_days is not None:
-        terms = _trial_terms(uow, cmd)
+    days = orders.trial_days(cmd.trial_days, [p.trial_days for p in products.values() if p.recurring])
+    if days:
+        terms = _trial_terms(deps, cmd, days)
         priced, trial = orders.trial_of(priced, terms, now)
     order, events = orders.create(
         order_id=new_id("ord"),
@@ -90,17 +92,21 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
     return order
 
 
-def _trial_terms(uow: UnitOfWork, cmd: PlaceOrder) -> orders.TrialTerms:
+def _trial_terms(deps: Deps, cmd: PlaceOrder, days: int) -> orders.TrialTerms:
     """A trial needs a billing cycle (it starts a subscription) and the customer's default payment
-    method (the first charge, when the trial ends, goes to it): else a 422 naming the field."""
-    assert cmd.trial_days is not None
+    method (the first charge, when the trial ends, goes to it; waited for briefly, as a default
+    saved a moment ago may be on its way): else a 422 naming the field."""
     if cmd.billing_cycle_id is None:
         raise Problem(
             422,
             "A trial starts a subscription: name the billingCycleId.",
             errors=[FieldError("trialDays", "needs billingCycleId")],
         )
-    method = CustomerProjection(uow.session).default_method(cmd.customer_id)
+    method = await_known(
+        deps.db,
+        lambda session: CustomerProjection(session).default_method(cmd.customer_id),
+        deps.settings.projection_wait_seconds,
+    )
     if method is None:
         raise Problem(
             422,
@@ -108,7 +114,7 @@ def _trial_terms(uow: UnitOfWork, cmd: PlaceOrder) -> orders.TrialTerms:
             "(POST /api/v1/PaymentMethods), then start the trial.",
             errors=[FieldError("customerId", "no default payment method for a trial")],
         )
-    return orders.TrialTerms(cmd.trial_days, method[0], method[1])
+    return orders.TrialTerms(days, method[0], method[1])
 
 
 ORDERS = OwnedReads[Order](OrderRepository, "order")

@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing_shared.db.uow import affected
 from orders.domain.order_pricing import Buyer
+from orders.store.tables import customer_default_methods as defaults
 from orders.store.tables import customer_projection
 
 
@@ -30,29 +32,37 @@ class CustomerProjection:
     def default_method(self, customer_id: str) -> tuple[str, str] | None:
         """(payment method id, gateway id) of the customer's default, as payments last said."""
         row = self.session.execute(
-            select(
-                customer_projection.c.default_payment_method_id, customer_projection.c.default_gateway_id
-            ).where(customer_projection.c.id == customer_id)
+            select(defaults.c.payment_method_id, defaults.c.gateway_id).where(
+                defaults.c.customer_id == customer_id
+            )
         ).first()
-        if row is None or not row.default_payment_method_id:
+        if row is None or not row.payment_method_id:
             return None
-        return row.default_payment_method_id, row.default_gateway_id or ""
+        return row.payment_method_id, row.gateway_id or ""
 
     def apply_default_method(self, data: dict[str, Any]) -> None:
-        """PaymentMethodDefaultChanged: kept unless a later change (a higher count) is known. A
-        customer not known yet is left alone (its CustomerCreated comes first on its own topic)."""
-        self.session.execute(
-            update(customer_projection)
-            .where(
-                customer_projection.c.id == data["customerId"],
-                customer_projection.c.default_method_version < int(data["defaultVersion"]),
-            )
-            .values(
-                default_payment_method_id=data["paymentMethodId"],
-                default_gateway_id=data.get("gatewayId"),
-                default_method_version=int(data["defaultVersion"]),
-            )
+        """PaymentMethodDefaultChanged: kept unless a later change (a higher count) is known."""
+        customer_id, version = data["customerId"], int(data["defaultVersion"])
+        values = {
+            "payment_method_id": data["paymentMethodId"],
+            "gateway_id": data.get("gatewayId"),
+            "version": version,
+        }
+        res = self.session.execute(
+            update(defaults)
+            .where(defaults.c.customer_id == customer_id, defaults.c.version < version)
+            .values(**values)
         )
+        if affected(res) == 0:
+            known = self.session.execute(
+                select(defaults.c.customer_id).where(defaults.c.customer_id == customer_id)
+            ).first()
+            if not known:
+                try:
+                    with self.session.begin_nested():
+                        self.session.execute(insert(defaults).values(customer_id=customer_id, **values))
+                except IntegrityError:  # a concurrent delivery inserted it: compare with theirs
+                    self.apply_default_method(data)
 
     def apply(self, data: dict[str, Any], now: datetime) -> None:
         """Upsert from CustomerCreated/CustomerUpdated; an older version never overwrites a newer one."""

@@ -54,6 +54,7 @@ products = sa.Table(
     reference("billing_cycle_id", sa.ForeignKey("billing_cycles.id"), nullable=True),
     document("metadata"),
     *stamps(),
+    integer("trial_days", nullable=True),  # the default trial of an order for it
 )
 
 product_prices = sa.Table(
@@ -128,10 +129,18 @@ customer_projection = sa.Table(
     text("region", 100, nullable=True),
     integer("version"),
     moment("updated_at"),
-    # payments' latest choice of default method (PaymentMethodDefaultChanged v2), by its count
-    reference("default_payment_method_id", nullable=True),
-    text("default_gateway_id", 20, nullable=True),
-    integer("default_method_version", server_default="0"),
+)
+
+# Payments' latest choice of each customer's default method (PaymentMethodDefaultChanged v2), by
+# its count: a trial's first charge goes to it. Its own table, because the event may come before
+# the customer's CustomerCreated (two topics, no order between them).
+customer_default_methods = sa.Table(
+    "customer_default_methods",
+    metadata,
+    identity("customer_id"),
+    reference("payment_method_id", nullable=True),
+    text("gateway_id", 20, nullable=True),
+    integer("version"),
 )
 
 orders = sa.Table(

@@ -1,5 +1,6 @@
-"""trials: an order may start its subscription with a trial (the plan's lines kept for later), and
-orders knows each customer's default payment method (PaymentMethodDefaultChanged v2)
+"""trials: an order may start its subscription with a trial (the plan's lines kept for later), a
+recurring product may carry a default trial, and orders knows each customer's default payment
+method (PaymentMethodDefaultChanged v2)
 
 Revision ID: 0003
 Revises: 0002
@@ -15,20 +16,23 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("customer_projection", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("default_payment_method_id", sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column("default_gateway_id", sa.String(length=20), nullable=True))
-        batch_op.add_column(
-            sa.Column("default_method_version", sa.Integer(), nullable=False, server_default="0")
-        )
+    op.create_table(
+        "customer_default_methods",
+        sa.Column("customer_id", sa.String(length=40), nullable=False),
+        sa.Column("payment_method_id", sa.String(length=40), nullable=True),
+        sa.Column("gateway_id", sa.String(length=20), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id"),
+    )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("trial", sa.JSON(), nullable=True))
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("trial_days", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_column("trial_days")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_column("trial")
-    with op.batch_alter_table("customer_projection", schema=None) as batch_op:
-        batch_op.drop_column("default_method_version")
-        batch_op.drop_column("default_gateway_id")
-        batch_op.drop_column("default_payment_method_id")
+    op.drop_table("customer_default_methods")
