@@ -135,7 +135,10 @@ def change_subscription(
     invoiced now (None otherwise). The same items again change nothing."""
     cmd.scope.require_merchant("change a subscription")
     now = datetime.now(UTC)
-    seen = _visible(uow, cmd.scope, cmd.subscription_id)
+    # read and waited for before this transaction's first statement: a wait inside it would hold
+    # the database (SQLite's one writer) and keep the worker from recording the product awaited
+    with deps.db.unit_of_work(write=False) as reading:
+        seen = _visible(reading, cmd.scope, cmd.subscription_id)
     products = _products(deps, seen, cmd, now)
     sub = _visible(uow, cmd.scope, cmd.subscription_id, lock=True)
     check_if_match(cmd.if_match, sub.version)

@@ -45,6 +45,9 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
     if not cmd.scope.sees(cmd.customer_id):
         raise _unknown_customer(cmd.customer_id)
     buyer = _await_buyer(deps, cmd.customer_id)
+    # waited for before this transaction's first statement: a wait inside it would hold the
+    # database (SQLite's one writer) and keep the worker from recording the very event awaited
+    method = _await_default_method(deps, cmd.customer_id) if cmd.trial_days else None
     now = datetime.now(UTC)
     catalog = CatalogRepository(uow.session)
     coupon = catalog.coupon_by_code(cmd.coupon_code) if cmd.coupon_code else None
@@ -67,7 +70,9 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
     trial = None
     days = orders.trial_days(cmd.trial_days, [p.trial_days for p in products.values() if p.recurring])
     if days:
-        terms = _trial_terms(deps, cmd, days)
+        terms = _trial_terms(
+            cmd, days, method or CustomerProjection(uow.session).default_method(cmd.customer_id)
+        )
         priced, trial = orders.trial_of(priced, terms, now)
     order, events = orders.create(
         order_id=new_id("ord"),
@@ -92,21 +97,25 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
     return order
 
 
-def _trial_terms(deps: Deps, cmd: PlaceOrder, days: int) -> orders.TrialTerms:
+def _await_default_method(deps: Deps, customer_id: str) -> tuple[str, str] | None:
+    """The customer's default payment method, waited for briefly: one saved a moment ago may be
+    on its way (PaymentMethodDefaultChanged)."""
+    return await_known(
+        deps.db,
+        lambda session: CustomerProjection(session).default_method(customer_id),
+        deps.settings.projection_wait_seconds,
+    )
+
+
+def _trial_terms(cmd: PlaceOrder, days: int, method: tuple[str, str] | None) -> orders.TrialTerms:
     """A trial needs a billing cycle (it starts a subscription) and the customer's default payment
-    method (the first charge, when the trial ends, goes to it; waited for briefly, as a default
-    saved a moment ago may be on its way): else a 422 naming the field."""
+    method (the first charge, when the trial ends, goes to it): else a 422 naming the field."""
     if cmd.billing_cycle_id is None:
         raise Problem(
             422,
             "A trial starts a subscription: name the billingCycleId.",
             errors=[FieldError("trialDays", "needs billingCycleId")],
         )
-    method = await_known(
-        deps.db,
-        lambda session: CustomerProjection(session).default_method(cmd.customer_id),
-        deps.settings.projection_wait_seconds,
-    )
     if method is None:
         raise Problem(
             422,
