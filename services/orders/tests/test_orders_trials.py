@@ -16,7 +16,7 @@ from test_orders_api import know_customer, make_product, outbox
 from billing_shared.events import contracts
 from billing_shared.ids import new_id
 from billing_shared.web.context import deps_of
-from orders.service_layer import customers
+from orders.service_layer import catalog, customers
 
 pytestmark = pytest.mark.integration
 
@@ -139,3 +139,23 @@ def test_products_and_tax_rules_are_published_for_other_services(
         (rule["id"], "0.2", True),
         (rule["id"], "0.2", False),
     ]
+
+
+def test_the_catalog_can_be_published_again_for_a_late_consumer(
+    client: FlaskClient, admin: dict[str, str], app: Flask
+) -> None:
+    product = make_product(client, admin, 1500, billingCycleId="bc_monthly")
+    rule = client.post(
+        "/api/v1/TaxRules", json={"name": "VAT", "country": "FR", "rate": "0.2"}, headers=admin
+    ).json
+    db = deps_of(app).db
+    with db.unit_of_work() as uow:
+        count = catalog.republish_catalog(uow)
+        uow.commit()
+    again = outbox(app, "billing.ProductUpdated.v1")
+    rules = outbox(app, "billing.TaxRuleUpdated.v1")
+    assert count == len(again) + len(rules) >= 2
+    assert [(p["id"], p["version"]) for p in again if p["id"] == product] == [(product, 1)]
+    [copy] = [r for r in rules if r["id"] == rule["id"]]
+    [first] = [r for r in outbox(app, "billing.TaxRuleCreated.v1") if r["id"] == rule["id"]]
+    assert copy == first, "the same rule at the same moment: a consumer that knows it ignores it"

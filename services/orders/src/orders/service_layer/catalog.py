@@ -11,7 +11,7 @@ from billing_shared.ids import new_id
 from billing_shared.paging import Page, PageRequest
 from orders.domain import products
 from orders.domain.catalog import BillingCycle, Currency, Product
-from orders.domain.catalog_events import product_event
+from orders.domain.catalog_events import product_event, tax_rule_event
 from orders.domain.commands import CreateBillingCycle, CreateProduct, SwitchCurrency, UpdateProduct
 from orders.store.catalog import CatalogRepository
 
@@ -115,3 +115,16 @@ def update_product(uow: UnitOfWork, cmd: UpdateProduct) -> Product:
     )
     uow.emit(product_event("ProductUpdated", updated))
     return updated
+
+
+def republish_catalog(uow: UnitOfWork) -> int:
+    """Every product and tax rule again (ProductUpdated / TaxRuleUpdated, as they are now), for a
+    consumer that started after they were made: an operator's `orders republish-catalog`. A
+    consumer that knows them ignores the copies (same version, same moment of change)."""
+    repo = CatalogRepository(uow.session)
+    events = [product_event("ProductUpdated", p) for p in repo.all_products()]
+    events += [
+        tax_rule_event("TaxRuleUpdated", r, r.deactivated_at or r.created_at) for r in repo.all_tax_rules()
+    ]
+    uow.emit_many(events)
+    return len(events)

@@ -119,6 +119,14 @@ class CatalogRepository:
         found = self._with_prices(rows)
         return found[0] if found else None
 
+    def all_products(self) -> list[Product]:
+        """Every product with its prices, in id order (a catalog is thousands of rows at most)."""
+        return self._with_prices(list(self.session.execute(select(products).order_by(products.c.id))))
+
+    def all_tax_rules(self) -> list[TaxRule]:
+        rows = self.session.execute(select(tax_rules).order_by(tax_rules.c.id))
+        return [_tax_rule(r) for r in rows]
+
     def existing_product_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = sorted(set(ids))
         if not wanted:
