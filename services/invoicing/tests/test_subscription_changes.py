@@ -20,6 +20,7 @@ from subscriptions_testing import answer, requested, run, start
 
 from billing_shared.ids import new_id as platform_id
 from billing_shared.web.context import deps_of
+from invoicing.store.catalog import CatalogProjection
 from invoicing.store.credit import CustomerBalances
 
 VAT = Fraction(2, 10)  # the subscription's items' rate (subscriptions_testing: exclusive 20 %)
@@ -424,3 +425,34 @@ def test_a_declined_change_charge_goes_to_dunning_and_leaves_the_invoice_open(
     ).json["data"]
     assert (row["status"], row["failureCode"]) == ("past_due", "card_declined") and row["nextAttemptAt"]
     assert client.get(f"/api/v1/Subscriptions/{sub['id']}", headers=admin).json["status"] == "past_due"
+
+
+def test_the_catalog_projection_keeps_the_newest_product_and_rule_whatever_the_order(app: Flask) -> None:
+    product_id = catalog(app, new_id("cus"), 4999)
+    db = deps_of(app).db
+    with db.unit_of_work(write=False) as uow:
+        first = CatalogProjection(uow.session).product(product_id)
+        rule = CatalogProjection(uow.session).tax_rules("DE")[-1]
+    assert first is not None
+    newer = first | {"version": 2, "prices": [{"currency": "USD", "unitPrice": 5999}]}
+    deliver(app, event("ProductUpdated", newer))
+    deliver(app, event("ProductCreated", first))  # a replay of the older one
+    off = {
+        "id": rule.rule_id,
+        "name": "VAT",
+        "country": "DE",
+        "region": None,
+        "taxCategory": "vat",
+        "rate": "0.2",
+        "inclusive": False,
+        "active": False,
+        "validFrom": None,
+        "validTo": None,
+        "changedAt": datetime.now(UTC).isoformat(),
+    }
+    deliver(app, event("TaxRuleUpdated", off))
+    with db.unit_of_work(write=False) as uow:
+        kept = CatalogProjection(uow.session).product(product_id)
+        rules = [r.rule_id for r in CatalogProjection(uow.session).tax_rules("DE")]
+    assert kept is not None and kept["prices"] == [{"currency": "USD", "unitPrice": 5999}]
+    assert rule.rule_id not in rules, "a deactivated rule no longer prices"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from billing_shared.db.newest import keep_newest
 from billing_shared.db.records import record, row_values
 from billing_shared.db.repository import equal_to, first, keyset_page, save_versioned
 from billing_shared.paging import Page, PageRequest
@@ -75,29 +75,9 @@ class CustomerRepository:
         self, customer_id: str, currency: str, balance: int, version: int, now: datetime
     ) -> bool:
         """Keep invoicing's balance unless a later movement's (a higher version) is known."""
-        key = (credit_balances.c.customer_id == customer_id) & (credit_balances.c.currency == currency)
-        row = self.session.execute(select(credit_balances.c.version).where(key).with_for_update()).first()
-        if row is None:
-            try:
-                with self.session.begin_nested():
-                    self.session.execute(
-                        insert(credit_balances).values(
-                            customer_id=customer_id,
-                            currency=currency,
-                            balance=balance,
-                            version=version,
-                            updated_at=now,
-                        )
-                    )
-                return True
-            except IntegrityError:  # a concurrent delivery inserted it: compare with theirs
-                return self.record_credit(customer_id, currency, balance, version, now)
-        if row.version >= version:
-            return False
-        self.session.execute(
-            update(credit_balances).where(key).values(balance=balance, version=version, updated_at=now)
-        )
-        return True
+        key = {"customer_id": customer_id, "currency": currency}
+        values = {"balance": balance, "version": version, "updated_at": now}
+        return keep_newest(self.session, credit_balances, key, values, "version")
 
     def references_of(self, customer_id: str) -> dict[str, list[str]]:
         return self.references_for([customer_id])[customer_id]

@@ -28,30 +28,23 @@ def take_credit(uow: UnitOfWork, draft: Invoice, now: datetime) -> Invoice:
 
 def record_use(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
     """The movement of the credit an invoice used (`creditApplied`), if any."""
-    if invoice.credit_applied <= 0:
-        return
-    moved = CustomerBalances(uow.session).move(
-        customer_id=invoice.customer_id,
-        currency=invoice.currency,
-        amount=-invoice.credit_applied,
-        kind=credit.APPLIED_TO_INVOICE,
-        invoice_id=invoice.id,
-        subscription_id=invoice.subscription_id,
-        now=now,
-    )
-    if moved is not None:
-        uow.emit(moved[1])
+    if invoice.credit_applied > 0:
+        _move(uow, invoice, -invoice.credit_applied, credit.APPLIED_TO_INVOICE, now)
 
 
 def credit_negative_total(uow: UnitOfWork, invoice: Invoice, now: datetime) -> None:
     """A finalized invoice whose total is negative: that much becomes the customer's credit."""
-    if invoice.total >= 0:
-        return
+    if invoice.total < 0:
+        _move(uow, invoice, -invoice.total, credit.INVOICE_CREDIT, now)
+
+
+def _move(uow: UnitOfWork, invoice: Invoice, amount: int, kind: str, now: datetime) -> None:
+    """One movement of the invoice's customer's balance and its event; nothing on a replay."""
     moved = CustomerBalances(uow.session).move(
         customer_id=invoice.customer_id,
         currency=invoice.currency,
-        amount=-invoice.total,
-        kind=credit.INVOICE_CREDIT,
+        amount=amount,
+        kind=kind,
         invoice_id=invoice.id,
         subscription_id=invoice.subscription_id,
         now=now,

@@ -8,11 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing_shared.db.timestamps import aware
+from billing_shared.db.newest import keep_newest
 from billing_shared.pricing import TaxRuleCandidate
 from invoicing.store.tables import catalog_products, catalog_tax_rules
 
@@ -53,41 +52,13 @@ class CatalogProjection:
         ]
 
     def apply_product(self, data: dict[str, Any], now: datetime) -> bool:
-        version = int(data["version"])
-        return self._apply(catalog_products, catalog_products.c.version, version, data, {"updated_at": now})
+        values = {"data": data, "version": int(data["version"]), "updated_at": now}
+        return keep_newest(self.session, catalog_products, {"id": data["id"]}, values, "version")
 
     def apply_tax_rule(self, data: dict[str, Any]) -> bool:
-        changed = datetime.fromisoformat(data["changedAt"])
-        return self._apply(
-            catalog_tax_rules, catalog_tax_rules.c.changed_at, changed, data, {"country": data["country"]}
-        )
-
-    def _apply(
-        self, table: Any, order: Any, mark: int | datetime, data: dict[str, Any], values: dict[str, Any]
-    ) -> bool:
-        """Keep `data` unless the row known is as new or newer by `order` (a column holding
-        `mark`); False when it was (a replay)."""
-        values = values | {order.name: mark}
-        row = self.session.execute(
-            select(order.label("mark")).where(table.c.id == data["id"]).with_for_update()
-        ).first()
-        if row is None:
-            try:
-                with self.session.begin_nested():
-                    self.session.execute(insert(table).values(id=data["id"], data=data, **values))
-                return True
-            except IntegrityError:  # a concurrent delivery inserted it: compare with theirs
-                return self._apply(table, order, mark, data, values)
-        known = aware(row.mark) if isinstance(row.mark, datetime) else int(row.mark)
-        if _not_older(known, mark):
-            return False
-        self.session.execute(update(table).where(table.c.id == data["id"]).values(data=data, **values))
-        return True
-
-
-def _not_older(known: int | datetime, mark: int | datetime) -> bool:
-    if isinstance(known, datetime) and isinstance(mark, datetime):
-        return known >= mark
-    if isinstance(known, int) and isinstance(mark, int):
-        return known >= mark
-    raise TypeError("a version and an instant do not compare")
+        values = {
+            "data": data,
+            "country": data["country"],
+            "changed_at": datetime.fromisoformat(data["changedAt"]),
+        }
+        return keep_newest(self.session, catalog_tax_rules, {"id": data["id"]}, values, "changed_at")

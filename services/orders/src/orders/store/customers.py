@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from billing_shared.db.newest import keep_newest
 from billing_shared.db.uow import affected
 from orders.domain.order_pricing import Buyer
 from orders.store.tables import customer_default_methods as defaults
@@ -42,27 +42,12 @@ class CustomerProjection:
 
     def apply_default_method(self, data: dict[str, Any]) -> None:
         """PaymentMethodDefaultChanged: kept unless a later change (a higher count) is known."""
-        customer_id, version = data["customerId"], int(data["defaultVersion"])
         values = {
             "payment_method_id": data["paymentMethodId"],
             "gateway_id": data.get("gatewayId"),
-            "version": version,
+            "version": int(data["defaultVersion"]),
         }
-        res = self.session.execute(
-            update(defaults)
-            .where(defaults.c.customer_id == customer_id, defaults.c.version < version)
-            .values(**values)
-        )
-        if affected(res) == 0:
-            known = self.session.execute(
-                select(defaults.c.customer_id).where(defaults.c.customer_id == customer_id)
-            ).first()
-            if not known:
-                try:
-                    with self.session.begin_nested():
-                        self.session.execute(insert(defaults).values(customer_id=customer_id, **values))
-                except IntegrityError:  # a concurrent delivery inserted it: compare with theirs
-                    self.apply_default_method(data)
+        keep_newest(self.session, defaults, {"customer_id": data["customerId"]}, values, "version")
 
     def apply(self, data: dict[str, Any], now: datetime) -> None:
         """Upsert from CustomerCreated/CustomerUpdated; an older version never overwrites a newer one."""
