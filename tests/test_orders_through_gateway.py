@@ -68,7 +68,7 @@ def test_order_right_after_its_customer_and_the_event_carries_the_same_totals(
     # 3 × 19.99 = 59.97; 10 % = 5.997 → 6.00; tax 7.25 % of 53.97 = 3.912825 → 3.91
     assert (o["subtotal"], o["discountTotal"], o["taxTotal"], o["total"]) == (5997, 600, 391, 5788)
     event = Envelope.from_kafka(record.key, record.headers, record.value)
-    assert event.type == "billing.OrderCreated.v3" and record.key.decode() == o["id"]
+    assert event.type == "billing.OrderCreated.v4" and record.key.decode() == o["id"]
     for k in ("subtotal", "discountTotal", "taxTotal", "total", "currency", "customerId"):
         assert event.data[k] == o[k], k
     assert [(line["tax"], line["total"]) for line in event.data["lines"]] == [(391, 5788)]

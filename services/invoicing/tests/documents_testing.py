@@ -17,7 +17,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from invoicing_testing import deliver, event, new_id, order_created, payment_succeeded
+from invoicing_testing import deliver, event, named_order_created, new_id, order_created, payment_succeeded
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -78,8 +78,8 @@ def paid_invoice(
     customer = customer_created()
     if known_customer:
         deliver(app, event("CustomerCreated", customer, "/customers"))
-    order = order_created(customer_id=customer["id"])
-    deliver(app, event("OrderCreated", order))
+    order = named_order_created(customer_id=customer["id"])
+    deliver(app, event("OrderCreated", order, version=4))
     payment = payment_succeeded(order)
     deliver(app, event("PaymentSucceeded", payment, "/payments"))
     r = client.get(f"/api/v1/Invoices?orderId={order['id']}", headers=admin)

@@ -69,6 +69,17 @@ def order_created(
     }
 
 
+def named_order_created(customer_id: str | None = None) -> dict[str, Any]:
+    """OrderCreated v4: a one-off order whose lines carry their products' names as ordered."""
+    data = order_created(customer_id)
+    names = ["Analytical Engine rental", "Punched cards (box)"]
+    data["lines"] = [
+        line | {"name": names[i % 2], "description": "as ordered" if i == 0 else None}
+        for i, line in enumerate(data["lines"])
+    ]
+    return data | {"billingCycle": None, "coupon": None, "trial": None}
+
+
 def payment_succeeded(order: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": new_id("pi"),

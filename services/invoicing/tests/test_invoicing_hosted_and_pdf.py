@@ -39,7 +39,8 @@ def test_the_pdf_shows_number_buyer_lines_and_total(
         "12 Analytical Row",
         "GB123456789",
         "Billing Demo Ltd",
-        paid.order["lines"][0]["productId"],
+        "Analytical Engine rental",  # the product's name as ordered, never its id
+        "Punched cards (box)",
         "Tax 20%",
     ):
         assert shown in text, shown

@@ -80,7 +80,8 @@ def test_the_draft_has_the_orders_figures(
     deliver(app, event("OrderCreated", order))
     r = client.get(f"/api/v1/Invoices?orderId={order['id']}", headers=admin)
     inv = r.json["data"][0]
-    assert inv["lines"] == order["lines"] and inv["currency"] == given["currency"]
+    figures = [{k: v for k, v in line.items() if k not in ("name", "description")} for line in inv["lines"]]
+    assert figures == order["lines"] and inv["currency"] == given["currency"]
     totals = ("subtotal", "discountTotal", "taxTotal", "total")
     assert {k: inv[k] for k in totals} == {k: order[k] for k in totals} == {k: expected[k] for k in totals}
     keys = ("subtotal", "discount", "tax", "total")

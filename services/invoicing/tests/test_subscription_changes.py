@@ -166,6 +166,8 @@ def test_an_upgrade_is_previewed_and_invoiced_at_the_rules_figures_and_charged(
     assert inv["number"] and all(
         line.get("proration") == f"{f.numerator}/{f.denominator}" for line in inv["lines"]
     )
+    names = [line["name"] for line in inv["lines"]]
+    assert names == ["prod_0", "prod_1", "prod_0", "plan"], "named as held, then as sold"
     [charge] = requested(app)
     assert (charge["invoiceId"], charge["amount"]) == (inv["id"], want)
     [row] = client.get(

@@ -119,7 +119,7 @@ def test_an_order_is_priced_by_the_server_with_tax_and_coupon(
     )
     assert (o["subtotal"], o["discountTotal"], o["taxTotal"], o["total"]) == (5997, 750, 1049, 6296)
     assert {s["step"] for s in o["trace"]} >= {"line.subtotal", "coupon.discount", "line.tax"}
-    [event] = outbox(app, "billing.OrderCreated.v3")
+    [event] = outbox(app, "billing.OrderCreated.v4")
     assert (event["id"], event["total"], event["taxTotal"], event["lines"][0]["tax"]) == (
         o["id"],
         6296,

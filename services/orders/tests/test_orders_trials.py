@@ -64,7 +64,7 @@ def test_a_trial_costs_nothing_now_and_carries_the_plan_for_later(
     assert (o["total"], o["status"]) == (0, "paid"), "the zero trial invoice needs no payment"
     assert [line["unitPrice"] for line in o["lines"]] == [0]
     assert (o["trial"]["days"], o["trial"]["paymentMethodId"], o["trial"]["planTotal"]) == (14, method, 3000)
-    [created] = outbox(app, "billing.OrderCreated.v3")
+    [created] = outbox(app, "billing.OrderCreated.v4")
     trial = created["trial"]
     assert trial["plan"]["total"] == 3000 and trial["plan"]["lines"][0]["unitPrice"] == 1500
     end = datetime.fromisoformat(trial["trialEnd"])
@@ -113,7 +113,7 @@ def test_a_trial_without_a_cycle_or_a_default_method_is_refused_and_stores_nothi
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     field = "trialDays" if case == "no cycle" else "customerId"
     assert r.json["errors"][0]["field"] == field
-    assert outbox(app, "billing.OrderCreated.v3") == []
+    assert outbox(app, "billing.OrderCreated.v4") == []
 
 
 def test_products_and_tax_rules_are_published_for_other_services(
@@ -159,3 +159,23 @@ def test_the_catalog_can_be_published_again_for_a_late_consumer(
     [copy] = [r for r in rules if r["id"] == rule["id"]]
     [first] = [r for r in outbox(app, "billing.TaxRuleCreated.v1") if r["id"] == rule["id"]]
     assert copy == first, "the same rule at the same moment: a consumer that knows it ignores it"
+
+
+def test_an_orders_lines_keep_their_products_names_as_ordered(
+    client: FlaskClient, admin: dict[str, str], app: Flask
+) -> None:
+    cid = know_customer(app)
+    product = make_product(client, admin, 1500, name="Analytical Engine rental", description="per month")
+    r = client.post(
+        "/api/v1/Orders",
+        json={"customerId": cid, "currency": "GBP", "items": [{"productId": product, "quantity": 1}]},
+        headers=admin | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert r.status_code == 201, r.json
+    [line] = r.json["lines"]
+    assert (line["name"], line["description"]) == ("Analytical Engine rental", "per month")
+    client.patch(f"/api/v1/Products/{product}", json={"name": "Difference Engine"}, headers=admin)
+    [again] = client.get(f"/api/v1/Orders/{r.json['id']}", headers=admin).json["lines"]
+    assert again["name"] == "Analytical Engine rental", "a rename never changes an issued order"
+    [created] = [e for e in outbox(app, "billing.OrderCreated.v4") if e["id"] == r.json["id"]]
+    assert created["lines"][0]["name"] == "Analytical Engine rental"

@@ -38,7 +38,7 @@ def invoice_body(inv: Invoice) -> dict[str, Any]:
         "customerId": inv.customer_id,
         "currency": inv.currency,
         "status": inv.status,
-        "lines": priced["lines"],
+        "lines": [line | text for line, text in zip(priced["lines"], inv.texts(), strict=True)],
         "subtotal": inv.priced.subtotal,
         "discountTotal": inv.priced.discount_total,
         "taxTotal": inv.priced.tax_total,

@@ -20,6 +20,8 @@ class InvoiceLineSchema(PricedLineSchema):
     proration = fields.String(
         metadata={"description": "on a proration line only: the fraction of the period left, n/d"}
     )
+    name = fields.String(metadata={"description": "the product's name as ordered (its id on older invoices)"})
+    description = fields.String(allow_none=True)
 
 
 class InvoiceSchema(CamelSchema):

@@ -70,7 +70,7 @@ def parties(terms: DocumentTerms, customer_id: str, customer: dict[str, Any] | N
 def _lines(inv: Invoice) -> tuple[DocumentLine, ...]:
     return tuple(
         DocumentLine(
-            description=line.product_id,  # OrderCreated carries no product name
+            description=inv.line_name(i),
             quantity=line.quantity,
             unit_price=line.unit_price,
             discount=line.discount,
@@ -78,7 +78,7 @@ def _lines(inv: Invoice) -> tuple[DocumentLine, ...]:
             tax=line.tax,
             total=line.total,
         )
-        for line in inv.priced.lines
+        for i, line in enumerate(inv.priced.lines)
     )
 
 
@@ -133,14 +133,14 @@ def _credited_lines(inv: Invoice, amount: int) -> tuple[DocumentLine, ...]:
         return _lines(inv)
     shares = _share(amount, [line.total for line in inv.priced.lines])
     out = []
-    for line, credited in zip(inv.priced.lines, shares, strict=True):
+    for i, (line, credited) in enumerate(zip(inv.priced.lines, shares, strict=True)):
         if credited == 0:
             continue
         ratio = Decimal(line.tax) / line.total if line.total else Decimal(0)
         tax = int((credited * ratio).quantize(Decimal(1), ROUND_HALF_UP))
         out.append(
             DocumentLine(
-                description=f"{line.product_id} (partial credit)",
+                description=f"{inv.line_name(i)} (partial credit)",
                 quantity=1,
                 unit_price=credited - tax,
                 discount=0,

@@ -7,7 +7,7 @@ a draft may also be voided. The lines and totals are the order's, rebuilt with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,24 @@ class Invoice:
     paid_out_of_band: bool = False
     payment_reference: str | None = None
     credit_applied: int = 0  # the customer's credit used on it before any charge
+    # Each line's product name and description as ordered (aligned with `priced.lines`; empty for
+    # an invoice made before names were carried): what documents show instead of the product id.
+    line_texts: list[dict[str, Any]] = field(default_factory=list)
+
+    def texts(self) -> list[dict[str, Any]]:
+        """Each line's name and description (a name falls back to the product id)."""
+        return [
+            {
+                "name": self.line_name(i),
+                "description": (self.line_texts[i] if i < len(self.line_texts) else {}).get("description"),
+            }
+            for i in range(len(self.priced.lines))
+        ]
+
+    def line_name(self, i: int) -> str:
+        """The i-th line's label: its product's name as ordered, else the product id."""
+        text = self.line_texts[i] if i < len(self.line_texts) else {}
+        return str(text.get("name") or self.priced.lines[i].product_id)
 
     @property
     def total(self) -> int:
@@ -118,6 +136,7 @@ def draft(
     order_id: str | None = None,
     subscription: tuple[str, datetime | None, datetime | None] | None = None,
     billing_reason: str | None = None,
+    line_texts: list[dict[str, Any]] | None = None,
 ) -> tuple[Invoice, list[DomainEvent]]:
     """A new invoice in draft (InvoiceCreated): an order's (`order_id`), one period of a
     subscription's (`subscription`: its id and the period, finalized at once by the biller), or a
@@ -133,12 +152,18 @@ def draft(
         created_at=now,
         updated_at=now,
         billing_reason=billing_reason or (SUBSCRIPTION_CYCLE if subscription else ORDER),
+        line_texts=list(line_texts or []),
         subscription_id=subscription_id,
         period_start=period_start,
         period_end=period_end,
     )
     data = inv.event_data() | {"createdAt": now.isoformat()}
     return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=3)]
+
+
+def texts_of(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The name and description each line carries (OrderCreated v4; older lines have none)."""
+    return [{"name": line.get("name"), "description": line.get("description")} for line in lines]
 
 
 def use_credit(inv: Invoice, available: int, now: datetime) -> Invoice:

@@ -78,6 +78,7 @@ def plan(
             priced=subscriptions.price_renewal(current),
             now=now,
             subscription=(current.id, start_at, end_at),
+            line_texts=subscriptions.renewal_texts(current),
         )
         draft = invoices.use_credit(draft, credit, now)
         credit -= draft.credit_applied

@@ -102,6 +102,8 @@ def new_items(
         items.append(
             {
                 "productId": product["id"],
+                "name": product.get("name"),
+                "description": None,
                 "quantity": req.quantity,
                 "unitPrice": int(price),
                 "taxRuleId": tax.rule_id if tax else None,
@@ -175,6 +177,11 @@ def price_change(sub: Subscription, items: list[dict[str, Any]], at: datetime) -
     return price_proration(sub.currency, proration, terms, applied)
 
 
+def change_texts(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The names of a change's lines: the old items' (credits), then the new items' (charges)."""
+    return subscriptions.item_texts(old) + subscriptions.item_texts(new)
+
+
 def _same(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
     return subscriptions.public_items(a) == subscriptions.public_items(b)
 
@@ -189,7 +196,7 @@ def change(
     priced = None if behavior == NONE else price_change(sub, items, at)
     pending = list(sub.pending_prorations or [])
     if priced is not None and behavior == CREATE_PRORATIONS:
-        pending.append(priced.to_dict())
+        pending.append(priced.to_dict() | {"lineTexts": change_texts(sub.items, items)})
     after = replace(
         sub,
         items=items,

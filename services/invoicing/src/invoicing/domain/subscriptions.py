@@ -159,8 +159,12 @@ def start(
         raise Problem(422, f"Order '{order['id']}' has no billing cycle: it starts no subscription.")
     trial = order.get("trial")
     # A trial order's own lines are at 0: the subscription bills the plan once the trial ends.
-    priced = PricedOrder.from_dict(trial["plan"] if trial else order["priced"])
-    lines = priced.to_dict()["lines"]
+    source = trial["plan"] if trial else order["priced"]
+    priced = PricedOrder.from_dict(source)
+    lines = [  # the items, each with its product's name as ordered
+        line | {k: raw.get(k) for k in ("name", "description")}
+        for line, raw in zip(priced.to_dict()["lines"], source["lines"], strict=True)
+    ]
     cycles = _coupon_cycles(order.get("coupon"))
     trial_end = datetime.fromisoformat(trial["trialEnd"]) if trial else None
     if trial:  # the order paid nothing: the coupon's first cycle is the first billed period
@@ -211,6 +215,18 @@ def trial_will_end(
     done = replace(sub, trial_will_end_sent=True, updated_at=now, version=sub.version + 1)
     data = sub.base_data() | {"trialEnd": sub.trial_end.isoformat()}
     return done, [DomainEvent("SubscriptionTrialWillEnd", sub.id, data)]
+
+
+def item_texts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"name": i.get("name"), "description": i.get("description")} for i in items]
+
+
+def renewal_texts(sub: Subscription) -> list[dict[str, Any]]:
+    """The names of a renewal invoice's lines: the items', then each waiting proration's."""
+    texts = item_texts(sub.items)
+    for waiting in sub.pending_prorations or []:
+        texts += waiting.get("lineTexts") or [{} for _ in waiting["lines"]]
+    return texts
 
 
 def price_renewal(sub: Subscription) -> PricedOrder:

@@ -52,6 +52,7 @@ def draft_from_order(uow: UnitOfWork, order: dict[str, Any], now: datetime) -> t
         customer_id=order["customer_id"],
         priced=PricedOrder.from_dict(order["priced"]),
         now=now,
+        line_texts=invoices.texts_of(order["priced"]["lines"]),
     )
     if not repo.add(invoice):  # another transaction drafted it first
         found = repo.by_order(order["id"])

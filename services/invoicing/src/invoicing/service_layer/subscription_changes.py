@@ -82,7 +82,9 @@ def _tax_for(uow: UnitOfWork, customer_id: str, now: datetime) -> Any:
     return tax_for
 
 
-def _invoice(uow: UnitOfWork, sub: Subscription, priced: PricedOrder, now: datetime) -> Invoice:
+def _invoice(
+    uow: UnitOfWork, sub: Subscription, priced: PricedOrder, now: datetime, texts: list[dict[str, Any]]
+) -> Invoice:
     """The change's invoice: credit used first, finalized with its number, then paid at once when
     nothing is due (a credit, or credit covered it) or charged to the subscription's method."""
     draft, events = invoices.draft(
@@ -92,6 +94,7 @@ def _invoice(uow: UnitOfWork, sub: Subscription, priced: PricedOrder, now: datet
         now=now,
         subscription=(sub.id, None, None),
         billing_reason=invoices.SUBSCRIPTION_UPDATE,
+        line_texts=texts,
     )
     draft = credit.take_credit(uow, draft, now)
     seq = NumberSeries(uow.session).next(invoices.SERIES, now.year)
@@ -148,8 +151,9 @@ def change_subscription(
     if subscriptions.public_items(items) == subscriptions.public_items(sub.items):
         return sub, None
     change = subscription_changes.change(sub, items, behavior=cmd.proration_behavior, at=at, now=now)
+    texts = subscription_changes.change_texts(change.previous_items, items)
     invoice = (
-        _invoice(uow, change.subscription, change.priced, now)
+        _invoice(uow, change.subscription, change.priced, now, texts)
         if change.invoice_now and change.priced
         else None
     )
@@ -178,6 +182,7 @@ def preview_change(uow: UnitOfWork, deps: Deps, cmd: ChangeSubscription) -> Invo
         now=now,
         subscription=(sub.id, None, None),
         billing_reason=invoices.SUBSCRIPTION_UPDATE,
+        line_texts=subscription_changes.change_texts(sub.items, items) if change.priced else [],
     )
     balance = CustomerBalances(uow.session).of(sub.customer_id).get(sub.currency, 0)
     return invoices.use_credit(draft, balance, now)
@@ -206,7 +211,7 @@ def cancel_subscription(uow: UnitOfWork, cmd: CancelSubscription) -> Subscriptio
     if cmd.prorate and sub.status in subscription_changes.CHANGEABLE:
         priced = subscription_changes.price_change(replace(sub, cancel_at_period_end=False), [], now)
         if priced is not None and priced.lines:
-            _invoice(uow, sub, priced, now)
+            _invoice(uow, sub, priced, now, subscription_changes.change_texts(sub.items, []))
     return save_subscription(uow, sub, after, events)
 
 

@@ -22,7 +22,9 @@ class InvoiceRepository:
 
     @staticmethod
     def _from_row(row: Any) -> Invoice:
-        return record(Invoice, row, priced=PricedOrder.from_dict(row.priced))
+        return record(
+            Invoice, row, priced=PricedOrder.from_dict(row.priced), line_texts=list(row.line_texts or [])
+        )
 
     @staticmethod
     def _values(i: Invoice) -> dict[str, Any]:

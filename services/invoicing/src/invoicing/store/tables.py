@@ -73,6 +73,7 @@ invoices = sa.Table(
     flag("paid_out_of_band", server_default=sa.false()),
     text("payment_reference", 200, nullable=True),
     money("credit_applied", server_default="0"),  # the customer's credit used before any charge
+    document("line_texts", nullable=True),  # each line's product name and description as ordered
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
 )
 

@@ -48,7 +48,11 @@ class OrderCreateSchema(CamelSchema):
 
 
 class OrderLineSchema(PricedLineSchema):
-    """The line as priced when the order was made (`billing_shared.pricing`)."""
+    """The line as priced when the order was made (`billing_shared.pricing`), with its product's
+    name and description as they were then."""
+
+    name = fields.String()
+    description = fields.String(allow_none=True)
 
 
 class TraceStepSchema(CamelSchema):

@@ -18,7 +18,7 @@ from orders.api.order_schemas import OrderCreateSchema, OrderListArgs, OrderSche
 from orders.bootstrap import Deps
 from orders.domain.commands import PlaceOrder
 from orders.domain.order_pricing import Item
-from orders.domain.orders import Order
+from orders.domain.orders import Order, with_texts
 from orders.service_layer import orders
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/Orders", description="Orders, priced by the server")
@@ -33,7 +33,7 @@ def order_json(order: Order) -> dict[str, Any]:
         "status": order.status,
         "billingCycleId": order.billing_cycle_id,
         "couponCode": order.coupon_code,
-        "lines": priced["lines"],
+        "lines": with_texts(priced["lines"], order.line_texts),
         "subtotal": order.priced.subtotal,
         "discountTotal": order.priced.discount_total,
         "taxTotal": order.priced.tax_total,

@@ -57,6 +57,9 @@ class Order:
     # A trial (TrialTerms.data()): the order itself is the zero trial invoice; `plan` is what the
     # subscription bills once the trial ends.
     trial: dict[str, Any] | None = None
+    # Each line's product name and description as they were when ordered (aligned with the lines):
+    # documents show them, and a later rename never changes them.
+    line_texts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -70,6 +73,7 @@ class Order:
         """The whole priced order (without the trace), so subscribers need not call back."""
         priced = self.priced.to_dict()
         priced.pop("trace", None)
+        priced["lines"] = with_texts(priced["lines"], self.line_texts)
         return priced | {
             "id": self.id,
             "customerId": self.customer_id,
@@ -78,6 +82,19 @@ class Order:
             "couponCode": self.coupon_code,
             "createdAt": self.created_at.isoformat(),
         }
+
+
+def with_texts(lines: list[dict[str, Any]], texts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Priced lines (`PricedLine.to_dict()`) with each one's name and description, when known."""
+    return [line | (texts[i] if i < len(texts) else {}) for i, line in enumerate(lines)]
+
+
+def line_texts(priced: PricedOrder, products: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each priced line's product name and description now (`products`: the catalog's records)."""
+    return [
+        {"name": products[line.product_id].name, "description": products[line.product_id].description}
+        for line in priced.lines
+    ]
 
 
 def recurring_terms(cycle: BillingCycle | None, coupon: Coupon | None) -> dict[str, Any]:
@@ -115,7 +132,9 @@ class TrialTerms:
     gateway_id: str
 
 
-def trial_of(plan: PricedOrder, terms: TrialTerms, now: datetime) -> tuple[PricedOrder, dict[str, Any]]:
+def trial_of(
+    plan: PricedOrder, terms: TrialTerms, now: datetime, texts: list[dict[str, Any]]
+) -> tuple[PricedOrder, dict[str, Any]]:
     """A trial order's own pricing (the plan's lines at 0: the zero trial invoice) and the trial
     as OrderCreated v3 and the order carry it, with the plan's real lines for the subscription."""
     zero = price_order(
@@ -134,6 +153,7 @@ def trial_of(plan: PricedOrder, terms: TrialTerms, now: datetime) -> tuple[Price
     )
     kept = plan.to_dict()
     kept.pop("trace", None)
+    kept["lines"] = with_texts(kept["lines"], texts)
     trial = {
         "days": terms.days,
         "trialEnd": (now + timedelta(days=terms.days)).isoformat(),
@@ -154,6 +174,7 @@ def create(
     coupon: Coupon | None,
     metadata: dict[str, str],
     trial: dict[str, Any] | None = None,
+    texts: list[dict[str, Any]] | None = None,
 ) -> tuple[Order, list[DomainEvent]]:
     """A new order. One whose total is 0 needs no payment: it is paid at once (a trial's too)."""
     order = Order(
@@ -169,9 +190,10 @@ def create(
         coupon_code=coupon.code if coupon else priced.coupon_code,
         metadata=dict(metadata),
         trial=trial,
+        line_texts=list(texts or []),
     )
     data = order.event_data() | recurring_terms(billing_cycle, coupon) | {"trial": trial}
-    events = [DomainEvent("OrderCreated", order.id, data, version=3)]
+    events = [DomainEvent("OrderCreated", order.id, data, version=4)]
     if order.total == 0:
         order, paid = mark_paid(order, payment_intent_id=None, amount=0, now=now)
         events += paid

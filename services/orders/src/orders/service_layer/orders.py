@@ -68,12 +68,13 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
         now=now,
     )
     trial = None
+    texts = orders.line_texts(priced, products)
     days = orders.trial_days(cmd.trial_days, [p.trial_days for p in products.values() if p.recurring])
     if days:
         terms = _trial_terms(
             cmd, days, method or CustomerProjection(uow.session).default_method(cmd.customer_id)
         )
-        priced, trial = orders.trial_of(priced, terms, now)
+        priced, trial = orders.trial_of(priced, terms, now, texts)
     order, events = orders.create(
         order_id=new_id("ord"),
         customer_id=cmd.customer_id,
@@ -83,6 +84,7 @@ def place_order(uow: UnitOfWork, deps: Deps, cmd: PlaceOrder) -> Order:
         coupon=coupon,
         metadata=cmd.metadata,
         trial=trial,
+        texts=texts,
     )
     if coupon is not None and not catalog.redeem_coupon(
         coupon.id, order.id, cmd.customer_id, priced.discount_total, now

@@ -27,6 +27,7 @@ class OrderRepository:
             priced=PricedOrder.from_dict(row.priced),
             payment_intent_ids=list(row.payment_intent_ids or []),
             metadata=row.metadata or {},
+            line_texts=list(row.line_texts or []),
         )
 
     @staticmethod

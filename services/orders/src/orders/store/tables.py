@@ -162,4 +162,5 @@ orders = sa.Table(
     moment("paid_at", nullable=True),
     moment("cancelled_at", nullable=True),
     document("trial", nullable=True),  # {days, trialEnd, paymentMethodId, gatewayId, plan}
+    document("line_texts", nullable=True),  # each line's product name and description as ordered
 )

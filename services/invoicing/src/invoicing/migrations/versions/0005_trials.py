@@ -1,6 +1,7 @@
 """trials and pauses: the order projection keeps a trial order's trial and plan (OrderCreated v3),
 a subscription remembers that its SubscriptionTrialWillEnd was sent, and where its periods count
-from after a pause; billing histories also hold the changes invoiced at once (`reason`)
+from after a pause; billing histories also hold the changes invoiced at once (`reason`); invoices
+keep their lines' product names (OrderCreated v4)
 
 Revision ID: 0005
 Revises: 0004
@@ -18,6 +19,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("order_projection", schema=None) as batch_op:
         batch_op.add_column(sa.Column("trial", sa.JSON(), nullable=True))
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("line_texts", sa.JSON(), nullable=True))
     with op.batch_alter_table("subscription_billing_histories", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("reason", sa.String(length=30), nullable=False, server_default="subscription_cycle")
@@ -30,6 +33,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_column("line_texts")
     with op.batch_alter_table("subscription_billing_histories", schema=None) as batch_op:
         batch_op.drop_column("reason")
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:

@@ -1,6 +1,6 @@
 """trials: an order may start its subscription with a trial (the plan's lines kept for later), a
-recurring product may carry a default trial, and orders knows each customer's default payment
-method (PaymentMethodDefaultChanged v2)
+recurring product may carry a default trial, an order keeps its lines' product names, and orders
+knows each customer's default payment method (PaymentMethodDefaultChanged v2)
 
 Revision ID: 0003
 Revises: 0002
@@ -26,6 +26,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("trial", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("line_texts", sa.JSON(), nullable=True))
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.add_column(sa.Column("trial_days", sa.Integer(), nullable=True))
 
@@ -34,5 +35,6 @@ def downgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("trial_days")
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("line_texts")
         batch_op.drop_column("trial")
     op.drop_table("customer_default_methods")
