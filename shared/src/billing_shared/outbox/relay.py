@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -68,6 +69,10 @@ class PostgresWaker:
             pass
 
     def close(self) -> None:
+        """Leadership is handed over at once: the lock is released before the connection closes
+        (a closed connection's backend may outlive the close by a moment, lock and all)."""
+        with contextlib.suppress(psycopg.Error):
+            self.conn.execute("SELECT pg_advisory_unlock_all()")
         self.conn.close()
 
 
