@@ -139,3 +139,29 @@ def test_a_customer_locale_formats_the_documents(
     deliver(app, event("CustomerUpdated", german, "/customers"))
     text = pdf_text(client.get(f"/api/v1/Invoices/{paid.invoice['id']}/pdf", headers=admin).data)
     assert format_money(paid.invoice["total"], "USD", "de_DE").replace("\xa0", " ") in text  # 53,98 $
+
+
+def test_a_drafts_memo_and_footer_are_on_its_documents_and_frozen_once_finalized(
+    app: Flask, client: FlaskClient, admin: dict[str, str], bearer: Any
+) -> None:
+    inv = draft_invoice(app, client, admin)
+    url = f"/api/v1/Invoices/{inv['id']}"
+    memo, footer = (
+        "Thank you for the order of 3 December.",
+        "Bank: IBAN DE00 1234 — reference your invoice number.",
+    )
+    r = client.patch(url, json={"memo": memo, "footer": footer}, headers=admin)
+    assert r.status_code == 200 and (r.json["memo"], r.json["footer"]) == (memo, footer)
+    assert r.json["version"] == inv["version"] + 1
+    own = bearer("invoices:read", "invoices:write", customer_id=inv["customerId"])
+    assert client.patch(url, json={"memo": "mine"}, headers=own).status_code == 403, "the merchant's text"
+    bad = client.patch(url, json={"memo": "x", "colour": "red"}, headers=admin)
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    text = pdf_text(client.get(f"{url}/pdf", headers=admin).data)
+    assert memo in text and "IBAN DE00 1234" in text
+    finalized = client.post(f"{url}/finalize", headers=admin)
+    assert finalized.status_code == 200 and finalized.json["memo"] == memo
+    page = client.get(_path(finalized.json["hostedInvoiceUrl"]))
+    assert memo in page.get_data(as_text=True) and "IBAN DE00 1234" in page.get_data(as_text=True)
+    frozen = client.patch(url, json={"memo": "changed"}, headers=admin)
+    assert frozen.status_code == 409 and client.get(url, headers=admin).json["memo"] == memo

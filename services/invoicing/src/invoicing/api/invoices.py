@@ -16,9 +16,15 @@ from billing_shared.web.context import caller_scope, deps, if_match, reading
 from billing_shared.web.responses import BEARER, ResourceAnswer
 from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow, transactional
-from invoicing.api.schemas import InvoiceCreateSchema, InvoiceListArgs, InvoicePaySchema, InvoiceSchema
+from invoicing.api.schemas import (
+    InvoiceCreateSchema,
+    InvoiceListArgs,
+    InvoicePatchSchema,
+    InvoicePaySchema,
+    InvoiceSchema,
+)
 from invoicing.bootstrap import Deps
-from invoicing.domain.commands import CreateInvoice, PayOutOfBand
+from invoicing.domain.commands import AnnotateInvoice, CreateInvoice, PayOutOfBand
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer import documents, invoices, sending
 
@@ -45,6 +51,8 @@ def invoice_body(inv: Invoice) -> dict[str, Any]:
         "total": inv.priced.total,
         "amountPaid": inv.amount_paid,
         "creditApplied": inv.credit_applied,
+        "memo": inv.memo,
+        "footer": inv.footer,
         "amountDue": inv.amount_due,
         "couponCode": inv.priced.coupon_code,
         "paymentIntentId": inv.payment_intent_id,
@@ -100,6 +108,13 @@ class InvoiceItem(MethodView):
         with reading() as uow:
             invoice = invoices.get_invoice(uow, caller_scope(), invoice_id)
         return _answer(invoice)
+
+    @changes(blp, "invoices:write", response=InvoiceSchema, body=InvoicePatchSchema)
+    def patch(self, body: dict[str, Any], invoice_id: str) -> Response:
+        """A draft's `memo` (shown above the lines' notes) and `footer` (the document's last words);
+        null clears one. A finalized invoice's content is frozen: 409."""
+        cmd = AnnotateInvoice(caller_scope(), invoice_id, body, if_match())
+        return _answer(invoices.annotate_invoice(current_uow(), cmd))
 
     @requires("invoices:write")
     @transactional

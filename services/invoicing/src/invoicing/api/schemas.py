@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from billing_shared.web.field_types import moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema
@@ -44,6 +46,8 @@ class InvoiceSchema(CamelSchema):
     total = money()
     amount_paid = money()
     credit_applied = money(metadata={"description": "the customer's credit used on it before any charge"})
+    memo = fields.String(allow_none=True)
+    footer = fields.String(allow_none=True)
     amount_due = money(
         metadata={"description": "total - creditApplied - amountPaid; 0 once paid or on a credit"}
     )
@@ -113,6 +117,18 @@ class InvoicePaySchema(CamelSchema):
     reference = fields.String(
         validate=validate.Length(1, 200), metadata={"description": "e.g. the bank transfer's reference"}
     )
+
+
+class InvoicePatchSchema(CamelSchema):
+    """A draft's memo and footer (null clears one); a finalized invoice's content is frozen."""
+
+    memo = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    footer = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("Send memo or footer.")
 
 
 class InvoicePreviewSchema(InvoiceSchema):

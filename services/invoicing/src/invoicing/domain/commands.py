@@ -24,6 +24,16 @@ class CreateInvoice:
     order_id: str
 
 
+@dataclass(frozen=True)
+class AnnotateInvoice:
+    """PATCH /Invoices/{id}: a draft's memo and footer (a key absent: unchanged; null: cleared)."""
+
+    scope: CustomerScope
+    invoice_id: str
+    changes: dict[str, str | None]
+    if_match: IfMatch | None = None
+
+
 # -- credit notes -----------------------------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ def invoice_document(inv: Invoice, party: Party, terms: DocumentTerms) -> Invoic
     issued = inv.finalized_at or inv.created_at
     due = issued + timedelta(days=terms.payment_terms_days) if inv.status in (OPEN, UNCOLLECTIBLE) else None
     money = lambda amount: format_money(amount, inv.currency, party.locale)  # noqa: E731
-    notes: list[str] = []
+    notes: list[str] = [inv.memo] if inv.memo else []
     if inv.status == DRAFT:
         notes.append("DRAFT - not a valid invoice until finalized; it has no number yet.")
     if inv.paid_at is not None:
@@ -109,7 +109,7 @@ def invoice_document(inv: Invoice, party: Party, terms: DocumentTerms) -> Invoic
         tax_total=inv.priced.tax_total,
         total=inv.priced.total,
         status=inv.status,
-        notes=tuple(notes),
+        notes=tuple(notes + ([inv.footer] if inv.footer else [])),
     )
 
 

@@ -73,6 +73,8 @@ class Invoice:
     # Each line's product name and description as ordered (aligned with `priced.lines`; empty for
     # an invoice made before names were carried): what documents show instead of the product id.
     line_texts: list[dict[str, Any]] = field(default_factory=list)
+    memo: str | None = None  # the merchant's note to the customer, set while a draft
+    footer: str | None = None  # the last words on the document, set while a draft
 
     def texts(self) -> list[dict[str, Any]]:
         """Each line's name and description (a name falls back to the product id)."""
@@ -172,6 +174,16 @@ def use_credit(inv: Invoice, available: int, now: datetime) -> Invoice:
         return inv
     used = min(available, inv.total)
     return replace(inv, credit_applied=used, updated_at=now)
+
+
+def annotate(inv: Invoice, changes: dict[str, str | None], now: datetime) -> Invoice:
+    """A draft's `memo` and `footer` (None clears one); a finalized invoice's content is frozen."""
+    if inv.status != DRAFT:
+        raise _refuse(inv, "be edited", f"it is {inv.status}; only a draft's memo and footer change.")
+    done = replace(inv, memo=changes.get("memo", inv.memo), footer=changes.get("footer", inv.footer))
+    if done == inv:
+        return inv
+    return replace(done, updated_at=now, version=inv.version + 1)
 
 
 def _refuse(inv: Invoice, action: str, why: str) -> Problem:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from billing_shared.commands import OnResource
+from billing_shared.concurrency import check_if_match
 from billing_shared.db.owned import OwnedReads
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.domain import DomainEvent
@@ -20,7 +21,7 @@ from billing_shared.ids import new_id
 from billing_shared.pricing import PricedOrder
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
-from invoicing.domain.commands import CreateInvoice, PayOutOfBand
+from invoicing.domain.commands import AnnotateInvoice, CreateInvoice, PayOutOfBand
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer.projections import await_order
 from invoicing.store.invoices import InvoiceRepository
@@ -142,3 +143,15 @@ def mark_invoice_uncollectible(uow: UnitOfWork, cmd: OnResource) -> Invoice:
     """open -> uncollectible (InvoiceMarkedUncollectible)."""
     cmd.scope.require_merchant("write off an invoice")
     return _change(uow, _locked(uow, cmd), invoices.mark_uncollectible)
+
+
+def annotate_invoice(uow: UnitOfWork, cmd: AnnotateInvoice) -> Invoice:
+    """A draft's memo and footer, the merchant's; a finalized invoice's content is frozen (409)."""
+    cmd.scope.require_merchant("edit an invoice")
+    repo = InvoiceRepository(uow.session)
+    invoice = cmd.scope.visible(repo.get(cmd.invoice_id, for_update=True), "invoice", cmd.invoice_id)
+    check_if_match(cmd.if_match, invoice.version)
+    done = invoices.annotate(invoice, cmd.changes, datetime.now(UTC))
+    if done is not invoice:
+        repo.save(done, expected_version=invoice.version)
+    return done

@@ -74,6 +74,8 @@ invoices = sa.Table(
     text("payment_reference", 200, nullable=True),
     money("credit_applied", server_default="0"),  # the customer's credit used before any charge
     document("line_texts", nullable=True),  # each line's product name and description as ordered
+    text("memo", 2000, nullable=True),
+    text("footer", 1000, nullable=True),
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
 )
 

@@ -1,7 +1,7 @@
 """trials and pauses: the order projection keeps a trial order's trial and plan (OrderCreated v3),
 a subscription remembers that its SubscriptionTrialWillEnd was sent, and where its periods count
 from after a pause; billing histories also hold the changes invoiced at once (`reason`); invoices
-keep their lines' product names (OrderCreated v4)
+keep their lines' product names (OrderCreated v4) and a draft's memo and footer
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +21,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("trial", sa.JSON(), nullable=True))
     with op.batch_alter_table("invoices", schema=None) as batch_op:
         batch_op.add_column(sa.Column("line_texts", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("memo", sa.String(length=2000), nullable=True))
+        batch_op.add_column(sa.Column("footer", sa.String(length=1000), nullable=True))
     with op.batch_alter_table("subscription_billing_histories", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("reason", sa.String(length=30), nullable=False, server_default="subscription_cycle")
@@ -34,6 +36,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_column("footer")
+        batch_op.drop_column("memo")
         batch_op.drop_column("line_texts")
     with op.batch_alter_table("subscription_billing_histories", schema=None) as batch_op:
         batch_op.drop_column("reason")
