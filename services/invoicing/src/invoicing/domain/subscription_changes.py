@@ -132,12 +132,7 @@ def _refusal(sub: Subscription, product: dict[str, Any] | None, product_id: str)
 
 def check_changeable(sub: Subscription, behavior: str, at: datetime) -> None:
     if sub.status not in CHANGEABLE or sub.cancel_at_period_end:
-        state = "set to cancel at its period's end" if sub.cancel_at_period_end else sub.status
-        raise Problem(
-            409,
-            f"Subscription '{sub.id}' is {state}: its items cannot change.",
-            extra={"subscriptionStatus": sub.status, "allowedActions": sub.allowed_actions},
-        )
+        raise subscriptions.refuse(sub, "its items cannot change.")
     if behavior not in BEHAVIORS:
         raise Problem(422, "Unknown prorationBehavior.", errors=[FieldError("prorationBehavior", "unknown")])
     if not sub.current_period_start <= at <= sub.current_period_end:

@@ -305,6 +305,17 @@ def renew(
     return done, [DomainEvent("SubscriptionRenewed", sub.id, data)]
 
 
+def refuse(sub: Subscription, why: str) -> Problem:
+    """The 409 of an action the subscription's state does not allow, naming the state and what
+    it allows."""
+    state = "set to cancel at its period's end" if sub.cancel_at_period_end else sub.status
+    return Problem(
+        409,
+        f"Subscription '{sub.id}' is {state}: {why}",
+        extra={"subscriptionStatus": sub.status, "allowedActions": sub.allowed_actions},
+    )
+
+
 def cancel(
     sub: Subscription, *, at_period_end: bool, reason: str, now: datetime
 ) -> tuple[Subscription, list[DomainEvent]]:
@@ -318,12 +329,7 @@ def cancel(
         if sub.cancel_at_period_end:
             return sub, []  # asked again: already so
         if sub.status == PAUSED:
-            raise Problem(
-                409,
-                f"Subscription '{sub.id}' is paused: its period does not end; "
-                "cancel it now or resume it first.",
-                extra={"subscriptionStatus": sub.status, "allowedActions": sub.allowed_actions},
-            )
+            raise refuse(sub, "its period does not end; cancel it now or resume it first.")
         done = replace(sub, cancel_at_period_end=True, updated_at=now, version=sub.version + 1)
         data = done.base_data() | {"cancelAt": done.current_period_end.isoformat()}
         return done, [DomainEvent("SubscriptionCancellationScheduled", sub.id, data)]
@@ -340,12 +346,7 @@ def pause(
     if sub.status == PAUSED:
         return sub, []
     if sub.status != ACTIVE or sub.cancel_at_period_end:
-        state = "set to cancel at its period's end" if sub.cancel_at_period_end else sub.status
-        raise Problem(
-            409,
-            f"Subscription '{sub.id}' is {state}: only an active subscription is paused.",
-            extra={"subscriptionStatus": sub.status, "allowedActions": sub.allowed_actions},
-        )
+        raise refuse(sub, "only an active subscription is paused.")
     if resumes_at is not None and resumes_at <= now:
         raise Problem(
             422, "resumesAt must be in the future.", errors=[FieldError("resumesAt", "in the past")]

@@ -19,9 +19,8 @@ def take_credit(uow: UnitOfWork, draft: Invoice, now: datetime) -> Invoice:
     """The draft with the customer's credit used on it (none when there is none or it owes none)."""
     if draft.total <= 0:
         return draft
-    store = CustomerBalances(uow.session)
-    balance, _ = store.lock(draft.customer_id, draft.currency, now)
-    after = invoices.use_credit(draft, balance, now)
+    held = CustomerBalances(uow.session).lock_positive([draft.customer_id])
+    after = invoices.use_credit(draft, held.get((draft.customer_id, draft.currency), 0), now)
     record_use(uow, after, now)
     return after
 
