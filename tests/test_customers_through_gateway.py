@@ -40,7 +40,7 @@ def test_customer_created_reaches_subscribers_as_a_cloudevent_within_a_second(
     finally:
         tail.close()
     headers = {k: v.decode() for k, v in record.headers}
-    assert headers["ce_specversion"] == "1.0" and headers["ce_type"] == "billing.CustomerCreated.v1"
+    assert headers["ce_specversion"] == "1.0" and headers["ce_type"] == "billing.CustomerCreated.v2"
     assert headers["ce_source"] == "/customers" and headers["ce_id"]
     assert headers["ce_correlationid"] == "flow-corr-1", "the request's correlation id follows into its event"
     assert record.key.decode() == cid

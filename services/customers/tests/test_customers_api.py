@@ -60,7 +60,7 @@ def test_create_get_list_patch(client: FlaskClient, admin: dict[str, str], app: 
     assert c["billingAddress"]["postalCode"] == "12345" and c["preferredCurrency"] == "USD"
     assert r.headers["ETag"] == '"1"' and r.headers["X-Request-Id"] == "req-abc"
     [event] = outbox_events(app)
-    assert (event.type, event.key, event.correlation_id) == ("billing.CustomerCreated.v1", c["id"], "req-abc")
+    assert (event.type, event.key, event.correlation_id) == ("billing.CustomerCreated.v2", c["id"], "req-abc")
     assert json.loads(event.data)["email"] == c["email"]
 
     got = client.get(f"/api/v1/Customers/{c['id']}", headers=admin).json
@@ -75,7 +75,62 @@ def test_create_get_list_patch(client: FlaskClient, admin: dict[str, str], app: 
     )
     assert r.status_code == 200 and r.json["name"] == "Ann Renamed" and r.json["metadata"] == {}
     assert r.headers["ETag"] == '"2"'
-    assert outbox_events(app)[-1].type == "billing.CustomerUpdated.v1"
+    assert outbox_events(app)[-1].type == "billing.CustomerUpdated.v2"
+
+
+def test_preferred_locale_is_set_changed_cleared_and_published(
+    client: FlaskClient, admin: dict[str, str], app: Flask
+) -> None:
+    c = client.post("/api/v1/Customers", json=body(preferredLocale="de"), headers=admin).json
+    assert c["preferredLocale"] == "de"
+    assert client.get(f"/api/v1/Customers/{c['id']}", headers=admin).json["preferredLocale"] == "de"
+    [created] = outbox_events(app)
+    assert (
+        created.type == "billing.CustomerCreated.v2" and json.loads(created.data)["preferredLocale"] == "de"
+    )
+
+    r = client.patch(f"/api/v1/Customers/{c['id']}", json={"preferredLocale": "fr"}, headers=admin)
+    assert r.status_code == 200 and r.json["preferredLocale"] == "fr" and r.headers["ETag"] == '"2"'
+    updated = outbox_events(app)[-1]
+    data = json.loads(updated.data)
+    assert updated.type == "billing.CustomerUpdated.v2"
+    assert (data["preferredLocale"], data["changed"]) == ("fr", ["preferredLocale"])
+
+    r = client.patch(f"/api/v1/Customers/{c['id']}", json={"preferredLocale": None}, headers=admin)
+    assert r.status_code == 200 and r.json["preferredLocale"] is None and r.headers["ETag"] == '"3"'
+    assert client.get(f"/api/v1/Customers/{c['id']}", headers=admin).json["preferredLocale"] is None
+    assert json.loads(outbox_events(app)[-1].data)["preferredLocale"] is None
+    assert len(outbox_events(app)) == 3
+
+
+def test_a_customer_without_a_preferred_locale_reads_null(client: FlaskClient, admin: dict[str, str]) -> None:
+    c = client.post("/api/v1/Customers", json=body(), headers=admin).json
+    assert c["preferredLocale"] is None
+    assert client.get(f"/api/v1/Customers/{c['id']}", headers=admin).json["preferredLocale"] is None
+
+
+@pytest.mark.parametrize("locale", ["es", 5, "", "DE", "de-DE"])
+def test_an_unknown_preferred_locale_is_a_problem_naming_it_and_changes_nothing(
+    client: FlaskClient, admin: dict[str, str], app: Flask, locale: Any
+) -> None:
+    c = client.post("/api/v1/Customers", json=body(preferredLocale="en"), headers=admin).json
+    before = counts(app)
+    for r in (
+        client.patch(f"/api/v1/Customers/{c['id']}", json={"preferredLocale": locale}, headers=admin),
+        client.post("/api/v1/Customers", json=body(preferredLocale=locale), headers=admin),
+    ):
+        assert r.status_code == 422 and r.content_type == "application/problem+json"
+        assert "preferredLocale" in {e["field"] for e in r.json["errors"]}, r.json
+    got = client.get(f"/api/v1/Customers/{c['id']}", headers=admin)
+    assert got.json["preferredLocale"] == "en" and got.json["version"] == 1 and got.headers["ETag"] == '"1"'
+    assert counts(app) == before
+
+
+def test_the_openapi_document_states_the_locales(client: FlaskClient) -> None:
+    schemas = client.get("/openapi.json").json["components"]["schemas"]
+    for name in ("CustomerCreate", "CustomerPatch", "Customer"):
+        prop = schemas[name]["properties"]["preferredLocale"]
+        assert {"en", "de", "fr"} <= set(prop["enum"]), (name, prop)
 
 
 def test_stale_if_match_is_412_and_changes_nothing(

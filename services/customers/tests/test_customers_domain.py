@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from billing_shared.auth.scope import CustomerScope
+from billing_shared.events import contracts
 from customers.domain import customer as customer_domain
 from customers.domain.commands import CreateCustomer
 from customers.domain.references import Reference, reference_from
@@ -72,3 +73,28 @@ def test_references_come_from_events_that_name_a_customer() -> None:
     )  # type: ignore[union-attr]
     assert reference_from("OrderCreated", {"id": "ord_1"}) is None
     assert reference_from("OrderPaid", {"id": "ord_1", "customerId": "cus_1"}) is None
+
+
+def test_customer_events_are_v2_with_the_preferred_locale_and_meet_their_contract() -> None:
+    cmd = CreateCustomer(MERCHANT, name="Ann", email="a@b.co", preferred_locale="de")
+    c, created = customer_domain.create("cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", cmd, NOW)
+    assert (created.version, created.data["preferredLocale"]) == (2, "de")
+    contracts.check(created.name, created.version, created.data)
+    _, updated = customer_domain.update(c, {"preferred_locale": None}, NOW + timedelta(minutes=1))
+    assert updated is not None and updated.version == 2
+    assert (updated.data["preferredLocale"], updated.data["changed"]) == (None, ["preferredLocale"])
+    contracts.check(updated.name, updated.version, updated.data)
+
+
+def test_the_v2_contracts_refuse_a_missing_or_malformed_locale_and_v1_still_reads_old_events() -> None:
+    _, event = customer_domain.create(
+        "cus_01ARZ3NDEKTSV4RRFFQ69G5FAV", CreateCustomer(MERCHANT, "Ann", "a@b.co"), NOW
+    )
+    old = {k: v for k, v in event.data.items() if k != "preferredLocale"}
+    contracts.check("CustomerCreated", 1, old)  # an event published before v2 stays readable
+    with pytest.raises(contracts.ContractError, match="preferredLocale"):
+        contracts.check("CustomerCreated", 2, old)
+    with pytest.raises(contracts.ContractError, match="preferredLocale"):
+        contracts.check("CustomerCreated", 2, event.data | {"preferredLocale": "German"})
+    with pytest.raises(contracts.ContractError):
+        contracts.check("CustomerCreated", 1, event.data)  # v1 knows no preferredLocale

@@ -43,7 +43,7 @@ def test_worker_publishes_customer_events_and_records_references(
         ).json
         [record] = tail.collect({c["id"]}, 1, timeout=20)
         env_in = Envelope.from_kafka(record.key, record.headers, record.value)
-        assert env_in.type == "billing.CustomerCreated.v1" and env_in.data["id"] == c["id"]
+        assert env_in.type == "billing.CustomerCreated.v2" and env_in.data["id"] == c["id"]
 
         deadline = time.monotonic() + 20
         while not http_ok(f"http://127.0.0.1:{health}/readyz") and time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from billing_shared.web import validators as v
 from billing_shared.web.field_types import moment, ref
 from billing_shared.web.schemas import CamelSchema, ListArgs
+from customers.domain.customer import LOCALES
 
 
 def _email(value: str) -> None:
@@ -17,6 +18,14 @@ def _email(value: str) -> None:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValidationError(f"Not a valid e-mail address: {exc}") from None
+
+
+def _locale(note: str = "") -> fields.String:
+    """`preferredLocale`: one of LOCALES (an enum in the OpenAPI document), or null."""
+    about = "the language of the customer's PDFs, hosted pages and e-mails; null: not chosen"
+    return fields.String(
+        allow_none=True, validate=validate.OneOf(LOCALES), metadata={"description": about + note}
+    )
 
 
 class AddressSchema(CamelSchema):
@@ -34,6 +43,7 @@ class CustomerCreateSchema(CamelSchema):
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     tax_id = v.text(64, allow_none=True)
     preferred_currency = fields.String(allow_none=True, validate=v.currency)
+    preferred_locale = _locale()
     metadata = fields.Dict(keys=fields.String(), values=fields.String(), validate=v.metadata)
 
 
@@ -43,6 +53,7 @@ class CustomerPatchSchema(CamelSchema):
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     tax_id = v.text(64, allow_none=True)
     preferred_currency = fields.String(allow_none=True, validate=v.currency)
+    preferred_locale = _locale("; sending null clears the choice")
     metadata = fields.Dict(
         keys=fields.String(),
         values=fields.String(allow_none=True),
@@ -70,6 +81,7 @@ class CustomerSchema(CamelSchema):
     billing_address = fields.Nested(AddressSchema, allow_none=True)
     tax_id = fields.String(allow_none=True)
     preferred_currency = fields.String(allow_none=True)
+    preferred_locale = _locale()
     metadata = fields.Dict(keys=fields.String(), values=fields.String())
     references = fields.Nested(ReferencesSchema)
     default_payment_method_id = ref(

@@ -18,6 +18,7 @@ class CreateCustomer:
     billing_address: dict[str, str] | None = None
     tax_id: str | None = None
     preferred_currency: str | None = None
+    preferred_locale: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
 

@@ -12,7 +12,20 @@ from billing_shared.metadata import merge as merge_metadata
 from billing_shared.naming import camel
 from customers.domain.commands import CreateCustomer
 
-MUTABLE_FIELDS = ("name", "email", "billing_address", "tax_id", "preferred_currency", "metadata")
+MUTABLE_FIELDS = (
+    "name",
+    "email",
+    "billing_address",
+    "tax_id",
+    "preferred_currency",
+    "preferred_locale",
+    "metadata",
+)
+# The languages a customer's PDFs, hosted pages and e-mails can be in (`preferredLocale`).
+LOCALES = ("en", "de", "fr")
+# The version of CustomerCreated / CustomerUpdated published (v2: with `preferredLocale`); named
+# apart from other services' constants, which the AsyncAPI scan reads by name.
+CUSTOMER_EVENT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,8 @@ class Customer:
     billing_address: dict[str, str] | None
     tax_id: str | None
     preferred_currency: str | None
+    # The language of their PDFs, hosted pages and e-mails (one of LOCALES); None: not chosen.
+    preferred_locale: str | None
     metadata: dict[str, str]
     created_at: datetime
     updated_at: datetime
@@ -49,6 +64,7 @@ class Customer:
             "billingAddress": _camel_keys(self.billing_address),
             "taxId": self.tax_id,
             "preferredCurrency": self.preferred_currency,
+            "preferredLocale": self.preferred_locale,
             "metadata": dict(self.metadata),
             "createdAt": self.created_at.isoformat(),
             "updatedAt": self.updated_at.isoformat(),
@@ -63,7 +79,9 @@ def normalize_email(email: str) -> str:
 
 def create(customer_id: str, cmd: CreateCustomer, now: datetime) -> tuple[Customer, DomainEvent]:
     customer = Customer(id=customer_id, created_at=now, updated_at=now, **given(cmd))
-    return customer, DomainEvent("CustomerCreated", customer.id, customer.snapshot())
+    return customer, DomainEvent(
+        "CustomerCreated", customer.id, customer.snapshot(), version=CUSTOMER_EVENT_VERSION
+    )
 
 
 def update(customer: Customer, changes: dict[str, Any], now: datetime) -> tuple[Customer, DomainEvent | None]:
@@ -82,7 +100,7 @@ def update(customer: Customer, changes: dict[str, Any], now: datetime) -> tuple[
         customer, **{k: values[k] for k in changed}, updated_at=now, version=customer.version + 1
     )
     data = updated.snapshot() | {"changed": [camel(k) for k in changed]}
-    return updated, DomainEvent("CustomerUpdated", updated.id, data)
+    return updated, DomainEvent("CustomerUpdated", updated.id, data, version=CUSTOMER_EVENT_VERSION)
 
 
 def _camel_keys(d: dict[str, str] | None) -> dict[str, str] | None:

@@ -20,6 +20,7 @@ customers = sa.Table(
     document("billing_address", nullable=True),
     text("tax_id", 64, nullable=True),
     currency("preferred_currency", nullable=True),
+    text("preferred_locale", 8, nullable=True),
     document("metadata"),
     reference("default_payment_method_id", nullable=True),
     integer("default_method_version", server_default="0"),
