@@ -202,6 +202,13 @@ def test_merchant_only_routes_are_403_for_a_customer_token(
         ("POST", f"/Invoices/{v.invoice['id']}/mark-uncollectible", None),
         ("POST", f"/Invoices/{v.invoice['id']}/send", None),
         ("PUT", f"/Invoices/{v.invoice['id']}", {"status": "sent"}),
+        ("GET", f"/InvoiceItems?customerId={v.customer['id']}", None),
+        (
+            "POST",
+            "/InvoiceItems",
+            {"customerId": v.customer["id"], "description": "x", "amount": 100, "currency": "USD"},
+        ),
+        ("POST", "/Invoices", {"customerId": v.customer["id"], "includePendingItems": True}),
         ("POST", f"/Subscriptions/{v.subscription['id']}/cancel", {"atPeriodEnd": False, "prorate": True}),
         (
             "PATCH",

@@ -45,6 +45,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", f"/Reconciliation?date={TODAY}", None),
     ("GET", "/Invoices", None),
     ("GET", "/CreditNotes", None),
+    ("GET", "/InvoiceItems", None),
     ("GET", "/Subscriptions", None),
     ("GET", "/SubscriptionBillingHistories", None),
     ("POST", "/SubscriptionBillingRuns", {"asOf": "2030-01-01T00:00:00+00:00"}),

@@ -47,6 +47,7 @@ class Ports:
     services: dict[str, int] = field(default_factory=lambda: {s.name: s.port for s in SERVICES})
     workers: dict[str, int] = field(default_factory=lambda: {s.name: s.worker_health_port for s in SERVICES})
     test_psp: int = 8190  # the built-in test payment gateway (test_psp)
+    mail_sink: int = 1025  # the local SMTP server that files mail into var/mail (mail_sink)
 
     @classmethod
     def free(cls) -> Ports:
@@ -55,6 +56,7 @@ class Ports:
             {s.name: free_port() for s in SERVICES},
             {s.name: free_port() for s in SERVICES},
             test_psp=free_port(),
+            mail_sink=free_port(),
         )
 
 
@@ -127,6 +129,7 @@ class Platform:
             "JWKS_URL": f"{self.gateway_url}/.well-known/jwks.json",
             "GATEWAY_PORT": str(self.ports.gateway),
             "PYTHONUNBUFFERED": "1",
+            "SMTP_URL": os.environ.get("SMTP_URL") or f"smtp://127.0.0.1:{self.ports.mail_sink}",
         }
         for s in SERVICES:
             env[f"{s.name.upper()}_URL"] = f"http://127.0.0.1:{self.ports.services[s.name]}"
@@ -254,6 +257,9 @@ class Platform:
                     f"http://127.0.0.1:{self.ports.workers[s.name]}/readyz",
                 )
             )
+        # The mailbox: invoicing's automatic mail arrives in var/mail over real SMTP.
+        sink = [py, "-m", "billing_devtools.mail_sink", "--port", str(self.ports.mail_sink)]
+        self.procs.append(Proc("mail-sink", [*sink, "--dir", str(self.var / "mail")], env, None))
         # The recurring biller every minute with the real clock (a CronJob in Kubernetes).
         self.procs.append(Proc("invoicing-scheduler", [py, "-m", "invoicing.cli", "scheduler"], env, None))
         self.procs.append(

@@ -43,7 +43,9 @@ ROUTES: dict[str, Route] = _table(
         ("Reconciliation", "payments", "payments"),  # admin-only: the service checks the scope
         ("Invoices", "invoicing", "invoices"),
         ("CreditNotes", "invoicing", "invoices"),
+        ("InvoiceSettings", "invoicing", "invoices"),  # changes are admin-only: the service checks
         ("CustomerBalanceTransactions", "invoicing", "invoices"),
+        ("InvoiceItems", "invoicing", "invoices"),  # the merchant's only: the service checks
         ("Subscriptions", "invoicing", "subscriptions"),
         ("SubscriptionBillingHistories", "invoicing", "subscriptions"),
         ("SubscriptionBillingRuns", "invoicing", "subscriptions"),  # admin-only: the service checks

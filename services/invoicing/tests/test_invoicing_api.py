@@ -216,7 +216,7 @@ def test_a_payment_made_outside_any_gateway_pays_the_open_invoice(
             select(outbox.c.type, outbox.c.data).where(outbox.c.type.like("%InvoicePaid%"))
         )
     data = row.data if isinstance(row.data, dict) else json.loads(row.data)
-    assert row.type == "billing.InvoicePaid.v4" and (data["paidOutOfBand"], data["paymentReference"]) == (
+    assert row.type == "billing.InvoicePaid.v5" and (data["paidOutOfBand"], data["paymentReference"]) == (
         True,
         "wire 42",
     )

@@ -43,12 +43,12 @@ def test_a_draft_copies_the_priced_order_and_allows_finalize_or_void() -> None:
         "creditApplied": 0,
         "amountDue": order.total,
     }
-    assert events[0].version == 3
+    assert events[0].version == 4
 
 
 def test_finalize_then_pay() -> None:
     inv = _draft()
-    opened, events = invoices.finalize(inv, number="INV-2026-000001", now=NOW)
+    opened, events = invoices.finalize(inv, number="INV-2026-000001", settings_revision=0, now=NOW)
     assert opened.status == invoices.OPEN and opened.number == "INV-2026-000001"
     assert opened.allowed_actions == ["pay", "void", "mark-uncollectible", "send"]
     assert events[0].name == "InvoiceFinalized" and events[0].data["number"] == "INV-2026-000001"
@@ -62,7 +62,10 @@ def test_finalize_then_pay() -> None:
 @pytest.mark.parametrize(
     ("status", "change"),
     [
-        (invoices.OPEN, lambda i: invoices.finalize(i, number="INV-2026-000002", now=NOW)),
+        (
+            invoices.OPEN,
+            lambda i: invoices.finalize(i, number="INV-2026-000002", settings_revision=0, now=NOW),
+        ),
         (invoices.PAID, lambda i: invoices.void(i, NOW)),
         (invoices.VOID, lambda i: invoices.mark_uncollectible(i, NOW)),
         (invoices.DRAFT, lambda i: invoices.mark_uncollectible(i, NOW)),
@@ -82,7 +85,7 @@ def test_bad_transitions_are_409_naming_the_status(status: str, change: object) 
 def test_void_and_mark_uncollectible() -> None:
     voided, events = invoices.void(_draft(), NOW)
     assert voided.status == invoices.VOID and events[0].name == "InvoiceVoided"
-    opened, _ = invoices.finalize(_draft(), number="INV-2026-000003", now=NOW)
+    opened, _ = invoices.finalize(_draft(), number="INV-2026-000003", settings_revision=0, now=NOW)
     lost, events = invoices.mark_uncollectible(opened, NOW)
     assert lost.status == invoices.UNCOLLECTIBLE and events[0].name == "InvoiceMarkedUncollectible"
 

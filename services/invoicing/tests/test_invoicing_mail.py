@@ -28,7 +28,7 @@ from invoicing.adapters.mail.mailer import (
     SmtpMailer,
     mailer_from_settings,
 )
-from invoicing.adapters.mail.message import build_invoice_message
+from invoicing.adapters.mail.message import Attachment, compose
 from invoicing.bootstrap import mail_settings
 from invoicing.config import InvoicingSettings
 from invoicing.domain.documents import Buyer, DocumentLine, InvoiceDocument, Seller, pdf_filename
@@ -99,15 +99,25 @@ def pdf() -> bytes:
 
 
 def _message(pdf: bytes, to: str = "Jane Doe <jane@example.com>") -> EmailMessage:
-    return build_invoice_message(
+    context = {
+        "seller": "Acme Billing Inc.",
+        "buyer": "Jane Doe",
+        "support_email": None,
+        "accent_color": "#1f6feb",
+        "footer": None,
+        "number": NUMBER,
+        "total": format_money(123456, "USD", "en_US"),
+        "due_date": "Dec 25, 2026",
+        "hosted_url": "https://billing.acme.test/i/abc.def?x=1&y=2",
+        "lines": [("Widget", format_money(123456, "USD", "en_US"))],
+    }
+    return compose(
+        kind="invoice",
+        locale="en_US",
         sender="Acme Billing <billing@acme.test>",
         to=to,
-        number=NUMBER,
-        seller_name="Acme Billing Inc.",
-        total=format_money(123456, "USD", "en_US"),
-        due_date="Dec 25, 2026",
-        hosted_url="https://billing.acme.test/i/abc.def?x=1&y=2",
-        pdf=pdf,
+        context=context,
+        attachment=Attachment(pdf, pdf_filename(NUMBER)),
     )
 
 

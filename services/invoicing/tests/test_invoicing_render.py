@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from documents_testing import customer_created
 from invoicing_testing import priced
 
-from invoicing.bootstrap import document_terms
+from invoicing.bootstrap import invoice_settings
 from invoicing.config import InvoicingSettings
 from invoicing.domain import invoices
 from invoicing.domain.credit_notes import issue
-from invoicing.domain.document_content import credit_note_document, invoice_document, parties
+from invoicing.domain.document_content import DocumentTerms, credit_note_document, invoice_document, parties
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -22,8 +22,12 @@ def _open_invoice() -> invoices.Invoice:
     inv, _ = invoices.draft(
         invoice_id="in_1", order_id="ord_1", customer_id="cus_1", priced=priced(), now=NOW
     )
-    opened, _ = invoices.finalize(inv, number="INV-2026-000009", now=NOW)
+    opened, _ = invoices.finalize(inv, number="INV-2026-000009", settings_revision=0, now=NOW)
     return opened
+
+
+def document_terms(settings: InvoicingSettings) -> DocumentTerms:
+    return DocumentTerms(invoice_settings(settings), settings.default_locale)
 
 
 def test_buyer_address_tax_id_and_locale_come_from_the_customer() -> None:
@@ -32,6 +36,8 @@ def test_buyer_address_tax_id_and_locale_come_from_the_customer() -> None:
     customer = customer_created("cus_1", metadata={"locale": "de-DE"})
     party = parties(terms, "cus_1", customer)
     assert party.locale == "de_DE" and party.buyer.tax_id == "GB123456789"
+    chosen = customer_created("cus_1", metadata={"locale": "de-DE"}) | {"preferredLocale": "fr"}
+    assert parties(terms, "cus_1", chosen).locale == "fr"  # the field wins over the old metadata
     assert party.buyer.address_lines == ("12 Analytical Row", "NW1 6XE London", "GB")
     doc = invoice_document(_open_invoice(), party, terms)
     assert doc.number == "INV-2026-000009" and doc.due_date is not None
@@ -45,7 +51,8 @@ def test_buyer_address_tax_id_and_locale_come_from_the_customer() -> None:
 
 def test_a_partial_credit_note_splits_the_refund_over_the_lines_exactly() -> None:
     inv = _open_invoice()
-    party = parties(document_terms(InvoicingSettings()), "cus_1", customer_created("cus_1"))
+    terms = document_terms(InvoicingSettings())
+    party = parties(terms, "cus_1", customer_created("cus_1"))
     for amount in (1, 999, 1000, inv.total - 1):
         note, events = issue(
             note_id="cn_1",
@@ -54,11 +61,12 @@ def test_a_partial_credit_note_splits_the_refund_over_the_lines_exactly() -> Non
             refund_id="re_1",
             amount=amount,
             payment_intent_id="pi_1",
+            settings_revision=0,
             now=NOW,
         )
-        doc = credit_note_document(note, inv, party)
+        doc = credit_note_document(note, inv, party, terms)
         assert sum(line.total for line in doc.lines) == amount == doc.total
-        assert doc.subtotal + doc.tax_total == amount and doc.kind == "Credit note"
+        assert doc.subtotal + doc.tax_total == amount and doc.kind == "credit_note"
         assert all(0 <= line.tax <= line.total for line in doc.lines)
         assert note.number == "CN-2026-000003" and events[0].data["invoiceNumber"] == inv.number
     full = credit_note_document(
@@ -69,10 +77,12 @@ def test_a_partial_credit_note_splits_the_refund_over_the_lines_exactly() -> Non
             refund_id="re_2",
             amount=inv.total,
             payment_intent_id=None,
+            settings_revision=0,
             now=NOW,
         )[0],
         inv,
         party,
+        terms,
     )
     assert full.tax_total == inv.priced.tax_total and [line.total for line in full.lines] == [
         line.total for line in inv.priced.lines

@@ -1,6 +1,7 @@
 """Builds the invoicing service's collaborators once, for `app.py`, `worker.py`, `scheduler.py` and
-`cli.py`: the database, the hosted-link signer (its key may be read from, or first written to,
-VAR_DIR), the mail settings and the seller's terms every document carries."""
+`cli.py`: the database (whose emitted events queue their e-mails), the hosted-link signer (its key
+may be read from, or first written to, VAR_DIR), the mail settings, and the invoice settings the
+environment describes (revision 0, until the merchant changes them through /InvoiceSettings)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from billing_shared.deps import BaseDeps
 from billing_shared.hosted.links import HostedLinks
 from invoicing.adapters.mail.mailer import MailSettings
 from invoicing.config import InvoicingSettings
-from invoicing.domain.document_content import DocumentTerms
-from invoicing.domain.documents import Seller
+from invoicing.domain.invoice_settings import InvoiceSettings
+from invoicing.service_layer.mail_queue import queue_for_events
 from invoicing.store import tables
 
 
@@ -24,7 +25,7 @@ class Deps(BaseDeps):
     # The mailer itself is chosen per sending (`mailer_from_settings`): a bad SMTP_URL is then a
     # 502 on that sending, as it always was, and not a process that fails to start.
     mail: MailSettings
-    document_terms: DocumentTerms
+    invoice_settings: InvoiceSettings  # revision 0: what the environment says
 
 
 def hosted_links(s: InvoicingSettings) -> HostedLinks:
@@ -41,21 +42,30 @@ def mail_settings(s: InvoicingSettings) -> MailSettings:
     )
 
 
-def document_terms(s: InvoicingSettings) -> DocumentTerms:
+def invoice_settings(s: InvoicingSettings) -> InvoiceSettings:
     address = tuple(line.strip() for line in s.seller_address.split("|") if line.strip())
-    return DocumentTerms(
-        seller=Seller(s.seller_name, address, s.seller_tax_id or None),
-        default_locale=s.default_locale,
-        payment_terms_days=s.payment_terms_days,
+    return InvoiceSettings(
+        revision=0,
+        seller_name=s.seller_name,
+        seller_address=address,
+        seller_tax_id=s.seller_tax_id or None,
+        days_until_due=s.payment_terms_days,
     )
 
 
 def bootstrap(settings: InvoicingSettings | None = None) -> Deps:
     s = settings or InvoicingSettings()
+    db = Database(
+        s.db_url(),
+        tables.metadata,
+        tables.kit_tables,
+        service=s.service_name,
+        on_emit=queue_for_events(s.mail_from),
+    )
     return Deps(
         settings=s,
-        db=Database(s.db_url(), tables.metadata, tables.kit_tables, service=s.service_name),
+        db=db,
         hosted_links=hosted_links(s),
         mail=mail_settings(s),
-        document_terms=document_terms(s),
+        invoice_settings=invoice_settings(s),
     )

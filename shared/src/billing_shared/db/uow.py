@@ -7,7 +7,7 @@ publishes within milliseconds instead of waiting for a poll.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -35,13 +35,19 @@ class UnitOfWork:
     def emit(self, event: DomainEvent) -> Envelope:
         env = store.append(self.session, self._db.kit_tables.outbox, self._db.source, event)
         self.events.append(env)
+        self._emitted([env])
         return env
 
     def emit_many(self, events: list[DomainEvent]) -> list[Envelope]:
         """Many events in one insert, in their order (ids keep commit order for the relay)."""
         envs = store.append_many(self.session, self._db.kit_tables.outbox, self._db.source, events)
         self.events.extend(envs)
+        self._emitted(envs)
         return envs
+
+    def _emitted(self, envs: list[Envelope]) -> None:
+        if self._db.on_emit is not None and envs:
+            self._db.on_emit(self.session, envs)
 
     def commit(self) -> None:
         if self.events and not self._db.sqlite:
@@ -53,9 +59,23 @@ class UnitOfWork:
         self.events.clear()
 
 
+# What a service writes, in the same transaction, because of events it emits (invoicing queues the
+# e-mails its invoice and subscription events call for): it commits or rolls back with them.
+OnEmit = Callable[[Session, list[Envelope]], None]
+
+
 class Database:
-    def __init__(self, url: str, metadata: MetaData, kit_tables: KitTables, service: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        metadata: MetaData,
+        kit_tables: KitTables,
+        service: str,
+        *,
+        on_emit: OnEmit | None = None,
+    ) -> None:
         self.url = url
+        self.on_emit = on_emit
         self.metadata = metadata
         self.kit_tables = kit_tables
         self.service = service

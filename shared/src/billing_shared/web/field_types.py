@@ -22,3 +22,8 @@ def money(**kwargs: Any) -> fields.Integer:
 def moment(**kwargs: Any) -> fields.DateTime:
     """A point in time, written in UTC with its offset."""
     return fields.DateTime(**kwargs)
+
+
+def flag(**kwargs: Any) -> fields.Boolean:
+    """A JSON true or false, nothing else: "yes", 1 or "false" are refused, as the document says."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)

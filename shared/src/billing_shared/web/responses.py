@@ -96,7 +96,8 @@ def list_answer(
 # A hosted page (an invoice, its checkout) is a self-contained document: no scripts, no outside
 # assets. No `form-action`: a checkout's redirect goes on to a gateway's 3D Secure page (another
 # origin, any gateway's), and browsers hold redirects after a form to that directive as well.
-HOSTED_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+# The logo is the one image, inlined as a data: URI (no request leaves the page).
+HOSTED_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def hosted_page(html: str, status: int = 200) -> Response:

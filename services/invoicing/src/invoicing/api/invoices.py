@@ -1,4 +1,4 @@
-"""/api/v1/Invoices: the order's invoice, read, finalized, voided, written off, sent."""
+"""/api/v1/Invoices: the order's invoice or a manual one, read, finalized, voided, written off, sent."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from billing_shared.commands import OnResource
 from billing_shared.db.timestamps import iso
 from billing_shared.errors import FieldError, Problem
 from billing_shared.web.context import caller_scope, deps, if_match, reading
-from billing_shared.web.responses import BEARER, ResourceAnswer
+from billing_shared.web.responses import BEARER, ResourceAnswer, resource_response
 from billing_shared.web.routes import Listing, changes, creates, list_route, reads
 from billing_shared.web.transaction import current_uow, transactional
 from invoicing.api.schemas import (
@@ -22,11 +22,12 @@ from invoicing.api.schemas import (
     InvoicePatchSchema,
     InvoicePaySchema,
     InvoiceSchema,
+    InvoiceSendListSchema,
 )
 from invoicing.bootstrap import Deps
-from invoicing.domain.commands import AnnotateInvoice, CreateInvoice, PayOutOfBand
+from invoicing.domain.commands import AnnotateInvoice, CreateInvoice, CreateManualInvoice, PayOutOfBand
 from invoicing.domain.invoices import Invoice
-from invoicing.service_layer import documents, invoices, sending
+from invoicing.service_layer import documents, invoices, mail_records, manual_invoices, sending
 
 blp = Blueprint("invoices", __name__, url_prefix="/api/v1/Invoices", description="Invoices of orders")
 
@@ -93,8 +94,15 @@ class InvoicesCollection(MethodView):
         existing="The order already has its invoice: that invoice",
     )
     def post(self, body: dict[str, Any]) -> Response:
-        """The order's invoice: 201 when this call drafts it from the order, 200 when it exists.
-        One invoice per order, ever. An order not known (after a short wait) is a 422."""
+        """`{orderId}`: the order's invoice, 201 when this call drafts it from the order, 200 when
+        it exists. One invoice per order, ever. An order not known (after a short wait) is a 422.
+
+        `{customerId, includePendingItems: true, currency?}`: a manual invoice (the merchant's),
+        a draft of the customer's pending one-off items (`/InvoiceItems`) with no order, priced by
+        the pricing rule; 201. No pending items (in `currency`) is a 422."""
+        if "customer_id" in body:
+            manual = CreateManualInvoice(caller_scope(), body["customer_id"], body.get("currency"))
+            return _answer(manual_invoices.create_manual_invoice(current_uow(), deps(Deps), manual), 201)
         cmd = CreateInvoice(caller_scope(), body["order_id"])
         invoice, created = invoices.create_invoice(current_uow(), deps(Deps), cmd)
         return _answer(invoice, 201 if created else 200)
@@ -188,6 +196,19 @@ class InvoiceSend(MethodView):
         sets `sentAt`/`sentTo`, emits InvoiceSent. Sending again is allowed and recorded. A draft
         or a void invoice is a 409 naming the reason; so is a customer with no known e-mail."""
         return _send(invoice_id)
+
+
+@blp.route("/<string:invoice_id>/sends")
+class InvoiceSends(MethodView):
+    @reads(blp, "invoices:read", response=InvoiceSendListSchema)
+    def get(self, invoice_id: str) -> Response:
+        """Every e-mail about the invoice, oldest first: the invoice itself (sent automatically
+        when finalized, or by /send), its receipt, each failed payment's reminder; sent ones with
+        their Message-ID, and those still waiting for the mail server with their last error and
+        next try. A customer token sees its own invoices' only."""
+        with reading() as uow:
+            sends = mail_records.invoice_sends(uow, caller_scope(), invoice_id)
+        return resource_response({"data": sends})
 
 
 def _send(invoice_id: str) -> Response:

@@ -6,13 +6,55 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from billing_shared.web import validators as v
 from billing_shared.web.field_types import moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema
-from invoicing.domain.invoices import ORDER, STATUSES, SUBSCRIPTION_CYCLE, SUBSCRIPTION_UPDATE
+from invoicing.domain.invoices import BILLING_REASONS, STATUSES
 
 
 class InvoiceCreateSchema(CamelSchema):
-    order_id = ref(required=True, validate=ID)
+    class Meta(CamelSchema.Meta):
+        description = (
+            "Exactly one of: `orderId` (the order's one invoice), or `customerId` with "
+            "`includePendingItems: true` (a manual invoice of the customer's pending one-off items, "
+            "no order; `currency` chooses when they are in several)."
+        )
+
+    order_id = ref(
+        validate=ID, metadata={"description": "the order whose invoice this is; not with customerId"}
+    )
+    customer_id = ref(
+        validate=ID,
+        metadata={"description": "a manual invoice of this customer's pending items; not with orderId"},
+    )
+    include_pending_items = fields.Boolean(
+        validate=validate.Equal(True),
+        metadata={"description": "true, with customerId: the invoice takes the customer's pending items"},
+    )
+    currency = fields.String(
+        validate=v.currency,
+        metadata={
+            "description": "with customerId: the pending items' currency, required when they are in several"
+        },
+    )
+
+    @validates_schema
+    def _order_or_customer(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        if ("order_id" in data) == ("customer_id" in data):
+            errors["orderId"] = errors["customerId"] = [
+                "Send exactly one of orderId, or customerId with includePendingItems: true."
+            ]
+        elif "order_id" in data:
+            for name, key in (("include_pending_items", "includePendingItems"), ("currency", "currency")):
+                if name in data:
+                    errors[key] = ["Only with customerId: an order's invoice is the order's lines."]
+        elif "include_pending_items" not in data:
+            errors["includePendingItems"] = [
+                "Required with customerId: true (a manual invoice of the pending items)."
+            ]
+        if errors:
+            raise ValidationError(errors)
 
 
 class InvoiceLineSchema(PricedLineSchema):
@@ -31,9 +73,11 @@ class InvoiceSchema(CamelSchema):
     number = fields.String(
         allow_none=True, metadata={"description": "e.g. INV-2026-000001, set at finalization"}
     )
-    order_id = ref(allow_none=True, metadata={"description": "null on a renewal invoice"})
+    order_id = ref(
+        allow_none=True, metadata={"description": "null on a subscription's invoice and a manual one"}
+    )
     subscription_id = ref(allow_none=True)
-    billing_reason = fields.String(metadata={"enum": [ORDER, SUBSCRIPTION_CYCLE, SUBSCRIPTION_UPDATE]})
+    billing_reason = fields.String(metadata={"enum": list(BILLING_REASONS)})
     period_start = moment(allow_none=True, metadata={"description": "a renewal's billed period"})
     period_end = moment(allow_none=True)
     customer_id = ref()
@@ -136,3 +180,18 @@ class InvoicePreviewSchema(InvoiceSchema):
 
     id = ref(allow_none=True)
     object = fields.String(metadata={"enum": ["invoice_preview"]})
+
+
+class InvoiceSendSchema(CamelSchema):
+    kind = fields.String(metadata={"enum": ["invoice", "receipt", "payment_failed"]})
+    status = fields.String(metadata={"enum": ["sent", "pending", "skipped"]})
+    to = fields.String(allow_none=True)
+    message_id = fields.String(allow_none=True)
+    sent_at = moment(allow_none=True)
+    attempts = fields.Integer(allow_none=True)
+    next_attempt_at = moment(allow_none=True, metadata={"description": "while pending"})
+    last_error = fields.String(allow_none=True)
+
+
+class InvoiceSendListSchema(CamelSchema):
+    data = fields.List(fields.Nested(InvoiceSendSchema))

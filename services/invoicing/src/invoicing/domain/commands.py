@@ -25,6 +25,29 @@ class CreateInvoice:
 
 
 @dataclass(frozen=True)
+class CreateManualInvoice:
+    """POST /Invoices {customerId, includePendingItems: true}: a draft of the customer's pending
+    one-off items now (in `currency`, needed only when they are in several)."""
+
+    scope: CustomerScope
+    customer_id: str
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateInvoiceItem:
+    """A one-off charge, pending until an invoice takes it: `amount` is quantity 1 at that price."""
+
+    scope: CustomerScope
+    customer_id: str
+    description: str
+    currency: str
+    quantity: int
+    unit_price: int
+    tax_category: str | None = None
+
+
+@dataclass(frozen=True)
 class AnnotateInvoice:
     """PATCH /Invoices/{id}: a draft's memo and footer (a key absent: unchanged; null: cleared)."""
 

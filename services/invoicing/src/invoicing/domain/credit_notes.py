@@ -30,6 +30,7 @@ class CreditNote:
     payment_intent_id: str | None
     created_at: datetime
     invoice_number: str | None = None  # the credited invoice's (read with the note, never stored)
+    settings_revision: int | None = None  # the InvoiceSettings revision its document shows
 
     def to_data(self) -> dict[str, Any]:
         """The note as CreditNoteIssued and the API carry it."""
@@ -56,6 +57,7 @@ def issue(
     refund_id: str,
     amount: int,
     payment_intent_id: str | None,
+    settings_revision: int,
     now: datetime,
 ) -> tuple[CreditNote, list[DomainEvent]]:
     """The credit note of one refund on `invoice`; the caller took `seq` from the CN counter."""
@@ -71,6 +73,7 @@ def issue(
         payment_intent_id=payment_intent_id,
         created_at=now,
         invoice_number=invoice.number,
+        settings_revision=settings_revision,
     )
     # Keyed by the invoice: its credit notes stay in order with its other events.
     return note, [DomainEvent("CreditNoteIssued", invoice.id, note.to_data())]

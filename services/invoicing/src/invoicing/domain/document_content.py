@@ -1,7 +1,8 @@
-"""What the documents of a stored invoice or credit note say: the seller from the settings
-(`DocumentTerms`), the buyer from the customer projection, the figures copied from the invoice
-(never recomputed), in the customer's locale. The renderers (`invoicing.adapters.documents`) draw
-the `InvoiceDocument` this builds; the e-mail quotes it.
+"""What the documents of a stored invoice or credit note say: the seller and branding from the
+merchant's settings revision the document was issued with (`DocumentTerms`), the buyer from the
+customer projection, the figures copied from the invoice (never recomputed), in the customer's
+locale. The renderers (`invoicing.adapters.documents`) draw the `InvoiceDocument` this builds and
+translate its labels; the e-mails quote it.
 """
 
 from __future__ import annotations
@@ -14,18 +15,28 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from invoicing.domain.credit_notes import CreditNote
-from invoicing.domain.documents import Buyer, DocumentLine, InvoiceDocument, Seller
+from invoicing.domain.documents import Buyer, DocumentLine, InvoiceDocument, Note, Seller
 from invoicing.domain.formatting import format_day, format_money
+from invoicing.domain.invoice_settings import InvoiceSettings
 from invoicing.domain.invoices import DRAFT, OPEN, UNCOLLECTIBLE, Invoice
+
+
+def N_(message: str) -> str:
+    """Marks an English message id for extraction; the renderers translate it."""
+    return message
 
 
 @dataclass(frozen=True)
 class DocumentTerms:
-    """The seller's side of every document, from the settings (built once at start)."""
+    """The seller's side of a document: the settings revision it shows (the newest for a draft,
+    the one in force at finalization for an invoice) and the locale for a customer who chose none."""
 
-    seller: Seller
-    default_locale: str  # for a customer whose metadata names no locale
-    payment_terms_days: int  # an open invoice is due this many days after finalization
+    settings: InvoiceSettings
+    default_locale: str
+
+    @property
+    def seller(self) -> Seller:
+        return self.settings.seller
 
 
 @dataclass(frozen=True)
@@ -37,14 +48,20 @@ class Party:
     locale: str
 
 
-def _locale(customer: dict[str, Any] | None, default: str) -> str:
-    wanted = ((customer or {}).get("metadata") or {}).get("locale")
-    if isinstance(wanted, str):
+def _parsed(wanted: object) -> str | None:
+    if isinstance(wanted, str) and wanted:
         try:
             return str(Locale.parse(wanted.replace("-", "_")))
         except (ValueError, UnknownLocaleError):
-            pass
-    return default
+            return None
+    return None
+
+
+def _locale(customer: dict[str, Any] | None, default: str) -> str:
+    """The customer's `preferredLocale`, else a `locale` in its metadata (how it was said before
+    there was a field), else the deployment's default."""
+    c = customer or {}
+    return _parsed(c.get("preferredLocale")) or _parsed((c.get("metadata") or {}).get("locale")) or default
 
 
 def _address_lines(address: dict[str, Any] | None) -> tuple[str, ...]:
@@ -84,17 +101,22 @@ def _lines(inv: Invoice) -> tuple[DocumentLine, ...]:
 
 def invoice_document(inv: Invoice, party: Party, terms: DocumentTerms) -> InvoiceDocument:
     issued = inv.finalized_at or inv.created_at
-    due = issued + timedelta(days=terms.payment_terms_days) if inv.status in (OPEN, UNCOLLECTIBLE) else None
+    days = terms.settings.days_until_due
+    due = issued + timedelta(days=days) if inv.status in (OPEN, UNCOLLECTIBLE) else None
     money = lambda amount: format_money(amount, inv.currency, party.locale)  # noqa: E731
-    notes: list[str] = [inv.memo] if inv.memo else []
+    notes: list[Note] = [Note(inv.memo, verbatim=True)] if inv.memo else []
     if inv.status == DRAFT:
-        notes.append("DRAFT - not a valid invoice until finalized; it has no number yet.")
+        notes.append(Note(N_("DRAFT - not a valid invoice until finalized; it has no number yet.")))
     if inv.paid_at is not None:
-        notes.append(f"Paid {money(inv.amount_paid)} on {format_day(inv.paid_at.date(), party.locale)}.")
+        day = format_day(inv.paid_at.date(), party.locale)
+        notes.append(
+            Note(N_("Paid %(amount)s on %(date)s."), (("amount", money(inv.amount_paid)), ("date", day)))
+        )
     if inv.amount_refunded:
-        notes.append(f"Refunded so far: {money(inv.amount_refunded)} (see the credit notes).")
+        refunded = (("amount", money(inv.amount_refunded)),)
+        notes.append(Note(N_("Refunded so far: %(amount)s (see the credit notes)."), refunded))
     if inv.disputed:
-        notes.append("The payment of this invoice is disputed.")
+        notes.append(Note(N_("The payment of this invoice is disputed.")))
     return InvoiceDocument(
         seller=party.seller,
         buyer=party.buyer,
@@ -109,8 +131,19 @@ def invoice_document(inv: Invoice, party: Party, terms: DocumentTerms) -> Invoic
         tax_total=inv.priced.tax_total,
         total=inv.priced.total,
         status=inv.status,
-        notes=tuple(notes + ([inv.footer] if inv.footer else [])),
+        notes=tuple(notes),
+        **_branding(terms.settings, inv.footer),
     )
+
+
+def _branding(settings: InvoiceSettings, footer: str | None) -> dict[str, Any]:
+    """The document's own footer, else the merchant's default one, and the rest of the branding."""
+    return {
+        "footer": footer or settings.footer,
+        "logo": settings.logo,
+        "accent_color": settings.accent_color,
+        "support_email": settings.support_email,
+    }
 
 
 def _share(amount: int, weights: list[int]) -> list[int]:
@@ -140,7 +173,8 @@ def _credited_lines(inv: Invoice, amount: int) -> tuple[DocumentLine, ...]:
         tax = int((credited * ratio).quantize(Decimal(1), ROUND_HALF_UP))
         out.append(
             DocumentLine(
-                description=f"{inv.line_name(i)} (partial credit)",
+                description=inv.line_name(i),
+                partial=True,
                 quantity=1,
                 unit_price=credited - tax,
                 discount=0,
@@ -152,7 +186,9 @@ def _credited_lines(inv: Invoice, amount: int) -> tuple[DocumentLine, ...]:
     return tuple(out)
 
 
-def credit_note_document(note: CreditNote, inv: Invoice, party: Party) -> InvoiceDocument:
+def credit_note_document(
+    note: CreditNote, inv: Invoice, party: Party, terms: DocumentTerms
+) -> InvoiceDocument:
     lines = _credited_lines(inv, note.amount)
     tax_total = sum(line.tax for line in lines)
     subtotal, discount = note.amount - tax_total, 0
@@ -173,8 +209,12 @@ def credit_note_document(note: CreditNote, inv: Invoice, party: Party) -> Invoic
         total=note.amount,
         status="issued",
         notes=(
-            f"Credits invoice {inv.number} for refund {note.refund_id}.",
-            "The amount is given back to the original payment method.",
+            Note(
+                N_("Credits invoice %(number)s for refund %(refund)s."),
+                (("number", inv.number or ""), ("refund", note.refund_id)),
+            ),
+            Note(N_("The amount is given back to the original payment method.")),
         ),
-        kind="Credit note",
+        kind="credit_note",
+        **_branding(terms.settings, None),
     )

@@ -16,6 +16,14 @@ from billing_shared.money import exponent
 
 
 @dataclass(frozen=True)
+class Logo:
+    """The merchant's logo as stored: sanitised PNG or SVG bytes."""
+
+    data: bytes = field(repr=False)
+    content_type: str  # image/png | image/svg+xml
+
+
+@dataclass(frozen=True)
 class Seller:
     name: str
     address_lines: tuple[str, ...] = ()
@@ -39,6 +47,7 @@ class DocumentLine:
     tax_rate: str  # exact decimal string, "0.2" for 20 %
     tax: int  # minor units (exclusive: on top; inclusive: inside the line's amount)
     total: int  # minor units, what the line adds to the invoice total
+    partial: bool = False  # a credit note's share of the line, not the whole of it
 
     def __post_init__(self) -> None:
         for name in ("quantity", "unit_price", "discount", "tax", "total"):
@@ -55,6 +64,17 @@ class DocumentLine:
     def net(self) -> int:
         """The line's amount without tax (total minus its tax, whichever kind the tax was)."""
         return self.total - self.tax
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line under the totals: one of our messages (an English message id, translated for the
+    reader, its `%(name)s` values filled in already formatted) or the merchant's own words
+    (`verbatim`: a memo, shown as written)."""
+
+    text: str
+    params: tuple[tuple[str, str], ...] = ()
+    verbatim: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,9 +99,13 @@ class InvoiceDocument:
     tax_total: int
     total: int
     status: str  # "draft", "open", "paid", "void", "uncollectible"
-    notes: tuple[str, ...] = field(default=())
-    # "Invoice", or "Credit note" for the same layout crediting money back on an invoice.
-    kind: str = "Invoice"
+    notes: tuple[Note, ...] = field(default=())
+    # "invoice", or "credit_note" for the same layout crediting money back on an invoice.
+    kind: str = "invoice"
+    footer: str | None = None  # the merchant's last words on the document, shown as written
+    logo: Logo | None = None
+    accent_color: str = "#1f6feb"
+    support_email: str | None = None
 
     def __post_init__(self) -> None:
         exponent(self.currency)  # raises UnknownCurrency for anything that cannot be billed

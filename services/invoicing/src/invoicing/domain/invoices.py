@@ -20,9 +20,12 @@ STATUSES = (DRAFT, OPEN, PAID, VOID, UNCOLLECTIBLE)
 FINALIZE, PAY, VOID_ACTION, MARK_UNCOLLECTIBLE = "finalize", "pay", "void", "mark-uncollectible"
 SEND = "send"  # e-mail the finalized invoice (again) to the customer
 SERIES = "INV"
-# Why the invoice exists: an order, a subscription's period, or a change to a subscription (its
-# proration lines; a negative total is credit to the customer).
+# Why the invoice exists: an order, a subscription's period, a change to a subscription (its
+# proration lines; a negative total is credit to the customer), or the merchant's one-off items
+# invoiced now (`POST /Invoices {customerId, includePendingItems}`: no order, no subscription).
 ORDER, SUBSCRIPTION_CYCLE, SUBSCRIPTION_UPDATE = "order", "subscription_cycle", "subscription_update"
+MANUAL = "manual"
+BILLING_REASONS = (ORDER, SUBSCRIPTION_CYCLE, SUBSCRIPTION_UPDATE, MANUAL)
 
 # The actions each status allows (what `allowedActions` shows). `pay` happens by events only.
 _ALLOWED: dict[str, tuple[str, ...]] = {
@@ -42,7 +45,7 @@ def format_number(series: str, year: int, seq: int) -> str:
 @dataclass(frozen=True)
 class Invoice:
     id: str
-    order_id: str | None  # None for a subscription's renewal invoice
+    order_id: str | None  # None for a subscription's invoice and a manual one
     customer_id: str
     currency: str
     status: str
@@ -57,7 +60,7 @@ class Invoice:
     paid_at: datetime | None = None
     voided_at: datetime | None = None
     marked_uncollectible_at: datetime | None = None
-    billing_reason: str = ORDER  # ORDER | SUBSCRIPTION_CYCLE
+    billing_reason: str = ORDER  # one of BILLING_REASONS
     subscription_id: str | None = None
     period_start: datetime | None = None
     period_end: datetime | None = None
@@ -75,6 +78,8 @@ class Invoice:
     line_texts: list[dict[str, Any]] = field(default_factory=list)
     memo: str | None = None  # the merchant's note to the customer, set while a draft
     footer: str | None = None  # the last words on the document, set while a draft
+    # The InvoiceSettings revision its documents show, fixed at finalization (a draft: the newest).
+    settings_revision: int | None = None
 
     def texts(self) -> list[dict[str, Any]]:
         """Each line's name and description (a name falls back to the product id)."""
@@ -141,8 +146,9 @@ def draft(
     line_texts: list[dict[str, Any]] | None = None,
 ) -> tuple[Invoice, list[DomainEvent]]:
     """A new invoice in draft (InvoiceCreated): an order's (`order_id`), one period of a
-    subscription's (`subscription`: its id and the period, finalized at once by the biller), or a
-    subscription's change (`billing_reason` SUBSCRIPTION_UPDATE, no period)."""
+    subscription's (`subscription`: its id and the period, finalized at once by the biller), a
+    subscription's change (`billing_reason` SUBSCRIPTION_UPDATE, no period), or a manual one of
+    one-off items (`billing_reason` MANUAL, neither order nor subscription)."""
     subscription_id, period_start, period_end = subscription or (None, None, None)
     inv = Invoice(
         id=invoice_id,
@@ -160,7 +166,7 @@ def draft(
         period_end=period_end,
     )
     data = inv.event_data() | {"createdAt": now.isoformat()}
-    return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=3)]
+    return inv, [DomainEvent("InvoiceCreated", inv.id, data, version=4)]
 
 
 def texts_of(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -194,13 +200,24 @@ def _refuse(inv: Invoice, action: str, why: str) -> Problem:
     )
 
 
-def finalize(inv: Invoice, *, number: str, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
-    """draft -> open with its number. The caller takes the number in the same transaction."""
+def finalize(
+    inv: Invoice, *, number: str, settings_revision: int, now: datetime
+) -> tuple[Invoice, list[DomainEvent]]:
+    """draft -> open with its number and the merchant's settings revision in force, which its
+    documents show from now on. The caller takes the number in the same transaction."""
     if inv.status != DRAFT:
         raise _refuse(inv, "be finalized", f"it is {inv.status}; only a draft is finalized.")
-    done = replace(inv, status=OPEN, number=number, finalized_at=now, updated_at=now, version=inv.version + 1)
+    done = replace(
+        inv,
+        status=OPEN,
+        number=number,
+        settings_revision=settings_revision,
+        finalized_at=now,
+        updated_at=now,
+        version=inv.version + 1,
+    )
     data = done.event_data() | {"number": number, "finalizedAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceFinalized", inv.id, data, version=3)]
+    return done, [DomainEvent("InvoiceFinalized", inv.id, data, version=4)]
 
 
 def pay(
@@ -237,7 +254,7 @@ def pay(
         "paidOutOfBand": out_of_band,
         "paymentReference": reference,
     }
-    return done, [DomainEvent("InvoicePaid", inv.id, data, version=4)]
+    return done, [DomainEvent("InvoicePaid", inv.id, data, version=5)]
 
 
 def pay_out_of_band(inv: Invoice, reference: str | None, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
@@ -255,7 +272,7 @@ def void(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
         raise _refuse(inv, "be voided", f"it is {inv.status}; only a draft or open invoice is voided.")
     done = replace(inv, status=VOID, voided_at=now, updated_at=now, version=inv.version + 1)
     data = done.event_data() | {"number": done.number, "voidedAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceVoided", inv.id, data, version=3)]
+    return done, [DomainEvent("InvoiceVoided", inv.id, data, version=4)]
 
 
 def mark_uncollectible(inv: Invoice, now: datetime) -> tuple[Invoice, list[DomainEvent]]:
@@ -265,7 +282,7 @@ def mark_uncollectible(inv: Invoice, now: datetime) -> tuple[Invoice, list[Domai
         inv, status=UNCOLLECTIBLE, marked_uncollectible_at=now, updated_at=now, version=inv.version + 1
     )
     data = done.event_data() | {"number": done.number, "markedUncollectibleAt": now.isoformat()}
-    return done, [DomainEvent("InvoiceMarkedUncollectible", inv.id, data, version=3)]
+    return done, [DomainEvent("InvoiceMarkedUncollectible", inv.id, data, version=4)]
 
 
 def check_sendable(inv: Invoice) -> None:

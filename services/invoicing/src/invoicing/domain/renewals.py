@@ -12,8 +12,10 @@ from datetime import datetime
 
 from billing_shared.events.domain import DomainEvent
 from billing_shared.ids import new_id
+from billing_shared.pricing import combine
 from invoicing.domain import invoices, subscriptions
 from invoicing.domain.billing_history import NO_PAYMENT_METHOD, PAID, PENDING, BillingHistory
+from invoicing.domain.invoice_items import Priced
 from invoicing.domain.invoices import Invoice
 from invoicing.domain.subscriptions import Subscription
 
@@ -53,13 +55,19 @@ def charge_request(sub: Subscription, invoice: Invoice, attempt: int) -> DomainE
 
 
 def plan(
-    sub: Subscription, as_of: datetime, now: datetime, max_periods: int = 36, credit: int = 0
+    sub: Subscription,
+    as_of: datetime,
+    now: datetime,
+    max_periods: int = 36,
+    credit: int = 0,
+    items: Priced | None = None,
 ) -> tuple[Subscription, list[Renewal], list[DomainEvent]]:
     """What billing `sub` at `as_of` does: every period begun by then gets one renewal (or the
     subscription ends, when set to cancel at its period's end). Returns the subscription after,
     the renewals, and the events that are not about one renewal. `credit` is the customer's
     balance in the subscription's currency: each renewal uses what it can before any charge
-    (`Renewal.draft.credit_applied`). Prorations that waited join the first renewal."""
+    (`Renewal.draft.credit_applied`). Prorations that waited join the first renewal, and so do the
+    customer's pending one-off `items` (priced in the subscription's currency), after them."""
     if sub.ends(as_of):
         done, ended = subscriptions.cancel(sub, at_period_end=False, reason=subscriptions.PERIOD_END, now=now)
         return done, [], ended
@@ -67,18 +75,23 @@ def plan(
     if sub.resumes(as_of):
         assert sub.resumes_at is not None
         sub, resumed = subscriptions.resume(sub, at=sub.resumes_at, now=now)
-    current, renewals = sub, []
+    current = sub
+    renewals: list[Renewal] = []
     for _ in range(max_periods):
         if not current.due(as_of):
             break
         start_at, end_at = current.next_period()
+        priced, texts = subscriptions.price_renewal(current), subscriptions.renewal_texts(current)
+        if items is not None and not renewals:
+            priced = combine(current.currency, [priced, items.priced])
+            texts = [*texts, *items.texts]
         draft, created = invoices.draft(
             invoice_id=new_id("in"),
             customer_id=current.customer_id,
-            priced=subscriptions.price_renewal(current),
+            priced=priced,
             now=now,
             subscription=(current.id, start_at, end_at),
-            line_texts=subscriptions.renewal_texts(current),
+            line_texts=texts,
         )
         draft = invoices.use_credit(draft, credit, now)
         credit -= draft.credit_applied

@@ -26,6 +26,7 @@ from invoicing.domain.credit_notes import CreditNote
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer.invoices import save_invoice
 from invoicing.store.credit_notes import CreditNoteRepository
+from invoicing.store.invoice_settings import InvoiceSettingsRevisions
 from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.number_series import NumberSeries
 
@@ -68,6 +69,7 @@ def credit_refund(uow: UnitOfWork, cmd: CreditRefund) -> None:
         refund_id=cmd.refund_id,
         amount=cmd.amount,
         payment_intent_id=cmd.payment_intent_id,
+        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision() or 0,
         now=now,
     )
     notes.add(note)

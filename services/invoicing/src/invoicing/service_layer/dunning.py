@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from billing_shared.db.uow import UnitOfWork
-from invoicing.domain import invoices, subscriptions
+from invoicing.domain import invoices, mail, subscriptions
 from invoicing.domain.billing_history import PAID, PAST_DUE, PENDING, UNCOLLECTIBLE, BillingHistory
 from invoicing.domain.commands import ApplyPayment, ApplyPaymentFailure
 from invoicing.domain.renewals import charge_request
+from invoicing.service_layer import mail_queue
 from invoicing.service_layer.invoices import save_invoice
 from invoicing.service_layer.subscriptions import save_subscription
 from invoicing.store.billing_histories import BillingHistoryRepository
@@ -69,11 +70,12 @@ def charge_succeeded(uow: UnitOfWork, cmd: ApplyPayment, now: datetime) -> None:
 
 
 def charge_failed(
-    uow: UnitOfWork, cmd: ApplyPaymentFailure, now: datetime, retry_days: tuple[int, ...]
+    uow: UnitOfWork, cmd: ApplyPaymentFailure, now: datetime, retry_days: tuple[int, ...], *, sender: str
 ) -> None:
     """PaymentFailed of a renewal charge: retry on the dunning schedule, or give up after the last
     retry (the invoice uncollectible, the subscription canceled). A stale or repeated answer (not
-    the period's current attempt) changes nothing."""
+    the period's current attempt) changes nothing. Each attempt's failure is mailed to the customer
+    (from `sender`) once, with the hosted link to pay the invoice."""
     assert cmd.invoice_id is not None  # a renewal charge names its invoice
     invoice_id = cmd.invoice_id
     histories = BillingHistoryRepository(uow.session)
@@ -85,6 +87,17 @@ def charge_failed(
         return
     failure = cmd.failure_code
     when = subscriptions.next_attempt(history.period_start, history.attempts, retry_days)
+    told = mail.payment_failed(
+        invoice_id=invoice_id,
+        customer_id=sub.customer_id,
+        subscription_id=sub.id,
+        attempt=history.attempts,
+        next_attempt_at=when.isoformat()
+        if when is not None and sub.status != subscriptions.CANCELED
+        else None,
+        failure=failure,
+    )
+    mail_queue.queue(uow.session, told, sender, now)
     if when is not None and sub.status != subscriptions.CANCELED:
         _answered(
             histories, history.id, cmd.payment_intent_id, now, status=PAST_DUE, retry_at=when, failure=failure

@@ -23,7 +23,9 @@ from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
 from invoicing.domain.commands import AnnotateInvoice, CreateInvoice, PayOutOfBand
 from invoicing.domain.invoices import Invoice
+from invoicing.service_layer.manual_invoices import release_items
 from invoicing.service_layer.projections import await_order
+from invoicing.store.invoice_settings import InvoiceSettingsRevisions
 from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.number_series import NumberSeries
 from invoicing.store.orders import OrderProjection
@@ -66,10 +68,13 @@ def draft_from_order(uow: UnitOfWork, order: dict[str, Any], now: datetime) -> t
 def finalize(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     """draft -> open, its number taken from the locked counter in this same transaction."""
     if invoice.status != invoices.DRAFT:
-        invoices.finalize(invoice, number="", now=now)  # raises the 409 naming the reason
+        invoices.finalize(invoice, number="", settings_revision=0, now=now)  # raises the 409 with why
     seq = NumberSeries(uow.session).next(invoices.SERIES, now.year)
     done, events = invoices.finalize(
-        invoice, number=invoices.format_number(invoices.SERIES, now.year, seq), now=now
+        invoice,
+        number=invoices.format_number(invoices.SERIES, now.year, seq),
+        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision() or 0,
+        now=now,
     )
     return save_invoice(uow, invoice, done, events)
 
@@ -126,9 +131,13 @@ def finalize_invoice(uow: UnitOfWork, cmd: OnResource) -> Invoice:
 
 
 def void_invoice(uow: UnitOfWork, cmd: OnResource) -> Invoice:
-    """draft or open -> void (InvoiceVoided); a paid invoice is never voided (409)."""
+    """draft or open -> void (InvoiceVoided); a paid invoice is never voided (409). A voided
+    manual draft's one-off items are pending again."""
     cmd.scope.require_merchant("void an invoice")
-    return _change(uow, _locked(uow, cmd), invoices.void)
+    invoice = _locked(uow, cmd)
+    voided = _change(uow, invoice, invoices.void)
+    release_items(uow, invoice, voided.updated_at)
+    return voided
 
 
 def pay_out_of_band(uow: UnitOfWork, cmd: PayOutOfBand) -> Invoice:

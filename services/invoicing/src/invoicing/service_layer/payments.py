@@ -59,4 +59,6 @@ def payment_failed(uow: UnitOfWork, deps: Deps, cmd: ApplyPaymentFailure) -> Non
     """PaymentFailed: only renewal charges concern invoicing; dunning retries them on the
     configured schedule or gives up."""
     if is_renewal_charge(cmd.order_id, cmd.invoice_id):
-        dunning.charge_failed(uow, cmd, datetime.now(UTC), deps.settings.dunning_retry_days)
+        dunning.charge_failed(
+            uow, cmd, datetime.now(UTC), deps.settings.dunning_retry_days, sender=deps.settings.mail_from
+        )

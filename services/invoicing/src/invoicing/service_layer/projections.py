@@ -14,10 +14,10 @@ from typing import Any
 from billing_shared.auth.scope import CustomerScope
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import FieldError, Problem
-from billing_shared.projection import await_known
+from billing_shared.projection import await_known, unknown_reference
 from invoicing.bootstrap import Deps
 from invoicing.domain.commands import RecordCustomer
-from invoicing.domain.document_content import Party, parties
+from invoicing.domain.document_content import DocumentTerms, Party, parties
 from invoicing.store.catalog import CatalogProjection
 from invoicing.store.customers import CustomerProjection
 from invoicing.store.orders import OrderProjection
@@ -38,17 +38,17 @@ def record_tax_rule(uow: UnitOfWork, rule: dict[str, Any]) -> None:
     CatalogProjection(uow.session).apply_tax_rule(rule)
 
 
-def party(uow: UnitOfWork, deps: Deps, customer_id: str) -> Party:
-    """Who a customer's documents are from and to (the buyer as the projection knows it)."""
-    return parties(deps.document_terms, customer_id, CustomerProjection(uow.session).get(customer_id))
+def party(uow: UnitOfWork, terms: DocumentTerms, customer_id: str) -> Party:
+    """Who a customer's documents are from (`terms`) and to (the buyer as the projection knows it)."""
+    return parties(terms, customer_id, CustomerProjection(uow.session).get(customer_id))
 
 
-def await_emailable(deps: Deps, customer_id: str) -> Party | None:
+def await_emailable(deps: Deps, terms: DocumentTerms, customer_id: str) -> Party | None:
     """The customer's party once its e-mail address is known: CustomerCreated may still be on its
     way right after the customer was made. None when still unknown after the short wait."""
 
     def emailable(customer: dict[str, Any] | None) -> Party | None:
-        found = parties(deps.document_terms, customer_id, customer)
+        found = parties(terms, customer_id, customer)
         return found if found.buyer.email else None
 
     return await_known(
@@ -68,3 +68,17 @@ def await_order(deps: Deps, scope: CustomerScope, order_id: str) -> dict[str, An
     if order is None or not scope.sees(order["customer_id"]):
         raise Problem(422, f"No order '{order_id}'.", errors=[FieldError("orderId", "unknown order")])
     return order
+
+
+def await_customer(deps: Deps, customer_id: str, now: datetime) -> dict[str, Any]:
+    """The projected customer a request names (`customerId`), looked for again for
+    `projection_wait_seconds`: an id issued minutes ago is then a 503 (CustomerCreated is on its
+    way), another a 422. Call it before the request's transaction has read anything."""
+    customer = await_known(
+        deps.db,
+        lambda session: CustomerProjection(session).get(customer_id),
+        deps.settings.projection_wait_seconds,
+    )
+    if customer is None:
+        raise unknown_reference(customer_id, "customerId", "customer", now)
+    return customer

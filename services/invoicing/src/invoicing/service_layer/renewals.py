@@ -9,14 +9,18 @@ from datetime import datetime
 
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.events.domain import DomainEvent
-from invoicing.domain import invoices, subscriptions
+from invoicing.domain import invoice_items, invoices, subscriptions
 from invoicing.domain.billing_history import BillingHistory
+from invoicing.domain.invoice_items import InvoiceItem, Priced
 from invoicing.domain.invoices import Invoice
 from invoicing.domain.renewals import Renewal, plan
 from invoicing.domain.subscriptions import Subscription
 from invoicing.service_layer import credit
+from invoicing.service_layer.taxes import buyer_taxes
 from invoicing.store.billing_histories import BillingHistoryRepository
 from invoicing.store.credit import CustomerBalances
+from invoicing.store.invoice_items import InvoiceItemRepository
+from invoicing.store.invoice_settings import InvoiceSettingsRevisions
 from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.number_series import NumberSeries
 from invoicing.store.subscriptions import SubscriptionRepository
@@ -38,9 +42,15 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
     changed: list[Subscription] = []
     planned: list[tuple[Subscription, list[Renewal], list[DomainEvent]]] = []
     credit_left = CustomerBalances(uow.session).lock_positive([s.customer_id for s in subs])
+    waiting = _pending_items(uow, subs)
+    taken: list[tuple[list[str], str]] = []  # (item ids, the renewal invoice that took them)
     for sub in subs:
         key = (sub.customer_id, sub.currency)
-        after, renewals, other = plan(sub, as_of, now, credit=credit_left.get(key, 0))
+        items = _priced(uow, waiting.get(key), now)
+        after, renewals, other = plan(sub, as_of, now, credit=credit_left.get(key, 0), items=items)
+        if items is not None and renewals:
+            taken.append((items.item_ids, renewals[0].draft.id))
+            del waiting[key]
         if key in credit_left:
             credit_left[key] -= sum(r.draft.credit_applied for r in renewals)
         if after is not sub:
@@ -48,6 +58,7 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
             changed.append(after)
     count = sum(len(r) for _, r, _ in planned)
     first = NumberSeries(uow.session).take(invoices.SERIES, now.year, count) if count else 0
+    revision = InvoiceSettingsRevisions(uow.session).newest_revision() or 0
     invoices_out: list[Invoice] = []
     histories_out: list[BillingHistory] = []
     events: list[DomainEvent] = []
@@ -56,7 +67,9 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
         out.canceled += after.status == subscriptions.CANCELED
         for r in renewals:
             number = invoices.format_number(invoices.SERIES, now.year, first + len(invoices_out))
-            invoice, finalized = invoices.finalize(r.draft, number=number, now=now)
+            invoice, finalized = invoices.finalize(
+                r.draft, number=number, settings_revision=revision, now=now
+            )
             events += r.created + finalized
             credit.record_use(uow, invoice, now)
             credit.credit_negative_total(uow, invoice, now)
@@ -69,7 +82,26 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
             out.invoiced += 1
             out.charges += r.history.attempts
     InvoiceRepository(uow.session).add_many(invoices_out)
+    for item_ids, invoice_id in taken:
+        InvoiceItemRepository(uow.session).take(item_ids, invoice_id, now)
     BillingHistoryRepository(uow.session).add_many(histories_out)
     SubscriptionRepository(uow.session).save_many(changed)
     uow.emit_many(events)
     return out
+
+
+def _pending_items(uow: UnitOfWork, subs: list[Subscription]) -> dict[tuple[str, str], list[InvoiceItem]]:
+    """The batch's customers' pending one-off items by (customer, currency), locked: each joins the
+    first renewal in its currency, and a replayed or concurrent run finds it taken."""
+    found: dict[tuple[str, str], list[InvoiceItem]] = {}
+    for item in InvoiceItemRepository(uow.session).lock_pending(sorted({s.customer_id for s in subs})):
+        found.setdefault((item.customer_id, item.currency), []).append(item)
+    return found
+
+
+def _priced(uow: UnitOfWork, items: list[InvoiceItem] | None, now: datetime) -> Priced | None:
+    """The items as renewal lines, by the pricing rule with the buyer's tax rules (as a manual
+    invoice prices them)."""
+    if not items:
+        return None
+    return invoice_items.price(items[: invoice_items.MAX_LINES], buyer_taxes(uow, items[0].customer_id, now))

@@ -20,15 +20,14 @@ from datetime import UTC, datetime
 from billing_shared.commands import OnResource
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
-from invoicing.adapters.documents.pdf import render_pdf
 from invoicing.adapters.mail.mailer import MailError, SentMail, mailer_from_settings
-from invoicing.adapters.mail.message import build_invoice_message
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices
-from invoicing.domain.document_content import Party, invoice_document
-from invoicing.domain.formatting import format_day, format_money
+from invoicing.domain.document_content import DocumentTerms, Party
 from invoicing.domain.invoices import Invoice
+from invoicing.service_layer.invoice_settings import invoice_terms
 from invoicing.service_layer.invoices import get_invoice, save_invoice
+from invoicing.service_layer.mail_content import invoice_message
 from invoicing.service_layer.projections import await_emailable, party
 from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.sends import InvoiceSends
@@ -40,11 +39,12 @@ def send_invoice(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> Invoice:
     cmd.scope.require_merchant("send an invoice")
     with deps.db.unit_of_work(write=False) as lookup:
         invoice = get_invoice(lookup, cmd.scope, cmd.id)
-        to = party(lookup, deps, invoice.customer_id)
+        doc_terms = invoice_terms(lookup.session, deps, invoice)
+        to = party(lookup, doc_terms, invoice.customer_id)
     cmd.check_version(invoice.version)
     invoices.check_sendable(invoice)
     if not to.buyer.email:
-        to = await_emailable(deps, invoice.customer_id) or to
+        to = await_emailable(deps, doc_terms, invoice.customer_id) or to
     if not to.buyer.email:
         raise Problem(
             409,
@@ -53,7 +53,7 @@ def send_invoice(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> Invoice:
             extra={"invoiceStatus": invoice.status},
         )
     try:
-        mail = _deliver(deps, invoice, to)
+        mail = _deliver(deps, invoice, to, doc_terms)
     except MailError as exc:
         raise Problem(
             502, f"The invoice e-mail could not be delivered: {exc}; nothing was recorded."
@@ -61,21 +61,9 @@ def send_invoice(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> Invoice:
     return _record(uow, invoice.id, to.buyer.email, mail, datetime.now(UTC))
 
 
-def _deliver(deps: Deps, invoice: Invoice, to: Party) -> SentMail:
+def _deliver(deps: Deps, invoice: Invoice, to: Party, doc_terms: DocumentTerms) -> SentMail:
     """E-mails the finalized invoice to the buyer; MailError when the server or sink refuses."""
-    doc = invoice_document(invoice, to, deps.document_terms)
-    assert invoice.number is not None
-    msg = build_invoice_message(
-        sender=deps.mail.sender,
-        to=to.buyer.email,
-        number=invoice.number,
-        seller_name=to.seller.name,
-        total=format_money(invoice.total, invoice.currency, to.locale),
-        hosted_url=deps.hosted_links.url(invoice.id, datetime.now(UTC)),
-        pdf=render_pdf(doc),
-        due_date=format_day(doc.due_date, to.locale) if doc.due_date else None,
-    )
-    return mailer_from_settings(deps.mail).send(msg)
+    return mailer_from_settings(deps.mail).send(invoice_message(deps, invoice, to, doc_terms))
 
 
 def _record(uow: UnitOfWork, invoice_id: str, to: str, mail: SentMail, now: datetime) -> Invoice:

@@ -6,6 +6,7 @@ subscription's method in the request's one transaction; a negative total becomes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from billing_shared.auth.scope import CustomerScope
 from billing_shared.concurrency import check_if_match
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.ids import new_id
-from billing_shared.pricing import PricedOrder, TaxRate, match_tax_rule
+from billing_shared.pricing import PricedOrder, TaxRate
 from billing_shared.projection import await_known, unknown_reference
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices, subscription_changes, subscriptions
@@ -31,10 +32,11 @@ from invoicing.domain.subscriptions import Subscription
 from invoicing.service_layer import credit
 from invoicing.service_layer.renewals import bill_batch
 from invoicing.service_layer.subscriptions import save_subscription
+from invoicing.service_layer.taxes import buyer_taxes
 from invoicing.store.billing_histories import BillingHistoryRepository
 from invoicing.store.catalog import CatalogProjection
 from invoicing.store.credit import CustomerBalances
-from invoicing.store.customers import CustomerProjection
+from invoicing.store.invoice_settings import InvoiceSettingsRevisions
 from invoicing.store.invoices import InvoiceRepository
 from invoicing.store.number_series import NumberSeries
 from invoicing.store.subscriptions import SubscriptionRepository
@@ -64,22 +66,10 @@ def _products(deps: Deps, sub: Subscription, cmd: ChangeSubscription, now: datet
     return found
 
 
-def _tax_for(uow: UnitOfWork, customer_id: str, now: datetime) -> Any:
-    """The buyer's tax rule for a product, by the most specific match at `now`."""
-    customer = CustomerProjection(uow.session).get(customer_id) or {}
-    address = customer.get("billingAddress") or {}
-    country, region = address.get("country"), address.get("region")
-    rules = CatalogProjection(uow.session).tax_rules(country) if country else []
-
-    def tax_for(product: dict[str, Any]) -> TaxRate | None:
-        if not country:
-            return None
-        rule = match_tax_rule(
-            rules, country=country, region=region, tax_category=product.get("taxCategory"), at=now
-        )
-        return rule.tax_rate() if rule else None
-
-    return tax_for
+def _tax_for(uow: UnitOfWork, customer_id: str, now: datetime) -> Callable[[dict[str, Any]], TaxRate | None]:
+    """The buyer's tax rule for a product (by its tax category), by the most specific match at `now`."""
+    tax_for = buyer_taxes(uow, customer_id, now)
+    return lambda product: tax_for(product.get("taxCategory"))
 
 
 def _invoice(
@@ -99,7 +89,10 @@ def _invoice(
     draft = credit.take_credit(uow, draft, now)
     seq = NumberSeries(uow.session).next(invoices.SERIES, now.year)
     invoice, finalized = invoices.finalize(
-        draft, number=invoices.format_number(invoices.SERIES, now.year, seq), now=now
+        draft,
+        number=invoices.format_number(invoices.SERIES, now.year, seq),
+        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision() or 0,
+        now=now,
     )
     events += finalized
     credit.credit_negative_total(uow, invoice, now)

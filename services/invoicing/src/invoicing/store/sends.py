@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -15,8 +16,17 @@ class InvoiceSends:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def record(self, invoice_id: str, *, sent_to: str, message_id: str | None, sent_at: datetime) -> int:
-        """Adds the row; returns how many times the invoice has been sent, this one included."""
+    def record(
+        self,
+        invoice_id: str,
+        *,
+        sent_to: str,
+        message_id: str | None,
+        sent_at: datetime,
+        kind: str = "invoice",
+    ) -> int:
+        """Adds the row; returns how many times the invoice itself has been sent, this one included
+        (receipts and payment reminders are recorded beside it, not counted)."""
         self.session.execute(
             insert(invoice_sends).values(
                 id=new_id("isend"),
@@ -24,10 +34,27 @@ class InvoiceSends:
                 sent_to=sent_to,
                 message_id=message_id,
                 sent_at=sent_at,
+                kind=kind,
             )
         )
         return self.count(invoice_id)
 
     def count(self, invoice_id: str) -> int:
-        stmt = select(func.count()).select_from(invoice_sends).where(invoice_sends.c.invoice_id == invoice_id)
+        stmt = (
+            select(func.count())
+            .select_from(invoice_sends)
+            .where(invoice_sends.c.invoice_id == invoice_id, invoice_sends.c.kind == "invoice")
+        )
         return int(self.session.execute(stmt).scalar_one())
+
+    def of_invoice(self, invoice_id: str) -> list[dict[str, Any]]:
+        """Every mail about the invoice, oldest first: what the invoice's `sends` lists."""
+        stmt = (
+            select(invoice_sends)
+            .where(invoice_sends.c.invoice_id == invoice_id)
+            .order_by(invoice_sends.c.sent_at)
+        )
+        return [
+            {"kind": r.kind, "to": r.sent_to, "messageId": r.message_id, "sentAt": r.sent_at.isoformat()}
+            for r in self.session.execute(stmt)
+        ]

@@ -76,6 +76,8 @@ invoices = sa.Table(
     document("line_texts", nullable=True),  # each line's product name and description as ordered
     text("memo", 2000, nullable=True),
     text("footer", 1000, nullable=True),
+    # the InvoiceSettings revision its documents show (set at finalization; a draft shows the newest)
+    integer("settings_revision", nullable=True),
     sa.UniqueConstraint("subscription_id", "period_start", name="uq_invoices_subscription_period"),
 )
 
@@ -88,6 +90,7 @@ invoice_sends = sa.Table(
     text("sent_to", 320),
     text("message_id", 255, nullable=True),
     moment("sent_at"),
+    text("kind", 30, server_default="invoice"),  # which mail: invoice, receipt, payment_failed
 )
 
 # What invoicing knows of customers, from CustomerCreated / CustomerUpdated: who an invoice is
@@ -114,6 +117,7 @@ credit_notes = sa.Table(
     reference("refund_id", unique=True),  # one credit note per refund
     reference("payment_intent_id", nullable=True),
     moment("created_at"),
+    integer("settings_revision", nullable=True),  # the InvoiceSettings revision it shows
 )
 
 # A subscription: started by a paid order with a billing cycle (one per order, ever); the
@@ -242,3 +246,58 @@ customer_balance_transactions = sa.Table(
     # one movement of each kind per invoice: a replayed or retried step gives no second credit
     sa.UniqueConstraint("invoice_id", "kind", name="uq_balance_transactions_invoice_kind"),
 )
+
+# The merchant's identity and branding on documents and mail, one row per change (never updated):
+# a finalized invoice names the revision it was issued with, so later changes leave it as it was.
+invoice_settings = sa.Table(
+    "invoice_settings",
+    metadata,
+    sa.Column("revision", sa.Integer, primary_key=True, autoincrement=False),
+    document("data"),  # seller, address, tax id, accent colour, footer, terms, support, e-mails
+    sa.Column("logo", sa.LargeBinary, nullable=True),  # sanitised PNG or SVG bytes
+    text("logo_type", 40, nullable=True),  # image/png | image/svg+xml
+    moment("created_at"),
+)
+
+# Mail to send, written in the transaction of what caused it (an invoice finalized or paid, a
+# renewal charge failed, a trial ending, a subscription cancelled) and sent after it by the mail
+# sender with retries: the mail's own outbox. `dedupe_key` makes each cause one mail, ever.
+outgoing_mail = sa.Table(
+    "outgoing_mail",
+    metadata,
+    identity(),
+    text("kind", 30),
+    text("dedupe_key", 200, unique=True),
+    reference("customer_id", index=True),
+    reference("invoice_id", nullable=True, index=True),
+    reference("subscription_id", nullable=True),
+    document("data"),  # what the mail says beyond its invoice or subscription (attempt, dates)
+    text("message_id", 255),  # fixed when queued: a resend after a crash carries the same one
+    text("status", 20),  # pending | sent | skipped
+    integer("attempts", server_default="0"),
+    moment("next_attempt_at", index=True),
+    text("last_error", 500, nullable=True),
+    text("sent_to", 320, nullable=True),
+    moment("created_at"),
+    moment("sent_at", nullable=True),
+)
+
+# One-off charges (InvoiceItems), pending until one invoice takes them: the customer's next renewal
+# in their currency or a manual invoice. Taken under the rows' locks with the invoice in one
+# transaction (status pending -> invoiced, `invoice_id` set), so no item is ever on two invoices.
+invoice_items = sa.Table(
+    "invoice_items",
+    metadata,
+    identity(),
+    reference("customer_id"),
+    text("description", 500),
+    integer("quantity"),
+    money("unit_price"),
+    currency(),
+    text("tax_category", 50, nullable=True),
+    text("status", 20),  # pending | invoiced | deleted
+    reference("invoice_id", nullable=True, index=True),
+    *stamps(),
+)
+# the biller and manual invoices look for a customer's pending items
+sa.Index("ix_invoice_items_customer_status", invoice_items.c.customer_id, invoice_items.c.status)

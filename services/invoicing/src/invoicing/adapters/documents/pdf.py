@@ -14,10 +14,13 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from svglib.svglib import svg2rlg
 
 from invoicing.adapters.documents.view import invoice_view
-from invoicing.domain.documents import InvoiceDocument
+from invoicing.domain.documents import InvoiceDocument, Logo
+
+_LOGO_BOX = (60 * mm, 18 * mm)  # the logo is scaled down (never up) to fit this box
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
 _FONT_CANDIDATES = tuple((f"{d}/DejaVuSans.ttf", f"{d}/DejaVuSans-Bold.ttf") for d in _FONT_DIRS)
@@ -41,15 +44,36 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
+def _logo(logo: Logo) -> Flowable | None:
+    """The stored (already sanitised) logo as a flowable that fits `_LOGO_BOX`."""
+    max_w, max_h = _LOGO_BOX
+    if logo.content_type == "image/svg+xml":
+        drawing = svg2rlg(io.BytesIO(logo.data))
+        if drawing is None or not drawing.width or not drawing.height:
+            return None
+        scale = min(1.0, max_w / drawing.width, max_h / drawing.height)
+        drawing.scale(scale, scale)
+        drawing.width, drawing.height = drawing.width * scale, drawing.height * scale
+        drawing.hAlign = "LEFT"
+        return drawing
+    img = Image(io.BytesIO(logo.data))
+    scale = min(1.0, max_w / img.imageWidth, max_h / img.imageHeight)
+    img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
+    img.hAlign = "LEFT"
+    return img
+
+
 def render_pdf(doc: InvoiceDocument) -> bytes:
-    """The invoice's PDF: seller, buyer (address, tax id), number, dates, status, every line,
-    taxes per rate, discount and totals formatted for the currency and the locale."""
+    """The invoice's PDF: logo, seller, buyer (address, tax id), number, dates, status, every
+    line, taxes per rate, discount and totals formatted for the currency, in the reader's language."""
     regular, bold = _fonts()
     v = invoice_view(doc)
+    label = v.labels
     body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=12)
     small = ParagraphStyle("small", parent=body, fontSize=8, leading=10)
     right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
-    head = ParagraphStyle("head", parent=body, fontName=bold, fontSize=18, leading=22)
+    accent = colors.HexColor(v.accent_color)
+    head = ParagraphStyle("head", parent=body, fontName=bold, fontSize=18, leading=22, textColor=accent)
     strong = ParagraphStyle("strong", parent=body, fontName=bold)
 
     buf = io.BytesIO()
@@ -62,16 +86,20 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         bottomMargin=18 * mm,
         title=v.title,
         author=v.seller_name,
-        subject=f"{v.title} for {v.buyer_name}",
+        subject=f"{v.title} - {v.buyer_name}",
         creator="billing-invoicing",
+        lang=v.lang,
     )
     story: list[object] = []
+    logo = _logo(doc.logo) if doc.logo else None
+    if logo is not None:
+        story += [logo, Spacer(1, 4 * mm)]
 
     meta = [
-        [f"{v.kind} number", v.number],
-        ["Issue date", v.issue_date],
-        *([["Due date", v.due_date]] if v.due_date else []),
-        ["Status", v.status],
+        [v.number_label, v.number],
+        [label["issue_date"], v.issue_date],
+        *([[label["due_date"], v.due_date]] if v.due_date else []),
+        [label["status"], v.status],
     ]
     header = Table(
         [
@@ -79,7 +107,7 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
                 _p(v.title, head),
                 Table(
                     [[_p(k, small), _p(val, strong)] for k, val in meta],
-                    colWidths=[30 * mm, 45 * mm],
+                    colWidths=[36 * mm, 39 * mm],
                     style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
                 ),
             ]
@@ -93,14 +121,22 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         return [_p(label, small), _p(name, strong), *(_p(line, body) for line in lines)]
 
     parties = Table(
-        [[party("From", v.seller_name, v.seller_lines), party("Bill to", v.buyer_name, v.buyer_lines)]],
+        [
+            [
+                party(label["from"], v.seller_name, v.seller_lines),
+                party(label["bill_to"], v.buyer_name, v.buyer_lines),
+            ]
+        ],
         colWidths=[87 * mm, 87 * mm],
         style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
     )
     story += [parties, Spacer(1, 8 * mm)]
 
     rows: list[list[object]] = [
-        [_p(h, strong) for h in ("Description", "Qty", "Unit price", "Discount", "Tax rate", "Tax", "Amount")]
+        [
+            _p(label[key], strong)
+            for key in ("description", "quantity", "unit_price", "discount", "tax_rate", "tax", "amount")
+        ]
     ]
     for line in v.lines:
         rows.append(
@@ -130,13 +166,15 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     )
     story += [lines_table, Spacer(1, 6 * mm)]
 
-    summary: list[list[object]] = [[_p("Taxes by rate", strong), _p("Net", right), _p("Tax", right)]]
+    summary: list[list[object]] = [
+        [_p(label["taxes_by_rate"], strong), _p(label["net"], right), _p(label["tax"], right)]
+    ]
     summary += [[_p(rate, body), _p(net, right), _p(tax, right)] for rate, net, tax in v.taxes]
     summary.append(["", "", ""])
-    for i, (label, amount) in enumerate(v.totals):
-        style = strong if label in ("Total", "Amount due") else body
+    for i, (key, name, amount) in enumerate(v.totals):
+        style = strong if key in ("total", "amount-due") else body
         amount_style = ParagraphStyle(f"t{i}", parent=style, alignment=TA_RIGHT)
-        summary.append(["", _p(label, style), _p(amount, amount_style)])
+        summary.append(["", _p(name, style), _p(amount, amount_style)])
     totals_table = Table(summary, colWidths=[84 * mm, 45 * mm, 45 * mm])
     totals_table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.black)]))
     story.append(totals_table)
@@ -144,6 +182,9 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     if v.notes:
         story.append(Spacer(1, 8 * mm))
         story += [_p(note, small) for note in v.notes]
+    if v.footer or v.support:
+        story.append(Spacer(1, 8 * mm))
+        story += [_p(text, small) for text in (v.footer, v.support) if text]
 
     pdf.build(story)
     return buf.getvalue()

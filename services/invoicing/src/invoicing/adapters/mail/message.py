@@ -1,66 +1,89 @@
-"""The invoice e-mail: subject with the number, a plain-text and an HTML body with the hosted invoice
-URL, and the PDF attached as `<number>.pdf`."""
+"""An e-mail from its templates (`templates/mail/<kind>.txt` and `.html`): a plain-text part, an
+HTML alternative with the merchant's logo as a related part, and the PDF attached when there is
+one; subject and body in the reader's language."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from html import escape
+from typing import Any
 
-from invoicing.domain.documents import pdf_filename
+from invoicing.adapters.i18n import gettext, language, templates
+from invoicing.domain.document_content import N_
+from invoicing.domain.documents import Logo
+from invoicing.domain.mail import INVOICE, PAYMENT_FAILED, RECEIPT, SUBSCRIPTION_CANCELED, TRIAL_ENDING
+
+SUBJECTS = {
+    INVOICE: N_("Invoice %(number)s from %(seller)s"),
+    RECEIPT: N_("Receipt for invoice %(number)s from %(seller)s"),
+    PAYMENT_FAILED: N_("Payment of invoice %(number)s failed"),
+    TRIAL_ENDING: N_("Your trial with %(seller)s ends on %(trial_end)s"),
+    SUBSCRIPTION_CANCELED: N_("Your subscription with %(seller)s has been cancelled"),
+}
 
 
-def build_invoice_message(
+@dataclass(frozen=True)
+class Attachment:
+    data: bytes = field(repr=False)
+    filename: str
+    maintype: str = "application"
+    subtype: str = "pdf"
+
+
+def sender_domain(sender: str | Address) -> str | None:
+    domain = sender.domain if isinstance(sender, Address) else str(sender).rpartition("@")[2].strip("> ")
+    return domain or None
+
+
+def message_id_for(mail_id: str, sender: str | Address) -> str:
+    """A queued mail's Message-ID, fixed when it is queued: a try again after a crash sends the
+    same one, which lets a mailbox recognise the copy."""
+    return f"<{mail_id}@{sender_domain(sender) or 'localhost'}>"
+
+
+def compose(
     *,
+    kind: str,
+    locale: str,
     sender: str | Address,
     to: str | Address,
-    number: str,
-    seller_name: str,
-    total: str,
-    hosted_url: str,
-    pdf: bytes,
-    due_date: str | None = None,
-    reply_to: str | None = None,
+    context: dict[str, Any],
     message_id: str | None = None,
+    reply_to: str | None = None,
+    logo: Logo | None = None,
+    attachment: Attachment | None = None,
     now: datetime | None = None,
 ) -> EmailMessage:
-    """The e-mail for a finalized invoice. `total` and `due_date` are display strings already
-    formatted for the customer's locale (invoicing.domain.formatting.format_money)."""
+    """The mail `kind` (a template name) for `context`, which holds display strings already
+    formatted for `locale` (money, dates) and the values the subject names."""
+    lang = language(locale)
+    subject = gettext(locale, SUBJECTS[kind], **{k: str(v) for k, v in context.items() if isinstance(v, str)})
+    env = templates(lang)
+    logo_cid = make_msgid(domain=sender_domain(sender))[1:-1] if logo else None
+    values = {"lang": lang, "subject": subject, "logo_cid": logo_cid, **context}
     msg = EmailMessage()
-    msg["Subject"] = f"Invoice {number} from {seller_name}"
+    msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = to
     if reply_to:
         msg["Reply-To"] = reply_to
     msg["Date"] = format_datetime(now or datetime.now(UTC))
-    sender_domain = (sender.domain if isinstance(sender, Address) else str(sender).rpartition("@")[2]).strip(
-        ">"
-    )
-    msg["Message-ID"] = message_id or make_msgid(domain=sender_domain or None)
-
-    due = f"\nDue date: {due_date}" if due_date else ""
-    msg.set_content(
-        f"Hello,\n\n"
-        f"here is invoice {number} from {seller_name}.\n\n"
-        f"Amount: {total}{due}\n\n"
-        f"View it online: {hosted_url}\n\n"
-        f"The invoice is attached as a PDF.\n"
-    )
-    e = escape
-    due_html = f"<tr><td>Due date</td><td><strong>{e(due_date)}</strong></td></tr>" if due_date else ""
-    msg.add_alternative(
-        f"""<!DOCTYPE html>
-<html><body style="font-family:system-ui,sans-serif;color:#1f2328">
-<p>Hello,</p>
-<p>here is invoice <strong>{e(number)}</strong> from {e(seller_name)}.</p>
-<table><tr><td>Amount</td><td><strong>{e(total)}</strong></td></tr>{due_html}</table>
-<p><a href="{e(hosted_url, quote=True)}">View invoice {e(number)} online</a></p>
-<p>The invoice is attached as a PDF.</p>
-</body></html>
-""",
-        subtype="html",
-    )
-    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_filename(number))
+    msg["Message-ID"] = message_id or make_msgid(domain=sender_domain(sender))
+    msg.set_content(env.get_template(f"mail/{kind}.txt").render(values))
+    msg.add_alternative(env.get_template(f"mail/{kind}.html").render(values), subtype="html")
+    if logo is not None and logo_cid:
+        html = next(part for part in msg.iter_parts() if part.get_content_type() == "text/html")
+        maintype, _, subtype = logo.content_type.partition("/")
+        html.add_related(logo.data, maintype=maintype, subtype=subtype, cid=f"<{logo_cid}>")
+    if attachment is not None:
+        msg.add_attachment(
+            attachment.data,
+            maintype=attachment.maintype,
+            subtype=attachment.subtype,
+            filename=attachment.filename,
+        )
+    msg["Content-Language"] = lang  # after the parts: setting content clears Content-* headers
     return msg

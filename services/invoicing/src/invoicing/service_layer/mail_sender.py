@@ -1,0 +1,97 @@
+"""Sending the queued e-mails (`mail_queue`), every second in the worker.
+
+Each due mail is claimed for one try in a short transaction, built and handed to the mailer with
+no transaction open, then marked sent. A server that is down or refuses puts the mail off (5 s,
+doubling, at most `mail_retry_cap_seconds`); a sender killed mid-try leaves its claim to lapse and
+the mail is tried again, with the same Message-ID. The one way to get a duplicate is a crash after
+the server accepted the mail and before it was marked sent: the mailbox then sees the same
+Message-ID twice. With the `.eml` sink (no SMTP_URL) not even that: a Message-ID's file is
+written once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from billing_shared.db.uow import UnitOfWork
+from invoicing.adapters.mail.mailer import MailError, mailer_from_settings
+from invoicing.bootstrap import Deps
+from invoicing.domain import invoices, mail
+from invoicing.service_layer.invoices import save_invoice
+from invoicing.service_layer.mail_content import Unsendable, build
+from invoicing.store.invoices import InvoiceRepository
+from invoicing.store.outgoing_mail import OutgoingMail
+from invoicing.store.sends import InvoiceSends
+
+log = logging.getLogger(__name__)
+UNKNOWN_CUSTOMER_PATIENCE = timedelta(hours=1)  # a customer not projected by then never will be
+
+
+def send_due(deps: Deps, *, now: datetime | None = None, limit: int = 20) -> int:
+    """Tries the mail whose time has come; returns how many were sent."""
+    now = now or datetime.now(UTC)
+    with deps.db.unit_of_work(write=False) as uow:
+        due = OutgoingMail(uow.session).due(now, limit)
+    return sum(_try(deps, mail_id, now) for mail_id in due)
+
+
+def _try(deps: Deps, mail_id: str, now: datetime) -> bool:
+    lease = now + timedelta(seconds=2 * deps.settings.smtp_timeout + 30)
+    with deps.db.unit_of_work() as uow:
+        outbox = OutgoingMail(uow.session)
+        if not outbox.claim(mail_id, now, lease):
+            return False  # another sender took it
+        uow.commit()
+        queued = outbox.get(mail_id)
+    assert queued is not None
+    with deps.db.unit_of_work(write=False) as uow:
+        built = build(uow.session, deps, queued)
+    if isinstance(built, Unsendable):
+        if not built.final and now - queued.created_at < UNKNOWN_CUSTOMER_PATIENCE:
+            _put_off(deps, mail_id, built.reason, queued.attempts, now)
+        else:
+            _skip(deps, mail_id, built.reason)
+        return False
+    msg, to = built
+    try:
+        sent = mailer_from_settings(deps.mail).send(msg)
+    except MailError as exc:
+        log.warning("mail not sent yet", extra={"mail": mail_id, "kind": queued.kind, "error": str(exc)})
+        _put_off(deps, mail_id, str(exc), queued.attempts, now)
+        return False
+    with deps.db.unit_of_work() as uow:
+        OutgoingMail(uow.session).sent(mail_id, to, sent.sent_at)
+        if queued.invoice_id:
+            _record_on_invoice(uow, queued.invoice_id, queued.kind, to, sent.message_id, sent.sent_at)
+        uow.commit()
+    return True
+
+
+def _record_on_invoice(
+    uow: UnitOfWork, invoice_id: str, kind: str, to: str, message_id: str, at: datetime
+) -> None:
+    """The sending in the invoice's `sends`; the invoice mail also sets sentAt/sentTo (InvoiceSent)."""
+    sends = InvoiceSends(uow.session)
+    if kind != mail.INVOICE:
+        sends.record(invoice_id, sent_to=to, message_id=message_id, sent_at=at, kind=kind)
+        return
+    invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
+    assert invoice is not None  # invoices are never deleted
+    count = sends.record(invoice_id, sent_to=to, message_id=message_id, sent_at=at, kind=kind)
+    after, events = invoices.sent(invoice, to=to, now=at, send_count=count)
+    save_invoice(uow, invoice, after, events)
+
+
+def _put_off(deps: Deps, mail_id: str, error: str, attempts: int, now: datetime) -> None:
+    cap = timedelta(seconds=deps.settings.mail_retry_cap_seconds)
+    with deps.db.unit_of_work() as uow:
+        OutgoingMail(uow.session).failed(mail_id, error, now + mail.retry_delay(attempts, cap))
+        uow.commit()
+
+
+def _skip(deps: Deps, mail_id: str, reason: str) -> None:
+    log.info("mail skipped", extra={"mail": mail_id, "reason": reason})
+    with deps.db.unit_of_work() as uow:
+        OutgoingMail(uow.session).skipped(mail_id, reason)
+        uow.commit()
