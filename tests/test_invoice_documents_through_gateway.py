@@ -17,7 +17,6 @@ from helpers import Client
 from playwright.sync_api import BrowserContext
 from pypdf import PdfReader
 from test_invoices_through_gateway import invoice_of
-from test_payments_3ds_browser import browser, chromium  # noqa: F401 - fixtures
 from test_payments_through_gateway import eventually, pay
 
 from invoicing.domain.formatting import format_money
@@ -156,7 +155,7 @@ def test_a_paid_invoice_as_pdf_sent_twice_and_credited(api: Client) -> None:
 
 def test_the_hosted_invoice_page_opens_in_a_browser_with_no_token(
     api: Client,
-    browser: BrowserContext,  # noqa: F811 - the fixture
+    browser: BrowserContext,
 ) -> None:
     _, inv = paid_invoice(api)
     url = inv["hostedInvoiceUrl"]

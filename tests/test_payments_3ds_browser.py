@@ -4,64 +4,22 @@ only through the gateway's signed webhook, so the client polls the intent until 
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers import Client
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import BrowserContext
 from test_payments_through_gateway import eventually, pay
 from test_subscriptions_through_gateway import billing_run, history, monthly_order, subscription_of
 
-from billing_devtools.localstack import ROOT
 from billing_devtools.testing.kafka import TopicTail
 from billing_shared.events import catalog
 from billing_shared.events.envelope import Envelope
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
-
-# /work/.library/env/machines/polyglot.md "Known to work": without the background-networking
-# flags Chromium keeps reaching for Google's hosts, which this closed network refuses.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    """Debian's Chromium (installed by the project's script when missing); Playwright never
-    downloads a browser of its own."""
-    out = subprocess.run(
-        [str(ROOT / "deploy/local/chromium.sh")], check=True, capture_output=True, text=True, timeout=600
-    )
-    return out.stdout.strip().splitlines()[-1]
-
-
-@pytest.fixture()
-def browser(chromium: str, tmp_path: Path) -> Iterator[BrowserContext]:
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir for each test
-            executable_path=chromium,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def unpaid_order(api: Client, amount: int = 4999, currency: str = "EUR") -> dict[str, Any]:

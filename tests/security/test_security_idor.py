@@ -209,6 +209,9 @@ def test_merchant_only_routes_are_403_for_a_customer_token(
             {"customerId": v.customer["id"], "description": "x", "amount": 100, "currency": "USD"},
         ),
         ("POST", "/Invoices", {"customerId": v.customer["id"], "includePendingItems": True}),
+        ("GET", "/InvoiceSettings", None),
+        ("PATCH", "/InvoiceSettings", {"footer": "hijacked"}),
+        ("DELETE", "/InvoiceSettings/logo", None),
         ("POST", f"/Subscriptions/{v.subscription['id']}/cancel", {"atPeriodEnd": False, "prorate": True}),
         (
             "PATCH",

@@ -46,6 +46,8 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/Invoices", None),
     ("GET", "/CreditNotes", None),
     ("GET", "/InvoiceItems", None),
+    ("GET", "/InvoiceSettings", None),
+    ("PATCH", "/InvoiceSettings", {"footer": "x"}),
     ("GET", "/Subscriptions", None),
     ("GET", "/SubscriptionBillingHistories", None),
     ("POST", "/SubscriptionBillingRuns", {"asOf": "2030-01-01T00:00:00+00:00"}),

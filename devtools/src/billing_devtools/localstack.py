@@ -8,6 +8,7 @@ test can run a second copy beside `make run` without either noticing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -51,13 +52,22 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(
-            free_port(),
-            {s.name: free_port() for s in SERVICES},
-            {s.name: free_port() for s in SERVICES},
-            test_psp=free_port(),
-            mail_sink=free_port(),
-        )
+        """Free ports, all different: each stays bound until every one is chosen (ports taken and
+        let go one at a time can come back twice, and two processes then fight over one)."""
+        with contextlib.ExitStack() as held:
+
+            def take() -> int:
+                s = held.enter_context(socket.socket())
+                s.bind(("127.0.0.1", 0))
+                return int(s.getsockname()[1])
+
+            return cls(
+                take(),
+                {s.name: take() for s in SERVICES},
+                {s.name: take() for s in SERVICES},
+                test_psp=take(),
+                mail_sink=take(),
+            )
 
 
 def free_port() -> int:

@@ -251,6 +251,15 @@ def test_sink_writes_one_parseable_eml_per_message(tmp_path: Path, pdf: bytes) -
     _check_invoice_mail(received, pdf)
 
 
+def test_the_sink_files_a_message_sent_again_once(tmp_path: Path, pdf: bytes) -> None:
+    """A mail tried again after a crash (the same Message-ID) is not a second mail in the box."""
+    mailer = FileSinkMailer(tmp_path / "mail")
+    msg = _message(pdf)
+    first, again = mailer.send(msg), mailer.send(msg)
+    assert first.path_or_server == again.path_or_server
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
 def test_sink_failure_is_a_clear_error(tmp_path: Path, pdf: bytes) -> None:
     blocker = tmp_path / "mail"
     blocker.write_text("not a directory")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,8 @@ ORDERS = [
     ("CustomerCreated",),
     ("OrderCreated", "OrderPaid"),
     ("PaymentIntentCreated", "PaymentSucceeded"),
-    ("InvoiceCreated", "InvoiceFinalized", "InvoicePaid", "InvoiceSent"),
+    ("InvoiceCreated", "InvoiceFinalized", "InvoicePaid"),
+    ("InvoiceFinalized", "InvoiceSent"),  # mailed when finalized: before or after it is paid
     ("SubscriptionCreated", "SubscriptionRenewed"),
 ]
 GROUPS = ("customers", "orders", "payments", "invoicing")
@@ -109,6 +112,33 @@ def _name(ce_type: str) -> str:
     # billing.InvoicePaid.v2 -> InvoicePaid
     parts = ce_type.split(".")
     return parts[1] if len(parts) >= 3 else ce_type
+
+
+def _automatic_mail(invoicing: str, mailbox: Path, windows: list[Any], wait: float = 30.0) -> Check:
+    """Every automatic mail queued was delivered to the mail sink, none twice. A SIGKILL of the
+    invoicing worker after the server took a mail and before it was marked sent sends that one
+    mail again with the same Message-ID (SMTP cannot do better): at most one copy per such kill."""
+    deadline = time.time() + wait
+    while (
+        pending := int(query(invoicing, "SELECT count(*) FROM outgoing_mail WHERE status <> 'sent'")[0][0])
+    ) and (time.time() < deadline):
+        time.sleep(1.0)
+    queued = int(query(invoicing, "SELECT count(*) FROM outgoing_mail")[0][0])
+    wanted = {str(r[0]) for r in query(invoicing, "SELECT message_id FROM outgoing_mail")}
+    filed = Counter()
+    for path in mailbox.glob("*.eml"):
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        filed[str(msg.get("Message-ID") or "")] += 1
+    missing = [m for m in wanted if not filed[m]]
+    copies = sum(filed[m] - 1 for m in wanted if filed[m] > 1)
+    kills = sum(1 for w in windows if "SIGKILL invoicing-worker" in w.what)
+    ok = pending == 0 and not missing and copies <= kills
+    return Check(
+        "every automatic e-mail delivered, a copy only from a worker killed mid-send",
+        ok,
+        f"{queued} queued, {len(wanted) - len(missing)} delivered, {copies} copies, {kills} worker kills",
+        f"pending {pending}; missing {missing[:3]}" if not ok else "",
+    )
 
 
 def check_all(
@@ -310,9 +340,11 @@ def check_all(
             f"billing.{type_name}.v%",
         )
         effects += [f"{type_name} {s} ×{c}" for s, c in rows]
+    # the flow's one /send per invoice (the automatic mails are checked below, by Message-ID)
     sends = query(
         urls["invoicing"],
-        "SELECT invoice_id, count(*) FROM invoice_sends GROUP BY invoice_id HAVING count(*) > 1",
+        "SELECT invoice_id, count(*) FROM invoice_sends WHERE message_id NOT IN"
+        " (SELECT message_id FROM outgoing_mail) GROUP BY invoice_id HAVING count(*) > 1",
     )
     effects += [f"sent {i} ×{c}" for i, c in sends]
     inbox = sum(int(query(urls[s], "SELECT count(*) FROM inbox")[0][0]) for s in GROUPS)
@@ -324,6 +356,8 @@ def check_all(
             "; ".join(effects[:8]),
         )
     )
+
+    checks.append(_automatic_mail(urls["invoicing"], psp_db.parent / "mail", windows))
 
     # per-aggregate order on the broker
     everything = read_topics(bootstrap)

@@ -124,6 +124,8 @@ class FaultStack:
                 # (default 60 s): it bounds the drain after that fault
                 "PAYMENTS_STALE_CALL_SECONDS": "15",
                 "INVOICING_BILLING_INTERVAL": "2",
+                # mail refused during an outage is tried again at most 5 s later (default 300 s)
+                "INVOICING_MAIL_RETRY_CAP_SECONDS": "5",
                 "LOG_LEVEL": "WARNING",
             }
             | (extra_env or {}),

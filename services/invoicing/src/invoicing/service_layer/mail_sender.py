@@ -12,10 +12,13 @@ written once.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
+
 from billing_shared.db.uow import UnitOfWork
-from invoicing.adapters.mail.mailer import MailError, mailer_from_settings
+from invoicing.adapters.mail.mailer import MailError, SentMail, mailer_from_settings
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoices, mail
 from invoicing.service_layer.invoices import save_invoice
@@ -26,6 +29,7 @@ from invoicing.store.sends import InvoiceSends
 
 log = logging.getLogger(__name__)
 UNKNOWN_CUSTOMER_PATIENCE = timedelta(hours=1)  # a customer not projected by then never will be
+MARK_PATIENCE = timedelta(seconds=60)  # within the claim's lease: no other sender tries it meanwhile
 
 
 def send_due(deps: Deps, *, now: datetime | None = None, limit: int = 20) -> int:
@@ -60,12 +64,27 @@ def _try(deps: Deps, mail_id: str, now: datetime) -> bool:
         log.warning("mail not sent yet", extra={"mail": mail_id, "kind": queued.kind, "error": str(exc)})
         _put_off(deps, mail_id, str(exc), queued.attempts, now)
         return False
-    with deps.db.unit_of_work() as uow:
-        OutgoingMail(uow.session).sent(mail_id, to, sent.sent_at)
-        if queued.invoice_id:
-            _record_on_invoice(uow, queued.invoice_id, queued.kind, to, sent.message_id, sent.sent_at)
-        uow.commit()
+    _mark_sent(deps, mail_id, queued.invoice_id, queued.kind, to, sent)
     return True
+
+
+def _mark_sent(deps: Deps, mail_id: str, invoice_id: str | None, kind: str, to: str, sent: SentMail) -> None:
+    """The server has the mail: record it, trying again through a database outage (up to
+    MARK_PATIENCE), since a mail left unmarked would be sent a second time after its claim lapses."""
+    deadline = time.monotonic() + MARK_PATIENCE.total_seconds()
+    while True:
+        try:
+            with deps.db.unit_of_work() as uow:
+                OutgoingMail(uow.session).sent(mail_id, to, sent.sent_at)
+                if invoice_id:
+                    _record_on_invoice(uow, invoice_id, kind, to, sent.message_id, sent.sent_at)
+                uow.commit()
+            return
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("mail sent but not marked yet: the database is unavailable", extra={"mail": mail_id})
+            time.sleep(1.0)
 
 
 def _record_on_invoice(

@@ -152,7 +152,7 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         )
     lines_table = Table(
         rows,
-        colWidths=[54 * mm, 12 * mm, 24 * mm, 22 * mm, 18 * mm, 20 * mm, 24 * mm],
+        colWidths=[50 * mm, 15 * mm, 24 * mm, 22 * mm, 19 * mm, 20 * mm, 24 * mm],
         repeatRows=1,
     )
     lines_table.setStyle(

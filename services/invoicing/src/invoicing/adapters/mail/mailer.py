@@ -163,8 +163,8 @@ class SmtpMailer:
 
 @dataclass
 class FileSinkMailer:
-    """The local sink: one `.eml` file per message, written to a temp file and renamed into place,
-    so a reader never sees half a message."""
+    """The local sink: one `.eml` file per Message-ID, written to a temp file and renamed into
+    place, so a reader never sees half a message and a message sent again is filed once."""
 
     directory: Path
     clock: Clock = _utcnow
@@ -174,6 +174,9 @@ class FileSinkMailer:
         to = _recipients(msg)
         sent_at = self.clock()
         safe_id = re.sub(r"[^A-Za-z0-9.@_-]+", "_", message_id.strip("<>"))[:150]
+        filed = sorted(self.directory.glob(f"*-{safe_id}.eml"))
+        if filed:  # this Message-ID is filed already: a try again after a crash, not a new mail
+            return SentMail(message_id, to, sent_at, str(filed[0]))
         name = f"{sent_at.strftime('%Y%m%dT%H%M%S%fZ')}-{safe_id}.eml"
         data = msg.as_bytes()
         try:
