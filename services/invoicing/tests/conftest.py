@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from documents_testing import Inbox, mail_through, smtp_inbox
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -54,3 +55,11 @@ def bearer(tokens: TokenFactory) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {tokens.token(' '.join(scopes), customer_id=customer_id)}"}
 
     return make
+
+
+@pytest.fixture()
+def inbox(app: Flask) -> Iterator[Inbox]:
+    """The app sends to a real SMTP server running in this process."""
+    for box in smtp_inbox():
+        mail_through(app, box.url)
+        yield box

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from documents_testing import customer_created
 from flask import Flask
 from flask.testing import FlaskClient
 from invoicing_testing import deliver, event
@@ -19,19 +20,10 @@ CATEGORY = "services"
 def customer(app: Flask, country: str = "DE", customer_id: str | None = None) -> str:
     """CustomerCreated of a buyer in `country`, as the worker records it; its id."""
     cid = customer_id or platform_id("cus")
-    now = datetime.now(UTC).isoformat()
-    data = {
-        "id": cid,
-        "name": "Greta Beispiel",
-        "email": "greta@example.com",
-        "billingAddress": {"line1": "Unter den Linden 1", "city": "Berlin", "country": country},
-        "taxId": None,
-        "preferredCurrency": None,
-        "metadata": {},
-        "createdAt": now,
-        "updatedAt": now,
-        "version": 1,
-    }
+    address = {"line1": "Unter den Linden 1", "city": "Berlin", "country": country}
+    data = customer_created(
+        cid, name="Greta Beispiel", email="greta@example.com", billingAddress=address, taxId=None
+    )
     deliver(app, event("CustomerCreated", data, source="/customers"))
     return cid
 

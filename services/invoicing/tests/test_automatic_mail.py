@@ -5,12 +5,10 @@ customer's language, and a mail server that is down delays mail without losing a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
 from documents_testing import (
     Inbox,
     attachment,
@@ -30,13 +28,6 @@ from test_subscription_trials import trial_order
 from billing_shared.web.context import deps_of
 from invoicing.bootstrap import Deps
 from invoicing.service_layer import mail_sender
-
-
-@pytest.fixture()
-def inbox(app: Flask) -> Iterator[Inbox]:
-    for box in smtp_inbox():
-        mail_through(app, box.url)
-        yield box
 
 
 def send(app: Flask, at: datetime | None = None) -> int:

@@ -4,7 +4,6 @@ refused before any mail goes out, and leaves nothing behind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,7 +20,6 @@ from documents_testing import (
     outbox_events,
     paid_invoice,
     pdf_text,
-    smtp_inbox,
 )
 from flask import Flask
 from flask.testing import FlaskClient
@@ -30,14 +28,6 @@ from sqlalchemy import func, select
 from billing_shared.web.context import deps_of
 from invoicing.domain.formatting import format_money
 from invoicing.store.tables import invoice_sends
-
-
-@pytest.fixture()
-def inbox(app: Flask) -> Iterator[Inbox]:
-    """The app sends to a real SMTP server running in this process."""
-    for box in smtp_inbox():
-        mail_through(app, box.url)
-        yield box
 
 
 def _sends(app: Flask) -> int:

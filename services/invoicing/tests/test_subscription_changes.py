@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from documents_testing import customer_created
 from flask import Flask
 from flask.testing import FlaskClient
 from invoicing_testing import deliver, event, new_id
@@ -89,18 +90,7 @@ def catalog(app: Flask, customer_id: str, price: int, *, cycle: str | None = "bc
         app,
         event(
             "CustomerCreated",
-            {
-                "id": customer_id,
-                "name": "Ada",
-                "email": "ada@example.com",
-                "billingAddress": {"country": "DE"},
-                "taxId": None,
-                "preferredCurrency": None,
-                "metadata": {},
-                "createdAt": now,
-                "updatedAt": now,
-                "version": 1,
-            },
+            customer_created(customer_id, name="Ada", billingAddress={"country": "DE"}, taxId=None),
             source="/customers",
         ),
     )
