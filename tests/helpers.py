@@ -50,6 +50,13 @@ class Client:
                 return r
             time.sleep(0.5)
 
+    def mail_switched_on(self) -> None:
+        """Every automatic e-mail on: the session's platform is shared, and the fuzzing suite may
+        have switched some off through a valid PATCH /InvoiceSettings."""
+        kinds = ("invoiceFinalized", "receipt", "paymentFailed", "trialEnding", "subscriptionCanceled")
+        r = self.call("PATCH", "/InvoiceSettings", {"mail": dict.fromkeys(kinds, True)})
+        assert r.status_code == 200, r.text
+
     def token_with(self, scope: str) -> str:
         """A token of the demo client narrowed to `scope`."""
         creds = json.loads((self.platform.var / "demo-credentials.json").read_text())

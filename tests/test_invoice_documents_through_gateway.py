@@ -100,6 +100,7 @@ def attached_pdf(msg: EmailMessage) -> bytes:
 
 
 def test_a_paid_invoice_as_pdf_sent_twice_and_credited(api: Client) -> None:
+    api.mail_switched_on()
     customer, inv = paid_invoice(api)
     total = format_money(inv["total"], "USD", "en_US")
     pdf = api.call("GET", f"/Invoices/{inv['id']}/pdf")

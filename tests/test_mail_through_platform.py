@@ -37,6 +37,7 @@ def _pending_mail(api: Client, invoice_id: str) -> bool:
 
 def test_every_mail_arrives_once_after_the_mail_server_and_the_worker_went_down(api: Client) -> None:
     platform = api.platform
+    api.mail_switched_on()
     platform.kill("mail-sink", signal.SIGTERM)
     try:
         order = monthly_order(api)
@@ -104,6 +105,7 @@ def test_every_mail_arrives_once_after_the_mail_server_and_the_worker_went_down(
 
 
 def test_a_trial_ending_is_mailed_once_whatever_the_runs(api: Client) -> None:
+    api.mail_switched_on()
     order = monthly_order(api)  # its customer and product; this order stays unpaid
     customer = order["customerId"]
     method = api.call(
