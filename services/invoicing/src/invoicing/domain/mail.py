@@ -41,13 +41,13 @@ class MailRequest:
 
 def requested_by(event: str, data: dict[str, Any]) -> MailRequest | None:
     """The mail an invoicing event calls for, if any. An invoice of nothing to pay (a trial's,
-    a credit) is neither mailed nor receipted."""
+    a credit) is not mailed, and one the customer's credit paid whole is not receipted."""
     customer = data.get("customerId")
     if not customer:
         return None
     if event == "InvoiceFinalized" and int(data.get("total") or 0) > 0:
         return MailRequest(INVOICE, f"invoice:{data['id']}", customer, invoice_id=data["id"])
-    if event == "InvoicePaid" and int(data.get("total") or 0) > 0:
+    if event == "InvoicePaid" and int(data.get("amountPaid") or 0) > 0:  # not one the credit paid
         return MailRequest(RECEIPT, f"receipt:{data['id']}", customer, invoice_id=data["id"])
     if event == "SubscriptionTrialWillEnd":
         key = f"trial_ending:{data['id']}:{data.get('trialEnd')}"
