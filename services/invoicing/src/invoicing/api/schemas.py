@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from billing_shared.web import validators as v
-from billing_shared.web.field_types import moment, money, ref
+from billing_shared.web.field_types import flag, moment, money, ref
 from billing_shared.web.schemas import ID, CamelSchema, ListArgs, PricedLineSchema
 from invoicing.domain.invoices import BILLING_REASONS, STATUSES
 
@@ -27,7 +27,7 @@ class InvoiceCreateSchema(CamelSchema):
         validate=ID,
         metadata={"description": "a manual invoice of this customer's pending items; not with orderId"},
     )
-    include_pending_items = fields.Boolean(
+    include_pending_items = flag(
         validate=validate.Equal(True),
         metadata={"description": "true, with customerId: the invoice takes the customer's pending items"},
     )

@@ -69,7 +69,7 @@ def credit_refund(uow: UnitOfWork, cmd: CreditRefund) -> None:
         refund_id=cmd.refund_id,
         amount=cmd.amount,
         payment_intent_id=cmd.payment_intent_id,
-        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision() or 0,
+        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision(),
         now=now,
     )
     notes.add(note)

@@ -18,7 +18,7 @@ from billing_shared.auth.scope import CustomerScope
 from billing_shared.concurrency import IfMatch, check_if_match
 from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
-from invoicing.adapters.documents.logo_files import LogoRefused, checked_logo
+from invoicing.adapters.documents.logo_files import LogoRefused, LogoTypeRefused, checked_logo
 from invoicing.bootstrap import Deps
 from invoicing.domain import invoice_settings
 from invoicing.domain.document_content import DocumentTerms
@@ -28,8 +28,7 @@ from invoicing.store.invoice_settings import InvoiceSettingsRevisions
 
 
 def current(session: Session, deps: Deps) -> InvoiceSettings:
-    newest = InvoiceSettingsRevisions(session).newest_revision()
-    return at(session, deps, newest or 0)
+    return InvoiceSettingsRevisions(session).newest() or deps.invoice_settings
 
 
 def at(session: Session, deps: Deps, revision: int) -> InvoiceSettings:
@@ -49,10 +48,6 @@ def invoice_terms(session: Session, deps: Deps, invoice: Invoice) -> DocumentTer
     if revision is None and invoice.status != DRAFT:
         revision = 0  # finalized before settings were data: what the environment said then
     return terms(session, deps, revision)
-
-
-def newest_revision(session: Session) -> int:
-    return InvoiceSettingsRevisions(session).newest_revision() or 0
 
 
 def get_settings(uow: UnitOfWork, deps: Deps, scope: CustomerScope) -> InvoiceSettings:
@@ -91,7 +86,7 @@ def upload_logo(
     try:
         logo = checked_logo(data, content_type)
     except LogoRefused as exc:
-        status = 415 if "image/png or image/svg+xml" in str(exc) else 422
+        status = 415 if isinstance(exc, LogoTypeRefused) else 422
         raise Problem(status, f"The logo was refused: {exc}; the settings are unchanged.") from None
     before = current(uow.session, deps)
     check_if_match(if_match, before.revision)

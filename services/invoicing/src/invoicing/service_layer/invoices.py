@@ -73,7 +73,7 @@ def finalize(uow: UnitOfWork, invoice: Invoice, now: datetime) -> Invoice:
     done, events = invoices.finalize(
         invoice,
         number=invoices.format_number(invoices.SERIES, now.year, seq),
-        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision() or 0,
+        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision(),
         now=now,
     )
     return save_invoice(uow, invoice, done, events)

@@ -45,10 +45,6 @@ def _common(to: Party, terms: DocumentTerms) -> dict[str, Any]:
     }
 
 
-def _lines(names: list[str], amounts: list[int], currency: str, locale: str) -> list[tuple[str, str]]:
-    return [(n, format_money(a, currency, locale)) for n, a in zip(names, amounts, strict=True)]
-
-
 def invoice_message(
     deps: Deps, invoice: Invoice, to: Party, doc_terms: DocumentTerms, *, message_id: str | None = None
 ) -> EmailMessage:
@@ -113,42 +109,43 @@ def build(session: Session, deps: Deps, queued: QueuedMail) -> tuple[EmailMessag
 
 
 def _invoice_context(deps: Deps, queued: QueuedMail, invoice: Invoice, to: Party) -> dict[str, Any]:
+    """A receipt (the lines, what was paid and when) or a failed charge's reminder (what is due,
+    the next try)."""
     money = lambda amount: format_money(amount, invoice.currency, to.locale)  # noqa: E731
-    names = [invoice.line_name(i) for i in range(len(invoice.priced.lines))]
     context: dict[str, Any] = {
         "number": invoice.number or "",
         "hosted_url": deps.hosted_links.url(invoice.id, datetime.now(UTC)),
-        "lines": _lines(names, [line.total for line in invoice.priced.lines], invoice.currency, to.locale),
     }
-    if queued.kind == mail.RECEIPT:
-        paid = invoice.paid_at or datetime.now(UTC)
-        context |= {
-            "amount_paid": money(invoice.amount_paid),
-            "paid_date": format_day(paid.date(), to.locale),
-        }
-    else:  # PAYMENT_FAILED
+    if queued.kind == mail.PAYMENT_FAILED:
         nxt = queued.data.get("nextAttemptAt")
-        context |= {
+        return context | {
             "amount_due": money(invoice.amount_due or invoice.total),
             "next_attempt": format_day(datetime.fromisoformat(nxt).date(), to.locale) if nxt else "",
             "lines": [],
         }
-    return context
+    paid = invoice.paid_at or datetime.now(UTC)
+    return context | {
+        "lines": [(invoice.line_name(i), money(line.total)) for i, line in enumerate(invoice.priced.lines)],
+        "amount_paid": money(invoice.amount_paid),
+        "paid_date": format_day(paid.date(), to.locale),
+    }
 
 
 def _subscription_context(queued: QueuedMail, sub: subscriptions.Subscription, to: Party) -> dict[str, Any]:
-    priced = subscriptions.price_renewal(sub)
+    """A trial ending (what each item will cost a period) or a cancellation (the items ended)."""
     names = [
-        str(t.get("name") or line.product_id)
-        for t, line in zip(subscriptions.item_texts(sub.items), priced.lines, strict=False)
+        str(t.get("name") or item["productId"])
+        for t, item in zip(subscriptions.item_texts(sub.items), sub.items, strict=True)
     ]
-    lines = _lines(names, [line.total for line in priced.lines[: len(names)]], sub.currency, to.locale)
     if queued.kind == mail.TRIAL_ENDING:
+        # the renewal's first lines are the items' (waiting prorations follow them)
+        totals = [line.total for line in subscriptions.price_renewal(sub).lines[: len(names)]]
         trial_end = datetime.fromisoformat(queued.data["trialEnd"])
+        lines = [(n, format_money(t, sub.currency, to.locale)) for n, t in zip(names, totals, strict=True)]
         return {"trial_end": format_day(trial_end.date(), to.locale), "lines": lines}
     canceled = sub.canceled_at or datetime.now(UTC)
     return {
         "canceled_date": format_day(canceled.date(), to.locale),
         "unpaid": queued.data.get("reason") == subscriptions.PAYMENT_FAILED,
-        "lines": [(name, "") for name, _ in lines],
+        "lines": [(name, "") for name in names],
     }

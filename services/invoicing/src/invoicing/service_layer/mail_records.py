@@ -16,7 +16,10 @@ from invoicing.store.sends import InvoiceSends
 
 def invoice_sends(uow: UnitOfWork, scope: CustomerScope, invoice_id: str) -> list[dict[str, Any]]:
     invoice = get_invoice(uow, scope, invoice_id)  # 404 for an invoice the caller may not see
-    sent = [r | {"status": SENT} for r in InvoiceSends(uow.session).of_invoice(invoice.id)]
+    sent = [
+        {"kind": r.kind, "status": SENT, "to": r.sent_to, "messageId": r.message_id, "sentAt": iso(r.sent_at)}
+        for r in InvoiceSends(uow.session).of_invoice(invoice.id)
+    ]
     waiting = [
         {
             "kind": m.kind,

@@ -17,15 +17,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
-from billing_shared.db.uow import UnitOfWork
 from invoicing.adapters.mail.mailer import MailError, SentMail, mailer_from_settings
 from invoicing.bootstrap import Deps
-from invoicing.domain import invoices, mail
-from invoicing.service_layer.invoices import save_invoice
+from invoicing.domain import mail
 from invoicing.service_layer.mail_content import Unsendable, build
-from invoicing.store.invoices import InvoiceRepository
+from invoicing.service_layer.sending import record_sending
 from invoicing.store.outgoing_mail import OutgoingMail
-from invoicing.store.sends import InvoiceSends
 
 log = logging.getLogger(__name__)
 UNKNOWN_CUSTOMER_PATIENCE = timedelta(hours=1)  # a customer not projected by then never will be
@@ -77,7 +74,9 @@ def _mark_sent(deps: Deps, mail_id: str, invoice_id: str | None, kind: str, to: 
             with deps.db.unit_of_work() as uow:
                 OutgoingMail(uow.session).sent(mail_id, to, sent.sent_at)
                 if invoice_id:
-                    _record_on_invoice(uow, invoice_id, kind, to, sent.message_id, sent.sent_at)
+                    record_sending(
+                        uow, invoice_id, to=to, message_id=sent.message_id, at=sent.sent_at, kind=kind
+                    )
                 uow.commit()
             return
         except OperationalError:
@@ -85,21 +84,6 @@ def _mark_sent(deps: Deps, mail_id: str, invoice_id: str | None, kind: str, to: 
                 raise
             log.warning("mail sent but not marked yet: the database is unavailable", extra={"mail": mail_id})
             time.sleep(1.0)
-
-
-def _record_on_invoice(
-    uow: UnitOfWork, invoice_id: str, kind: str, to: str, message_id: str, at: datetime
-) -> None:
-    """The sending in the invoice's `sends`; the invoice mail also sets sentAt/sentTo (InvoiceSent)."""
-    sends = InvoiceSends(uow.session)
-    if kind != mail.INVOICE:
-        sends.record(invoice_id, sent_to=to, message_id=message_id, sent_at=at, kind=kind)
-        return
-    invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
-    assert invoice is not None  # invoices are never deleted
-    count = sends.record(invoice_id, sent_to=to, message_id=message_id, sent_at=at, kind=kind)
-    after, events = invoices.sent(invoice, to=to, now=at, send_count=count)
-    save_invoice(uow, invoice, after, events)
 
 
 def _put_off(deps: Deps, mail_id: str, error: str, attempts: int, now: datetime) -> None:

@@ -46,7 +46,8 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
     taken: list[tuple[list[str], str]] = []  # (item ids, the renewal invoice that took them)
     for sub in subs:
         key = (sub.customer_id, sub.currency)
-        items = _priced(uow, waiting.get(key), now)
+        renews = sub.due(as_of) or sub.resumes(as_of)  # only a renewal takes items: price them for it
+        items = _priced(uow, waiting.get(key), now) if renews else None
         after, renewals, other = plan(sub, as_of, now, credit=credit_left.get(key, 0), items=items)
         if items is not None and renewals:
             taken.append((items.item_ids, renewals[0].draft.id))
@@ -58,7 +59,7 @@ def bill_batch(uow: UnitOfWork, subs: list[Subscription], as_of: datetime, now: 
             changed.append(after)
     count = sum(len(r) for _, r, _ in planned)
     first = NumberSeries(uow.session).take(invoices.SERIES, now.year, count) if count else 0
-    revision = InvoiceSettingsRevisions(uow.session).newest_revision() or 0
+    revision = InvoiceSettingsRevisions(uow.session).newest_revision()
     invoices_out: list[Invoice] = []
     histories_out: list[BillingHistory] = []
     events: list[DomainEvent] = []

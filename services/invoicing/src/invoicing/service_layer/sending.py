@@ -22,7 +22,7 @@ from billing_shared.db.uow import UnitOfWork
 from billing_shared.errors import Problem
 from invoicing.adapters.mail.mailer import MailError, SentMail, mailer_from_settings
 from invoicing.bootstrap import Deps
-from invoicing.domain import invoices
+from invoicing.domain import invoices, mail
 from invoicing.domain.document_content import DocumentTerms, Party
 from invoicing.domain.invoices import Invoice
 from invoicing.service_layer.invoice_settings import invoice_terms
@@ -53,12 +53,14 @@ def send_invoice(uow: UnitOfWork, deps: Deps, cmd: OnResource) -> Invoice:
             extra={"invoiceStatus": invoice.status},
         )
     try:
-        mail = _deliver(deps, invoice, to, doc_terms)
+        sent = _deliver(deps, invoice, to, doc_terms)
     except MailError as exc:
         raise Problem(
             502, f"The invoice e-mail could not be delivered: {exc}; nothing was recorded."
         ) from None
-    return _record(uow, invoice.id, to.buyer.email, mail, datetime.now(UTC))
+    return record_sending(
+        uow, invoice.id, to=to.buyer.email, message_id=sent.message_id, at=datetime.now(UTC)
+    )
 
 
 def _deliver(deps: Deps, invoice: Invoice, to: Party, doc_terms: DocumentTerms) -> SentMail:
@@ -66,10 +68,17 @@ def _deliver(deps: Deps, invoice: Invoice, to: Party, doc_terms: DocumentTerms) 
     return mailer_from_settings(deps.mail).send(invoice_message(deps, invoice, to, doc_terms))
 
 
-def _record(uow: UnitOfWork, invoice_id: str, to: str, mail: SentMail, now: datetime) -> Invoice:
-    """The sending, in the caller's transaction: a row, sentAt/sentTo, InvoiceSent."""
+def record_sending(
+    uow: UnitOfWork, invoice_id: str, *, to: str, message_id: str, at: datetime, kind: str = mail.INVOICE
+) -> Invoice:
+    """A mail about the invoice, in the caller's transaction: its row in the invoice's sends; the
+    invoice itself (by /send or automatically) also sets sentAt/sentTo and emits InvoiceSent."""
     invoice = InvoiceRepository(uow.session).get(invoice_id, for_update=True)
     assert invoice is not None  # invoices are never deleted
-    count = InvoiceSends(uow.session).record(invoice_id, sent_to=to, message_id=mail.message_id, sent_at=now)
-    after, events = invoices.sent(invoice, to=to, now=now, send_count=count)
+    count = InvoiceSends(uow.session).record(
+        invoice_id, sent_to=to, message_id=message_id, sent_at=at, kind=kind
+    )
+    if kind != mail.INVOICE:
+        return invoice
+    after, events = invoices.sent(invoice, to=to, now=at, send_count=count)
     return save_invoice(uow, invoice, after, events)

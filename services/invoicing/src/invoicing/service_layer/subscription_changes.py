@@ -91,7 +91,7 @@ def _invoice(
     invoice, finalized = invoices.finalize(
         draft,
         number=invoices.format_number(invoices.SERIES, now.year, seq),
-        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision() or 0,
+        settings_revision=InvoiceSettingsRevisions(uow.session).newest_revision(),
         now=now,
     )
     events += finalized

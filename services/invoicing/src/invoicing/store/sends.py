@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from billing_shared.ids import new_id
 from invoicing.store.tables import invoice_sends
+
+
+@dataclass(frozen=True)
+class Sending:
+    kind: str  # invoice | receipt | payment_failed
+    sent_to: str
+    message_id: str | None
+    sent_at: datetime
 
 
 class InvoiceSends:
@@ -47,14 +55,11 @@ class InvoiceSends:
         )
         return int(self.session.execute(stmt).scalar_one())
 
-    def of_invoice(self, invoice_id: str) -> list[dict[str, Any]]:
-        """Every mail about the invoice, oldest first: what the invoice's `sends` lists."""
+    def of_invoice(self, invoice_id: str) -> list[Sending]:
+        """Every mail about the invoice that went out, oldest first."""
         stmt = (
             select(invoice_sends)
             .where(invoice_sends.c.invoice_id == invoice_id)
             .order_by(invoice_sends.c.sent_at)
         )
-        return [
-            {"kind": r.kind, "to": r.sent_to, "messageId": r.message_id, "sentAt": r.sent_at.isoformat()}
-            for r in self.session.execute(stmt)
-        ]
+        return [Sending(r.kind, r.sent_to, r.message_id, r.sent_at) for r in self.session.execute(stmt)]

@@ -45,6 +45,10 @@ class LogoRefused(ValueError):
     """The upload is not a logo this platform will put on documents; the message says why."""
 
 
+class LogoTypeRefused(LogoRefused):
+    """The upload names a type other than PNG or SVG (an unsupported media type, not a bad image)."""
+
+
 def checked_logo(data: bytes, content_type: str) -> Logo:
     """The logo to store: re-encoded or rebuilt from what was uploaded."""
     kind = content_type.split(";")[0].strip().lower()
@@ -56,7 +60,7 @@ def checked_logo(data: bytes, content_type: str) -> Logo:
         return Logo(_clean_png(data), PNG)
     if kind == SVG:
         return Logo(_clean_svg(data), SVG)
-    raise LogoRefused(f"a logo is image/png or image/svg+xml, not {kind or 'an unnamed type'}")
+    raise LogoTypeRefused(f"a logo is image/png or image/svg+xml, not {kind or 'an unnamed type'}")
 
 
 def _clean_png(data: bytes) -> bytes:
